@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+// redkeep: an operator's shell for keeping Redis data safe.
+// Layers, each one library target, imports only pointing down:
+//   redkeep (executable) -> Shell -> Operations -> RedisClient -> AOF -> RESP
+import PackageDescription
+
+let package = Package(
+    name: "redkeep",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "redkeep", targets: ["redkeep"]),
+        .library(name: "RESP", targets: ["RESP"]),
+        .library(name: "RedisClient", targets: ["RedisClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // GNU readline, found through pkg-config (readline.pc from libreadline-dev).
+        .systemLibrary(
+            name: "CReadline",
+            pkgConfig: "readline",
+            providers: [.apt(["libreadline-dev"])]
+        ),
+        // RESP2/RESP3 values, encoder and incremental decoder. Bytes only, no I/O.
+        .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // Reading Redis append-only files. No network.
+        .target(name: "AOF", dependencies: ["RESP"]),
+        // The Redis client on SwiftNIO: TCP and unix sockets, AUTH/HELLO, pipelining, INFO.
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        // What an operator does: local servers (Lab), and later save, chunk, restore...
+        .target(name: "Operations", dependencies: ["RedisClient", "AOF", "RESP"]),
+        // The redkeep language: lexer, parser, evaluator, command registry, output.
+        .target(
+            name: "Shell",
+            dependencies: [
+                "Operations",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The thin executable: command line, prompt (readline), script runner.
+        .executableTarget(
+            name: "redkeep",
+            dependencies: [
+                "Shell", "CReadline",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Benchmarks compared side by side with the reference tools (scripts/bench).
+        .executableTarget(
+            name: "redkeep-bench",
+            dependencies: [
+                "RESP", "RedisClient", "Operations",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Unit tests: no server needed.
+        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
+        // Integration tests: real redis-server processes started by the Lab.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Operations", "RedisClient", "RESP", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+    ]
+)

@@ -1,0 +1,64 @@
+import RedisClient
+
+/// What to start: port, role, persistence, folder and any extra configuration.
+public struct LocalServerOptions: Sendable {
+    /// The TCP port on 127.0.0.1; nil picks a free one.
+    public var port: Int?
+    /// Make it a replica of another Lab server (by name) or of `host:port`.
+    public var replicaOf: String?
+    /// `appendonly yes`.
+    public var appendOnly: Bool
+    /// `aof-timestamp-enabled yes` (implies ``appendOnly``).
+    public var aofTimestamps: Bool
+    /// The server's folder; nil makes one inside the Lab's own temporary folder.
+    public var directory: String?
+    /// Extra `name value` configuration lines, written after redkeep's own (so they win).
+    public var config: [(name: String, value: String)]
+    /// How long to wait for the server to answer PING.
+    public var startTimeout: Duration
+    /// How long a replica may take to report `master_link_status:up`.
+    public var linkTimeout: Duration
+
+    /// Creates options; the defaults start a stand-alone server without AOF on a free port.
+    public init(port: Int? = nil, replicaOf: String? = nil, appendOnly: Bool = false, aofTimestamps: Bool = false,
+                directory: String? = nil, config: [(name: String, value: String)] = [],
+                startTimeout: Duration = .seconds(10), linkTimeout: Duration = .seconds(10)) {
+        self.port = port
+        self.replicaOf = replicaOf
+        self.appendOnly = appendOnly || aofTimestamps
+        self.aofTimestamps = aofTimestamps
+        self.directory = directory
+        self.config = config
+        self.startTimeout = startTimeout
+        self.linkTimeout = linkTimeout
+    }
+}
+
+/// A server the Lab started, as it is now.
+public struct LocalServer: Sendable, Hashable, CustomStringConvertible {
+    /// The name it was started under (`master`, `r1`).
+    public let name: String
+    /// Its TCP port on 127.0.0.1.
+    public let port: Int
+    /// Its folder: configuration, data, AOF folder, log and socket.
+    public let directory: String
+    /// Its unix socket.
+    public let unixSocket: String
+    /// Its log file (what the server printed, stdout and stderr).
+    public let logPath: String
+    /// Its configuration file.
+    public let configPath: String
+    /// The process id while it runs.
+    public let pid: Int32
+    /// The master it replicates, as `host:port`, if any.
+    public let replicaOf: String?
+
+    /// Its TCP endpoint, 127.0.0.1:port.
+    public var endpoint: RedisEndpoint { .tcp(host: "127.0.0.1", port: port) }
+
+    /// A configuration to connect to it over TCP.
+    public var connectionConfiguration: RedisConnectionConfiguration { RedisConnectionConfiguration(endpoint: endpoint) }
+
+    /// `master 127.0.0.1:7000 (pid 1234)`.
+    public var description: String { "\(name) \(endpoint) (pid \(pid))" }
+}

@@ -1,0 +1,175 @@
+import NIOCore
+import RESP
+
+/// Replies a request is waiting for, and where to deliver them.
+struct PendingRequest {
+    enum Sink {
+        case one(CheckedContinuation<RESPValue, any Error>)
+        case many(CheckedContinuation<[RESPValue], any Error>)
+    }
+
+    /// The command's name (or "pipeline of N"), for error messages; never arguments.
+    let label: String
+    /// How many replies complete this request.
+    let expected: Int
+    /// Replies collected so far (pipelines only).
+    var replies: [RESPValue] = []
+    /// When the first reply is overdue; nil waits forever.
+    let deadline: NIODeadline?
+    let sink: Sink
+
+    func fail(_ error: RedisClientError) {
+        switch sink {
+        case .one(let c): c.resume(throwing: error)
+        case .many(let c): c.resume(throwing: error)
+        }
+    }
+}
+
+/// What the connection writes into the pipeline: encoded commands plus their pending entry.
+struct OutboundRequest: @unchecked Sendable {
+    // @unchecked: the continuation is Sendable; `replies` is empty when sent and only
+    // touched on the event loop afterwards.
+    let bytes: ByteBuffer
+    let pending: PendingRequest
+}
+
+/// Matches replies to requests in order on one channel, enforces the command timeout,
+/// and fails everything pending with one clear error when the connection breaks.
+final class RedisChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = OutboundRequest
+    typealias OutboundOut = ByteBuffer
+
+    private let endpoint: RedisEndpoint
+    private let commandTimeout: TimeAmount?
+    private var decoder = RESPDecoder()
+    private var buffer: ByteBuffer?
+    private var queue = CircularBuffer<PendingRequest>(initialCapacity: 16)
+    private var timer: Scheduled<Void>?
+    /// Set once the connection is unusable; later requests fail with it at once.
+    private var failure: RedisClientError?
+    /// Set by ``RedisConnection/close()`` so the close is not reported as the server's doing.
+    var closingOnPurpose = false
+    /// Receives RESP3 push messages, which answer no request.
+    var onPush: (@Sendable (RESPValue) -> Void)?
+
+    init(endpoint: RedisEndpoint, commandTimeout: Duration?) {
+        self.endpoint = endpoint
+        self.commandTimeout = commandTimeout.map { TimeAmount.nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // Succeeding `promise` tells the connection this handler owns the request and will
+        // resume its continuation; socket errors reach it through errorCaught/channelInactive.
+        let request = unwrapOutboundIn(data)
+        if let failure {
+            request.pending.fail(failure)
+            promise?.succeed()
+            return
+        }
+        queue.append(request.pending)
+        if timer == nil, let deadline = request.pending.deadline { arm(context, at: deadline) }
+        context.writeAndFlush(wrapOutboundOut(request.bytes), promise: nil)
+        promise?.succeed()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if buffer == nil || buffer!.readableBytes == 0 {
+            buffer = incoming
+        } else {
+            buffer!.writeBuffer(&incoming)
+        }
+        do {
+            while let token = try decoder.decode(&buffer!) {
+                deliver(token.value, context: context)
+                if failure != nil { return }
+            }
+        } catch {
+            fail(RedisClientError(.protocolError, "malformed reply from \(endpoint): \(error)"), context: context)
+            return
+        }
+        if buffer!.readerIndex > 64 * 1024 { buffer!.discardReadBytes() }
+    }
+
+    private func deliver(_ value: RESPValue, context: ChannelHandlerContext) {
+        if case .push = value, let onPush {
+            onPush(value)
+            return
+        }
+        guard !queue.isEmpty else {
+            if case .push = value { return }  // nobody listens for pushes: drop them
+            fail(RedisClientError(.protocolError, "\(endpoint) sent a reply nobody asked for: \(value.summary)"), context: context)
+            return
+        }
+        let head = queue.startIndex
+        if queue[head].expected == 1 && queue[head].replies.isEmpty {
+            let done = queue.removeFirst()
+            if case .one(let c) = done.sink { c.resume(returning: value) }
+            else if case .many(let c) = done.sink { c.resume(returning: [value]) }
+            return
+        }
+        queue[head].replies.append(value)
+        if queue[head].replies.count == queue[head].expected {
+            let done = queue.removeFirst()
+            if case .many(let c) = done.sink { c.resume(returning: done.replies) }
+        }
+    }
+
+    private func arm(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.timerFired(context)
+        }
+    }
+
+    /// One timer per connection, re-armed for the oldest request, rather than one per command.
+    private func timerFired(_ context: ChannelHandlerContext) {
+        timer = nil
+        guard let head = queue.first, let deadline = head.deadline else { return }
+        if deadline <= .now() {
+            let waited = commandTimeout.map { Self.format($0) } ?? "the timeout"
+            fail(RedisClientError(.timeout, "no reply from \(endpoint) to \(head.label) within \(waited); connection closed"),
+                 context: context)
+        } else {
+            arm(context, at: deadline)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let reason: String
+        if closingOnPurpose {
+            reason = "connection to \(endpoint) was closed"
+        } else if let head = queue.first {
+            let partial = decoder.bytesOfIncompleteMessage + (buffer?.readableBytes ?? 0) > 0
+                ? ", after \(buffer?.readableBytes ?? 0) bytes of an incomplete reply" : ""
+            reason = "connection to \(endpoint) closed by the server while waiting for a reply to \(head.label)\(partial)"
+        } else {
+            reason = "connection to \(endpoint) closed by the server"
+        }
+        fail(RedisClientError(.connectionClosed, reason), context: nil)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let what = queue.first.map { " while waiting for a reply to \($0.label)" } ?? ""
+        fail(RedisClientError(.connectionClosed, "connection to \(endpoint) failed\(what): \(describeIOError(error))"),
+             context: context)
+    }
+
+    /// Fails every pending request and every later one with `error`, then closes.
+    private func fail(_ error: RedisClientError, context: ChannelHandlerContext?) {
+        if failure == nil { failure = error }
+        timer?.cancel()
+        timer = nil
+        while let pending = queue.popFirst() { pending.fail(failure!) }
+        context?.close(promise: nil)
+    }
+
+    static func format(_ t: TimeAmount) -> String {
+        let ms = t.nanoseconds / 1_000_000
+        return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
+    }
+}

@@ -1,0 +1,226 @@
+import NIOCore
+import NIOPosix
+import RESP
+
+/// One connection to a Redis (or Valkey) server over TCP or a unix socket.
+///
+/// Commands may be sent from any task; replies are matched to requests in order.
+/// ``pipeline(_:)`` writes many commands at once and reads all their replies.
+/// Error replies throw from ``send(_:)`` and come back as values from ``pipeline(_:)``
+/// and ``reply(to:)``.
+public final class RedisConnection: Sendable {
+    /// How this connection was set up.
+    public let configuration: RedisConnectionConfiguration
+    /// The reply to `HELLO 3` when RESP3 was asked for (server name, version, id...).
+    public let hello: RESPValue?
+    let channel: any Channel
+    private let handler: NIOLoopBound<RedisChannelHandler>
+
+    /// Where this connection goes.
+    public var endpoint: RedisEndpoint { configuration.endpoint }
+    /// False once the connection has closed, for whatever reason.
+    public var isOpen: Bool { channel.isActive }
+
+    private init(configuration: RedisConnectionConfiguration, channel: any Channel,
+                 handler: NIOLoopBound<RedisChannelHandler>, hello: RESPValue?) {
+        self.configuration = configuration
+        self.channel = channel
+        self.handler = handler
+        self.hello = hello
+    }
+
+    /// Opens a connection, authenticates, switches protocol and database as configured.
+    ///
+    /// Throws `cannot connect to HOST:PORT: connection refused` (or timed out, host not
+    /// found...), or an authentication error that never contains the password.
+    public static func connect(
+        _ configuration: RedisConnectionConfiguration,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(RedisClientError) -> RedisConnection {
+        let endpoint = configuration.endpoint
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(TimeAmount.nanoseconds(nanoseconds(configuration.connectTimeout)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = RedisChannelHandler(endpoint: endpoint, commandTimeout: configuration.commandTimeout)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let channel: any Channel
+        do {
+            switch endpoint {
+            case .tcp(let host, let port):
+                channel = try await bootstrap.connect(host: host, port: port).get()
+            case .unix(let path):
+                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            }
+        } catch {
+            throw RedisClientError(.connectFailed, "cannot connect to \(endpoint): \(describeIOError(error))")
+        }
+        let handler: NIOLoopBound<RedisChannelHandler>
+        do {
+            handler = try await channel.eventLoop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self),
+                             eventLoop: channel.eventLoop)
+            }.get()
+        } catch {
+            channel.close(promise: nil)
+            throw RedisClientError(.connectFailed, "cannot connect to \(endpoint): \(describeIOError(error))")
+        }
+        let unready = RedisConnection(configuration: configuration, channel: channel, handler: handler, hello: nil)
+        do {
+            let hello = try await unready.handshake()
+            return RedisConnection(configuration: configuration, channel: channel, handler: handler, hello: hello)
+        } catch {
+            await unready.close()
+            throw error
+        }
+    }
+
+    /// HELLO 3 or AUTH, then SELECT. Messages never include the password.
+    private func handshake() async throws(RedisClientError) -> RESPValue? {
+        let c = configuration
+        var hello: RESPValue?
+        if c.protocolVersion == 3 {
+            var words: [RESPArgument] = ["HELLO", "3"]
+            if let password = c.password {
+                words += ["AUTH", .string(c.username ?? "default"), .string(password.revealed)]
+            }
+            if let name = c.clientName { words += ["SETNAME", .string(name)] }
+            let reply = try await reply(to: RESPCommand(words))
+            if let message = reply.errorMessage {
+                if message.hasPrefix("WRONGPASS") || message.hasPrefix("NOAUTH") {
+                    throw authenticationError(message)
+                }
+                throw RedisClientError(.serverError, "\(endpoint) refused HELLO 3 (RESP3): \(message)", serverMessage: message)
+            }
+            hello = reply
+        } else {
+            if let password = c.password {
+                var words: [RESPArgument] = ["AUTH"]
+                if let user = c.username { words.append(.string(user)) }
+                words.append(.string(password.revealed))
+                let reply = try await reply(to: RESPCommand(words))
+                if let message = reply.errorMessage { throw authenticationError(message) }
+            }
+            if let name = c.clientName {
+                _ = try await reply(to: RESPCommand("CLIENT", "SETNAME", name))
+            }
+        }
+        if c.database != 0 {
+            let reply = try await reply(to: RESPCommand("SELECT", String(c.database)))
+            if let message = reply.errorMessage {
+                throw RedisClientError(.serverError, "cannot select database \(c.database) on \(endpoint): \(message)",
+                                       serverMessage: message)
+            }
+        }
+        return hello
+    }
+
+    private func authenticationError(_ message: String) -> RedisClientError {
+        let user = configuration.username ?? "default"
+        return RedisClientError(.authenticationFailed,
+            "authentication as user \"\(user)\" failed at \(endpoint): \(message)", serverMessage: message)
+    }
+
+    /// Sends one command and returns its reply; an error reply throws
+    /// ``RedisClientError/Kind/serverError`` naming the server and the command.
+    public func send(_ command: RESPCommand) async throws(RedisClientError) -> RESPValue {
+        let value = try await reply(to: command)
+        if let message = value.errorMessage {
+            throw RedisClientError.server(endpoint, command.name, message)
+        }
+        return value
+    }
+
+    /// Sends one command and returns its reply, error replies included, as a value.
+    public func reply(to command: RESPCommand) async throws(RedisClientError) -> RESPValue {
+        var bytes = channel.allocator.buffer(capacity: 64)
+        bytes.writeRESPCommand(command)
+        let label = command.name
+        let deadline = self.deadline()
+        let endpoint = self.endpoint
+        let channel = self.channel
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RESPValue, any Error>) in
+                    let pending = PendingRequest(label: label, expected: 1, deadline: deadline, sink: .one(continuation))
+                    Self.submit(OutboundRequest(bytes: bytes, pending: pending), on: channel, endpoint: endpoint)
+                }
+            } onCancel: {
+                // The reply would arrive later and be matched to the wrong request: close.
+                channel.close(promise: nil)
+            }
+        } catch {
+            throw asClientError(error)
+        }
+    }
+
+    /// Writes every command in one write, then reads every reply, in order. Error replies
+    /// are values in the result; a broken connection throws.
+    public func pipeline(_ commands: [RESPCommand]) async throws(RedisClientError) -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        var bytes = channel.allocator.buffer(capacity: commands.count * 48)
+        for command in commands { bytes.writeRESPCommand(command) }
+        return try await pipeline(encoded: bytes, count: commands.count)
+    }
+
+    /// Sends `count` commands already encoded into `bytes` and returns their replies.
+    /// For callers that encode straight into a buffer (bulk loaders, benchmarks).
+    public func pipeline(encoded bytes: ByteBuffer, count: Int) async throws(RedisClientError) -> [RESPValue] {
+        let deadline = self.deadline()
+        let endpoint = self.endpoint
+        let channel = self.channel
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[RESPValue], any Error>) in
+                    let pending = PendingRequest(label: "a pipeline of \(count) commands", expected: count,
+                                                 deadline: deadline, sink: .many(continuation))
+                    Self.submit(OutboundRequest(bytes: bytes, pending: pending), on: channel, endpoint: endpoint)
+                }
+            } onCancel: {
+                channel.close(promise: nil)
+            }
+        } catch {
+            throw asClientError(error)
+        }
+    }
+
+    /// Hands a request to the channel. If the channel is already closed the request never
+    /// reaches the handler, so the write's failure is what resumes the caller.
+    private static func submit(_ request: OutboundRequest, on channel: any Channel, endpoint: RedisEndpoint) {
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenFailure { error in
+            let reason = "connection to \(endpoint) is closed; cannot send \(request.pending.label)"
+            request.pending.fail(RedisClientError(.connectionClosed, reason))
+        }
+        channel.writeAndFlush(request, promise: promise)
+    }
+
+    /// Closes the connection; pending requests fail with "connection ... was closed".
+    public func close() async {
+        let handler = self.handler
+        try? await channel.eventLoop.submit { handler.value.closingOnPurpose = true }.get()
+        try? await channel.close()
+    }
+
+    /// Calls `body` with every RESP3 push message (pub/sub, invalidations) as it arrives.
+    public func onPush(_ body: @escaping @Sendable (RESPValue) -> Void) async {
+        let handler = self.handler
+        try? await channel.eventLoop.submit { handler.value.onPush = body }.get()
+    }
+
+    private func deadline() -> NIODeadline? {
+        configuration.commandTimeout.map { .now() + .nanoseconds(nanoseconds($0)) }
+    }
+
+    private func asClientError(_ error: any Error) -> RedisClientError {
+        if let error = error as? RedisClientError { return error }
+        return RedisClientError(.connectionClosed, "connection to \(endpoint) failed: \(describeIOError(error))")
+    }
+}
+
+/// Whole nanoseconds in a Duration.
+func nanoseconds(_ d: Duration) -> Int64 {
+    d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+}
