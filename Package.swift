@@ -62,10 +62,11 @@ let package = Package(
                 "RESP", "RedisClient", "Operations",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Unit tests: no server needed.
-        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
         // Integration tests: real redis-server processes started by the Lab.
         .testTarget(

@@ -171,9 +171,15 @@ public struct RESPDecoder: Sendable {
                 if n > limits.maxAggregateCount {
                     return .malformed(lineStart, "\(typeName(type)) count \(n) exceeds the limit of \(limits.maxAggregateCount)")
                 }
+                // Maps and attributes hold 2n elements (plus the attributed value); refuse
+                // counts whose element total would not fit, whatever the configured limit.
                 var elements = n
-                if type == UInt8(ascii: "%") { elements = n &* 2 }
-                if type == UInt8(ascii: "|") { elements = n &* 2 &+ 1 }
+                if type == UInt8(ascii: "%") || type == UInt8(ascii: "|") {
+                    guard n <= (Int.max - 1) / 2 else {
+                        return .malformed(lineStart, "\(typeName(type)) count \(n) is too large")
+                    }
+                    elements = type == UInt8(ascii: "%") ? n * 2 : n * 2 + 1
+                }
                 pos = next
                 if elements > 0 {
                     if open.count >= limits.maxDepth {
@@ -232,13 +238,14 @@ public struct RESPDecoder: Sendable {
         while i < to {
             let d = p[i] &- UInt8(ascii: "0")
             guard d < 10 else { return nil }
+            // Accumulate towards the sign so that Int.min (-9223372036854775808) parses.
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(Int(d))
+            let (s, o2) = negative ? m.subtractingReportingOverflow(Int(d)) : m.addingReportingOverflow(Int(d))
             if o1 || o2 { return nil }
             value = s
             i &+= 1
         }
-        return negative ? -value : value
+        return value
     }
 
     static func parseDouble(_ p: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Double? {

@@ -181,9 +181,7 @@ import Testing
     }
 
     @Test func int64MinRoundTrips() {
-        withKnownIssue("RESPDecoder.parseInteger overflows on Int64.min") {
-            #expect(decodeAll(encode(.integer(Int64.min))).tokens.first?.value == .integer(Int64.min))
-        }
+        #expect(decodeAll(encode(.integer(Int64.min))).tokens.first?.value == .integer(Int64.min))
     }
 
     @Test func randomIntegersRoundTrip() {

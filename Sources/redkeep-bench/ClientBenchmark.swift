@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Operations
+import RESP
+import RedisClient
+
+/// 100,000 SETs through redkeep's client, sequential and pipelined, against
+/// `redis-benchmark -c 1` doing the same, both pinned to the same CPU with taskset and the
+/// server pinned to another, alternating round by round in the same run.
+struct ClientBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "Client SET throughput against redis-benchmark -c 1 (goal: >= 80%).")
+
+    @Option(help: "SETs per round.") var requests = 100_000
+    @Option(help: "Commands per pipeline for the pipelined measurement.") var batch = 1000
+    @Option(help: "Rounds; medians are reported.") var rounds = 5
+    @Option(help: "CPU both clients are pinned to.") var clientCPU = 1
+    @Option(help: "CPU the server is pinned to.") var serverCPU = 0
+
+    func run() async throws {
+        guard ExternalCommand.find("redis-benchmark") != nil, ExternalCommand.find("taskset") != nil else {
+            throw ValidationError("the client benchmark needs redis-benchmark (apt-get install redis-tools) and taskset (util-linux)")
+        }
+        let lab = try Lab()
+        do {
+            try await measure(lab)
+            await lab.shutdown()
+        } catch {
+            await lab.shutdown()
+            throw error
+        }
+    }
+
+    private func measure(_ lab: Lab) async throws {
+        let server = try await lab.start("bench", LocalServerOptions(config: [("save", "")]))
+        _ = try await ExternalCommand.run("taskset", ["-p", "-c", String(serverCPU), String(server.pid)])
+        // The worker is this same program, run again under taskset.
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        print("Client: \(grouped(Double(requests))) SET key:__rand_int__ xxx on \(lab.binary), server on CPU \(serverCPU), both clients on CPU \(clientCPU), \(rounds) rounds (median)")
+
+        for (label, depth) in [("sequential (-c 1)", 1), ("pipelined (-c 1 -P \(batch))", batch)] {
+            var reference: [Double] = [], ours: [Double] = []
+            for _ in 0..<rounds {
+                var args = ["-c", String(clientCPU), "redis-benchmark", "-h", "127.0.0.1", "-p", String(server.port),
+                            "-c", "1", "-n", String(requests), "-t", "set", "--csv"]
+                if depth > 1 { args += ["-P", String(depth)] }
+                let rb = try await ExternalCommand.run("taskset", args)
+                reference.append(try Self.redisBenchmarkRate(rb.output))
+                let worker = try await ExternalCommand.run("taskset", [
+                    "-c", String(clientCPU), me, "client-worker", "--port", String(server.port),
+                    "--requests", String(requests), "--batch", String(depth)])
+                ours.append(try Self.workerRate(worker.output))
+            }
+            let ratio = median(ours) / median(reference)
+            print("  \(label.padding(toLength: 28, withPad: " ", startingAt: 0)) redkeep \(grouped(median(ours)))/s   redis-benchmark \(grouped(median(reference)))/s   ratio \(fixed(ratio))  \(verdict(ratio, goal: 0.8))")
+            print("      rounds: redkeep \(ours.map { grouped($0) }.joined(separator: " ")); redis-benchmark \(reference.map { grouped($0) }.joined(separator: " "))")
+        }
+    }
+
+    /// The rps column of redis-benchmark's `--csv` line for SET.
+    static func redisBenchmarkRate(_ output: String) throws -> Double {
+        for line in output.split(separator: "\n") where line.hasPrefix("\"SET\"") {
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            if fields.count > 1, let rate = Double(fields[1]) { return rate }
+        }
+        throw ValidationError("could not read redis-benchmark's result from: \(output.prefix(300))")
+    }
+
+    static func workerRate(_ output: String) throws -> Double {
+        for line in output.split(separator: "\n") where line.hasPrefix("requests_per_second=") {
+            if let rate = Double(line.dropFirst("requests_per_second=".count)) { return rate }
+        }
+        throw ValidationError("the client worker failed: \(output.prefix(500))")
+    }
+}
+
+/// One measured run in its own process, so taskset can pin it like redis-benchmark.
+struct ClientWorker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "client-worker", abstract: "(internal) one pinned client run.", shouldDisplay: false)
+
+    @Option var port: Int
+    @Option var requests = 100_000
+    @Option var batch = 1
+
+    func run() async throws {
+        let (port, requests, batch) = (self.port, self.requests, self.batch)
+        // Detached: the loop must run on the event loop threads, not hop to the main actor.
+        let rate = try await Task.detached {
+            let connection = try await RedisConnection.connect(RedisConnectionConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
+            let command: RESPCommand = ["SET", "key:__rand_int__", "xxx"]
+            for _ in 0..<1000 { _ = try await connection.send(command) }  // warm-up
+            let clock = ContinuousClock()
+            let start = clock.now
+            if batch <= 1 {
+                for _ in 0..<requests { _ = try await connection.send(command) }
+            } else {
+                let commands = [RESPCommand](repeating: command, count: batch)
+                var sent = 0
+                while sent < requests {
+                    let n = min(batch, requests - sent)
+                    let replies = try await connection.pipeline(n == batch ? commands : Array(commands.prefix(n)))
+                    precondition(replies.count == n)
+                    sent += n
+                }
+            }
+            let elapsed = (clock.now - start).components
+            await connection.close()
+            return Double(requests) / (Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+        }.value
+        print("requests_per_second=\(rate)")
+    }
+}

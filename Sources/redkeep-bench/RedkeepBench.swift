@@ -1,0 +1,28 @@
+import ArgumentParser
+
+/// Benchmarks compared side by side with the reference tools, in the same run.
+/// `scripts/bench` builds this in release mode and runs `all`.
+struct RedkeepBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redkeep-bench",
+        abstract: "redkeep's benchmarks, each compared with its reference tool in the same run.",
+        subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, ClientWorker.self],
+        defaultSubcommand: All.self
+    )
+}
+
+struct All: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Every benchmark, with default sizes.")
+
+    @Option(help: "Rounds per measurement; medians are reported.") var rounds = 5
+
+    func run() async throws {
+        var resp = RESPDecodeBenchmark()
+        resp.rounds = rounds
+        try await resp.run()
+        print()
+        var client = ClientBenchmark()
+        client.rounds = rounds
+        try await client.run()
+    }
+}

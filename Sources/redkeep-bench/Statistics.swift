@@ -1,0 +1,36 @@
+/// The median of `values` (the mean of the middle two for an even count).
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    let mid = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/// `12,345` with thousands separators.
+func grouped(_ value: Double) -> String {
+    let whole = String(Int(value.rounded()))
+    var out = ""
+    for (i, c) in whole.reversed().enumerated() {
+        if i > 0 && i % 3 == 0 && c != "-" { out.append(",") }
+        out.append(c)
+    }
+    return String(out.reversed())
+}
+
+/// `1.23` with two decimals.
+func fixed(_ value: Double, _ decimals: Int = 2) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    var text = String(rounded)
+    if let dot = text.firstIndex(of: ".") {
+        let fraction = text[text.index(after: dot)...]
+        if fraction.count < decimals { text += String(repeating: "0", count: decimals - fraction.count) }
+    } else if decimals > 0 {
+        text += "." + String(repeating: "0", count: decimals)
+    }
+    return text
+}
+
+/// "PASS" or "BELOW GOAL" for a ratio against its goal.
+func verdict(_ ratio: Double, goal: Double) -> String { ratio >= goal ? "meets goal >= \(fixed(goal))" : "BELOW goal >= \(fixed(goal))" }
