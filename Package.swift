@@ -43,7 +43,8 @@ let package = Package(
         .target(
             name: "Shell",
             dependencies: [
-                "Operations",
+                "Operations", "RedisClient", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +69,10 @@ let package = Package(
         // Unit tests: no server needed.
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
+        .testTarget(
+            name: "ShellTests",
+            dependencies: ["Shell", "RESP", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // Integration tests: real redis-server processes started by the Lab.
         .testTarget(
             name: "IntegrationTests",

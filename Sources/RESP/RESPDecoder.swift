@@ -63,16 +63,20 @@ public struct RESPDecoder: Sendable {
     public mutating func decode(_ buffer: inout ByteBuffer) throws(RESPDecodingError) -> RESPToken? {
         let start = resumeAt
         let limits = self.limits
+        var open = self.open
+        self.open = []  // keep `open` uniquely referenced while the scan mutates it
         let outcome = buffer.withUnsafeReadableBytes { bytes in
-            Self.scan(bytes, from: start, open: &self.open, limits: limits)
+            Self.scan(bytes, from: start, open: &open, limits: limits) { _, _ in false }
         }
+        self.open = open
         switch outcome {
-        case .complete(let length):
-            let slice = buffer.readSlice(length: length)!
-            consumedBytes += length
+        case .stopped(let length):
+            let token = RESPToken(validatedIn: buffer, offset: 0, length: length)
+            buffer.moveReaderIndex(forwardBy: length)
+            consumedBytes &+= length
             resumeAt = 0
-            return RESPToken(validated: slice)
-        case .needMore(let position):
+            return token
+        case .needMore(_, let position):
             resumeAt = position
             return nil
         case .malformed(let position, let reason):
@@ -80,13 +84,76 @@ public struct RESPDecoder: Sendable {
         }
     }
 
+    /// Decodes every complete message in `buffer`, in order, calling `body` with each, and
+    /// consumes their bytes; stops at the first incomplete message (remembering how far it
+    /// got, as ``decode(_:)`` does) and returns how many messages it decoded.
+    ///
+    /// One pass over the readable bytes frames them all, which is what a connection wants
+    /// after each read. If `body` throws, the messages before the one it was given are
+    /// consumed and that one is not. Throws ``RESPDecodingError`` on malformed input, after
+    /// `body` has seen every message before the bad one.
+    @discardableResult
+    public mutating func decodeAll(_ buffer: inout ByteBuffer, _ body: (RESPToken) throws -> Void) throws -> Int {
+        let limits = self.limits
+        var open = self.open
+        self.open = []
+        let start = resumeAt
+        var consumed = 0
+        var count = 0
+        let base = buffer
+        var failure: (any Error)?
+        let outcome = buffer.withUnsafeReadableBytes { bytes in
+            Self.scan(bytes, from: start, open: &open, limits: limits) { messageStart, messageEnd in
+                do {
+                    try body(RESPToken(validatedIn: base, offset: messageStart, length: messageEnd &- messageStart))
+                } catch {
+                    failure = error
+                    return false
+                }
+                consumed = messageEnd
+                count &+= 1
+                return true
+            }
+        }
+        self.open = open
+        buffer.moveReaderIndex(forwardBy: consumed)
+        consumedBytes &+= consumed
+        if let failure {
+            self.open = []
+            resumeAt = 0
+            throw failure
+        }
+        switch outcome {
+        case .needMore(let messageStart, let position):
+            resumeAt = position &- messageStart
+        case .malformed(let position, let reason):
+            throw RESPDecodingError(offset: consumedBytes &- consumed &+ position, reason: reason)
+        case .stopped:
+            break
+        }
+        return count
+    }
+
     /// How far the bytes in the buffer go towards the current message, in bytes already
     /// validated; useful to report "N bytes of an incomplete reply" when a peer goes away.
     public var bytesOfIncompleteMessage: Int { resumeAt }
 
     enum ScanOutcome {
-        case complete(Int)
-        case needMore(Int)
+        /// The callback asked to stop after the message ending at this position.
+        case stopped(Int)
+        /// The message starting at the first position is incomplete; validation resumes
+        /// at the second.
+        case needMore(Int, Int)
+        case malformed(Int, String)
+    }
+
+    /// One element's header (and body, for strings) as ``element(_:at:limits:)`` sees it.
+    enum Element {
+        /// A complete scalar, string or null; the next element starts at the position.
+        case done(Int)
+        /// An aggregate header announcing `count` (> 0) elements that start at the position.
+        case open(Int, count: Int)
+        case needMore
         case malformed(Int, String)
     }
 
@@ -95,130 +162,206 @@ public struct RESPDecoder: Sendable {
     /// Longest header line with a length or an integer: sign, 19 digits, and some slack.
     static let numericLineLimit = 24
 
-    /// Validates elements from `start` until the message ends or the bytes run out.
-    /// `start` is always the first byte of an element, and `open` matches it.
-    static func scan(_ p: UnsafeRawBufferPointer, from start: Int, open: inout [Int], limits: Limits) -> ScanOutcome {
-        var pos = start
-        let end = p.count
-        while true {
-            guard pos < end else { return .needMore(pos) }
-            let type = p[pos]
-            if !isKnownType(type) { return .malformed(pos, unknownTypeReason(type)) }
-            let lineStart = pos + 1
-            let lineLimit: Int
-            switch type {
-            case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: ","), UInt8(ascii: "("):
-                lineLimit = limits.maxLineLength
-            default:
-                lineLimit = numericLineLimit
-            }
-            // Find the CR that ends the header line.
-            var cr = lineStart
-            let searchEnd = end &- lineStart > lineLimit ? lineStart &+ lineLimit &+ 1 : end
-            while cr < searchEnd && p[cr] != cr_ { cr &+= 1 }
-            if cr == searchEnd {
-                if end - lineStart > lineLimit {
-                    return .malformed(pos, "\(typeName(type)) line longer than \(lineLimit) bytes without CRLF")
-                }
-                if !isKnownType(type) { return .malformed(pos, unknownTypeReason(type)) }
-                return .needMore(pos)
-            }
-            if cr &+ 1 >= end { return .needMore(pos) }
-            if p[cr &+ 1] != lf { return .malformed(cr &+ 1, "expected LF after CR, found \(describe(p[cr &+ 1]))") }
-            let next = cr &+ 2
+    /// Validates messages from `start` until the bytes run out, calling `onMessage` with
+    /// each complete message's start and end; it returns false to stop there. `start` is
+    /// always the first byte of an element of the first message, and `open` matches it.
+    ///
+    /// The loop handles the common `$N` and `*N` headers itself (digits and CRLF in one
+    /// pass, open counts on a stack-allocated stack) and hands everything else, including
+    /// every malformed header, to ``element(_:at:limits:)``. Setting up once per buffer
+    /// rather than once per message is what keeps small messages cheap.
+    @inline(__always)
+    static func scan(_ p: UnsafeRawBufferPointer, from start: Int, open: inout [Int], limits: Limits,
+                     onMessage: (Int, Int) -> Bool) -> ScanOutcome {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: limits.maxDepth &+ 1) { stack -> ScanOutcome in
+            var depth = open.count
+            for (i, count) in open.enumerated() { stack[i] = count }
+            var pos = start
+            var messageStart = 0
+            let end = p.count
+            let maxBulk = limits.maxBulkLength
+            let maxCount = limits.maxAggregateCount
 
-            switch type {
-            case UInt8(ascii: "+"), UInt8(ascii: "-"):
-                pos = next
-            case UInt8(ascii: ":"):
-                guard parseInteger(p, lineStart, cr) != nil else {
-                    return .malformed(lineStart, "invalid integer \(quote(p, lineStart, cr))")
-                }
-                pos = next
-            case UInt8(ascii: "$"), UInt8(ascii: "!"), UInt8(ascii: "="):
-                guard let n = parseInteger(p, lineStart, cr) else {
-                    if cr == lineStart &+ 1 && p[lineStart] == UInt8(ascii: "?") {
-                        return .malformed(pos, "streamed strings ($?) are not supported")
+            func saveOpen() {
+                open.removeAll(keepingCapacity: true)
+                for i in 0..<depth { open.append(stack[i]) }
+            }
+
+            while true {
+                guard pos < end else { saveOpen(); return .needMore(messageStart, pos) }
+                let type = p[pos]
+                var nextElement = -1
+                var opens = 0
+                // Fast path: `$N\r\n` and `*N\r\n` with a plain decimal N.
+                if type == UInt8(ascii: "$") || type == UInt8(ascii: "*") {
+                    var i = pos &+ 1
+                    var n = 0
+                    let digitsEnd = min(end, i &+ 18)
+                    while i < digitsEnd {
+                        let d = p[i] &- 0x30
+                        if d >= 10 { break }
+                        n = n &* 10 &+ Int(d)
+                        i &+= 1
                     }
-                    return .malformed(lineStart, "invalid \(typeName(type)) length \(quote(p, lineStart, cr))")
-                }
-                if n == -1 && type == UInt8(ascii: "$") { pos = next; break }
-                if n < 0 { return .malformed(lineStart, "negative \(typeName(type)) length \(n)") }
-                if n > limits.maxBulkLength {
-                    return .malformed(lineStart, "\(typeName(type)) length \(n) exceeds the limit of \(limits.maxBulkLength) bytes")
-                }
-                if type == UInt8(ascii: "=") && n < 4 {
-                    return .malformed(lineStart, "verbatim string of \(n) bytes is too short for its 'fmt:' prefix")
-                }
-                let bodyEnd = next &+ n
-                if n > end &- 2 &- next { return .needMore(pos) }
-                if p[bodyEnd] != cr_ || p[bodyEnd &+ 1] != lf {
-                    return .malformed(bodyEnd, "\(typeName(type)) of \(n) bytes is not followed by CRLF")
-                }
-                if type == UInt8(ascii: "=") && p[next &+ 3] != UInt8(ascii: ":") {
-                    return .malformed(next &+ 3, "verbatim string lacks the ':' after its 3-byte format")
-                }
-                pos = bodyEnd &+ 2
-            case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: ">"), UInt8(ascii: "%"), UInt8(ascii: "|"):
-                guard let n = parseInteger(p, lineStart, cr) else {
-                    if cr == lineStart &+ 1 && p[lineStart] == UInt8(ascii: "?") {
-                        return .malformed(pos, "streamed aggregates (\(Character(UnicodeScalar(type)))?) are not supported")
+                    if i > pos &+ 1 && i &+ 1 < end && p[i] == cr && p[i &+ 1] == lf {
+                        let next = i &+ 2
+                        if type == UInt8(ascii: "$") {
+                            if n <= maxBulk {
+                                if n > end &- 2 &- next { saveOpen(); return .needMore(messageStart, pos) }
+                                let bodyEnd = next &+ n
+                                if p[bodyEnd] == cr && p[bodyEnd &+ 1] == lf { nextElement = bodyEnd &+ 2 }
+                            }
+                        } else if n <= maxCount {
+                            nextElement = next
+                            opens = n
+                        }
                     }
-                    return .malformed(lineStart, "invalid \(typeName(type)) count \(quote(p, lineStart, cr))")
                 }
-                if n == -1 && type == UInt8(ascii: "*") { pos = next; break }
-                if n < 0 { return .malformed(lineStart, "negative \(typeName(type)) count \(n)") }
-                if n > limits.maxAggregateCount {
-                    return .malformed(lineStart, "\(typeName(type)) count \(n) exceeds the limit of \(limits.maxAggregateCount)")
-                }
-                // Maps and attributes hold 2n elements (plus the attributed value); refuse
-                // counts whose element total would not fit, whatever the configured limit.
-                var elements = n
-                if type == UInt8(ascii: "%") || type == UInt8(ascii: "|") {
-                    guard n <= (Int.max - 1) / 2 else {
-                        return .malformed(lineStart, "\(typeName(type)) count \(n) is too large")
+                if nextElement < 0 {
+                    switch element(p, at: pos, limits: limits) {
+                    case .done(let next):
+                        nextElement = next
+                    case .open(let next, let count):
+                        nextElement = next
+                        opens = count
+                    case .needMore:
+                        saveOpen()
+                        return .needMore(messageStart, pos)
+                    case .malformed(let at, let reason):
+                        return .malformed(at, reason)
                     }
-                    elements = type == UInt8(ascii: "%") ? n * 2 : n * 2 + 1
                 }
-                pos = next
-                if elements > 0 {
-                    if open.count >= limits.maxDepth {
-                        return .malformed(lineStart &- 1, "aggregates nested deeper than \(limits.maxDepth) levels")
+                if opens > 0 {
+                    if depth >= limits.maxDepth {
+                        return .malformed(pos, "aggregates nested deeper than \(limits.maxDepth) levels")
                     }
-                    open.append(elements)
+                    stack[depth] = opens
+                    depth &+= 1
+                    pos = nextElement
                     continue
                 }
-            case UInt8(ascii: "_"):
-                if cr != lineStart { return .malformed(lineStart, "null (_) followed by \(quote(p, lineStart, cr)) instead of CRLF") }
-                pos = next
-            case UInt8(ascii: "#"):
-                guard cr == lineStart &+ 1, p[lineStart] == UInt8(ascii: "t") || p[lineStart] == UInt8(ascii: "f") else {
-                    return .malformed(lineStart, "invalid boolean \(quote(p, lineStart, cr)), expected t or f")
+                pos = nextElement
+                // One element is complete: close every aggregate it completes.
+                while depth > 0 {
+                    let left = stack[depth &- 1] &- 1
+                    if left > 0 {
+                        stack[depth &- 1] = left
+                        break
+                    }
+                    depth &-= 1
                 }
-                pos = next
-            case UInt8(ascii: ","):
-                guard parseDouble(p, lineStart, cr) != nil else {
-                    return .malformed(lineStart, "invalid double \(quote(p, lineStart, cr))")
+                if depth == 0 {
+                    if !onMessage(messageStart, pos) {
+                        open.removeAll(keepingCapacity: true)
+                        return .stopped(pos)
+                    }
+                    messageStart = pos
                 }
-                pos = next
-            case UInt8(ascii: "("):
-                guard isBigNumber(p, lineStart, cr) else {
-                    return .malformed(lineStart, "invalid big number \(quote(p, lineStart, cr))")
-                }
-                pos = next
-            default:
-                return .malformed(pos, unknownTypeReason(type))
             }
+        }
+    }
 
-            // One element is complete: close every aggregate it completes.
-            while let last = open.last {
-                if last > 1 {
-                    open[open.count &- 1] = last &- 1
-                    break
-                }
-                open.removeLast()
+    /// Validates the one element starting at `pos`: every type, every error message.
+    static func element(_ p: UnsafeRawBufferPointer, at pos: Int, limits: Limits) -> Element {
+        let end = p.count
+        let type = p[pos]
+        if !isKnownType(type) { return .malformed(pos, unknownTypeReason(type)) }
+        let lineStart = pos &+ 1
+        let lineLimit: Int
+        switch type {
+        case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: ","), UInt8(ascii: "("):
+            lineLimit = limits.maxLineLength
+        default:
+            lineLimit = numericLineLimit
+        }
+        // Find the CR that ends the header line.
+        var cr = lineStart
+        let searchEnd = end &- lineStart > lineLimit ? lineStart &+ lineLimit &+ 1 : end
+        while cr < searchEnd && p[cr] != cr_ { cr &+= 1 }
+        if cr == searchEnd {
+            if end - lineStart > lineLimit {
+                return .malformed(pos, "\(typeName(type)) line longer than \(lineLimit) bytes without CRLF")
             }
-            if open.isEmpty { return .complete(pos) }
+            return .needMore
+        }
+        if cr &+ 1 >= end { return .needMore }
+        if p[cr &+ 1] != lf { return .malformed(cr &+ 1, "expected LF after CR, found \(describe(p[cr &+ 1]))") }
+        let next = cr &+ 2
+
+        switch type {
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            return .done(next)
+        case UInt8(ascii: ":"):
+            guard parseInteger(p, lineStart, cr) != nil else {
+                return .malformed(lineStart, "invalid integer \(quote(p, lineStart, cr))")
+            }
+            return .done(next)
+        case UInt8(ascii: "$"), UInt8(ascii: "!"), UInt8(ascii: "="):
+            guard let n = parseInteger(p, lineStart, cr) else {
+                if cr == lineStart &+ 1 && p[lineStart] == UInt8(ascii: "?") {
+                    return .malformed(pos, "streamed strings ($?) are not supported")
+                }
+                return .malformed(lineStart, "invalid \(typeName(type)) length \(quote(p, lineStart, cr))")
+            }
+            if n == -1 && type == UInt8(ascii: "$") { return .done(next) }
+            if n < 0 { return .malformed(lineStart, "negative \(typeName(type)) length \(n)") }
+            if n > limits.maxBulkLength {
+                return .malformed(lineStart, "\(typeName(type)) length \(n) exceeds the limit of \(limits.maxBulkLength) bytes")
+            }
+            if type == UInt8(ascii: "=") && n < 4 {
+                return .malformed(lineStart, "verbatim string of \(n) bytes is too short for its 'fmt:' prefix")
+            }
+            if n > end &- 2 &- next { return .needMore }
+            let bodyEnd = next &+ n
+            if p[bodyEnd] != cr_ || p[bodyEnd &+ 1] != lf {
+                return .malformed(bodyEnd, "\(typeName(type)) of \(n) bytes is not followed by CRLF")
+            }
+            if type == UInt8(ascii: "=") && p[next &+ 3] != UInt8(ascii: ":") {
+                return .malformed(next &+ 3, "verbatim string lacks the ':' after its 3-byte format")
+            }
+            return .done(bodyEnd &+ 2)
+        case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: ">"), UInt8(ascii: "%"), UInt8(ascii: "|"):
+            guard let n = parseInteger(p, lineStart, cr) else {
+                if cr == lineStart &+ 1 && p[lineStart] == UInt8(ascii: "?") {
+                    return .malformed(pos, "streamed aggregates (\(Character(UnicodeScalar(type)))?) are not supported")
+                }
+                return .malformed(lineStart, "invalid \(typeName(type)) count \(quote(p, lineStart, cr))")
+            }
+            if n == -1 && type == UInt8(ascii: "*") { return .done(next) }
+            if n < 0 { return .malformed(lineStart, "negative \(typeName(type)) count \(n)") }
+            if n > limits.maxAggregateCount {
+                return .malformed(lineStart, "\(typeName(type)) count \(n) exceeds the limit of \(limits.maxAggregateCount)")
+            }
+            // Maps and attributes hold 2n elements (plus the attributed value); refuse
+            // counts whose element total would not fit, whatever the configured limit.
+            var elements = n
+            if type == UInt8(ascii: "%") || type == UInt8(ascii: "|") {
+                guard n <= (Int.max - 1) / 2 else {
+                    return .malformed(lineStart, "\(typeName(type)) count \(n) is too large")
+                }
+                elements = type == UInt8(ascii: "%") ? n * 2 : n * 2 + 1
+            }
+            return elements > 0 ? .open(next, count: elements) : .done(next)
+        case UInt8(ascii: "_"):
+            if cr != lineStart { return .malformed(lineStart, "null (_) followed by \(quote(p, lineStart, cr)) instead of CRLF") }
+            return .done(next)
+        case UInt8(ascii: "#"):
+            guard cr == lineStart &+ 1, p[lineStart] == UInt8(ascii: "t") || p[lineStart] == UInt8(ascii: "f") else {
+                return .malformed(lineStart, "invalid boolean \(quote(p, lineStart, cr)), expected t or f")
+            }
+            return .done(next)
+        case UInt8(ascii: ","):
+            guard parseDouble(p, lineStart, cr) != nil else {
+                return .malformed(lineStart, "invalid double \(quote(p, lineStart, cr))")
+            }
+            return .done(next)
+        case UInt8(ascii: "("):
+            guard isBigNumber(p, lineStart, cr) else {
+                return .malformed(lineStart, "invalid big number \(quote(p, lineStart, cr))")
+            }
+            return .done(next)
+        default:
+            return .malformed(pos, unknownTypeReason(type))
         }
     }
 

@@ -12,8 +12,6 @@ struct PendingRequest {
     let label: String
     /// How many replies complete this request.
     let expected: Int
-    /// Replies collected so far (pipelines only).
-    var replies: [RESPValue] = []
     /// When the first reply is overdue; nil waits forever.
     let deadline: NIODeadline?
     let sink: Sink
@@ -28,8 +26,8 @@ struct PendingRequest {
 
 /// What the connection writes into the pipeline: encoded commands plus their pending entry.
 struct OutboundRequest: @unchecked Sendable {
-    // @unchecked: the continuation is Sendable; `replies` is empty when sent and only
-    // touched on the event loop afterwards.
+    // @unchecked: ByteBuffer and the continuation are Sendable; the pending entry is only
+    // touched on the event loop once sent.
     let bytes: ByteBuffer
     let pending: PendingRequest
 }
@@ -46,6 +44,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private var decoder = RESPDecoder()
     private var buffer: ByteBuffer?
     private var queue = CircularBuffer<PendingRequest>(initialCapacity: 16)
+    /// Replies collected for the request at the head of the queue (pipelines). Kept here,
+    /// not in the queue element, because CircularBuffer's subscript would copy the array
+    /// on every append.
+    private var collected: [RESPValue] = []
     private var timer: Scheduled<Void>?
     /// Set once the connection is unusable; later requests fail with it at once.
     private var failure: RedisClientError?
@@ -82,10 +84,12 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             buffer!.writeBuffer(&incoming)
         }
         do {
-            while let token = try decoder.decode(&buffer!) {
+            try decoder.decodeAll(&buffer!) { token in
                 deliver(token.value, context: context)
-                if failure != nil { return }
+                if failure != nil { throw StopReading() }
             }
+        } catch is StopReading {
+            return
         } catch {
             fail(RedisClientError(.protocolError, "malformed reply from \(endpoint): \(error)"), context: context)
             return
@@ -103,17 +107,22 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             fail(RedisClientError(.protocolError, "\(endpoint) sent a reply nobody asked for: \(value.summary)"), context: context)
             return
         }
-        let head = queue.startIndex
-        if queue[head].expected == 1 && queue[head].replies.isEmpty {
+        let expected = queue[queue.startIndex].expected
+        if expected == 1 {
             let done = queue.removeFirst()
-            if case .one(let c) = done.sink { c.resume(returning: value) }
-            else if case .many(let c) = done.sink { c.resume(returning: [value]) }
+            switch done.sink {
+            case .one(let c): c.resume(returning: value)
+            case .many(let c): c.resume(returning: [value])
+            }
             return
         }
-        queue[head].replies.append(value)
-        if queue[head].replies.count == queue[head].expected {
+        if collected.isEmpty { collected.reserveCapacity(expected) }
+        collected.append(value)
+        if collected.count == expected {
             let done = queue.removeFirst()
-            if case .many(let c) = done.sink { c.resume(returning: done.replies) }
+            let replies = collected
+            collected = []
+            if case .many(let c) = done.sink { c.resume(returning: replies) }
         }
     }
 
@@ -137,6 +146,9 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             arm(context, at: deadline)
         }
     }
+
+    /// Thrown from the decoding loop once the connection has failed.
+    private struct StopReading: Error {}
 
     func channelInactive(context: ChannelHandlerContext) {
         let reason: String
@@ -164,6 +176,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         if failure == nil { failure = error }
         timer?.cancel()
         timer = nil
+        collected = []
         while let pending = queue.popFirst() { pending.fail(failure!) }
         context?.close(promise: nil)
     }

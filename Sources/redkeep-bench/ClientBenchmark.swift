@@ -18,7 +18,7 @@ struct ClientBenchmark: AsyncParsableCommand {
     @Option(help: "CPU both clients are pinned to.") var clientCPU = 1
     @Option(help: "CPU the server is pinned to.") var serverCPU = 0
 
-    func run() async throws {
+    mutating func run() async throws {
         guard ExternalCommand.find("redis-benchmark") != nil, ExternalCommand.find("taskset") != nil else {
             throw ValidationError("the client benchmark needs redis-benchmark (apt-get install redis-tools) and taskset (util-linux)")
         }
@@ -83,7 +83,7 @@ struct ClientWorker: AsyncParsableCommand {
     @Option var requests = 100_000
     @Option var batch = 1
 
-    func run() async throws {
+    mutating func run() async throws {
         let (port, requests, batch) = (self.port, self.requests, self.batch)
         // Detached: the loop must run on the event loop threads, not hop to the main actor.
         let rate = try await Task.detached {

@@ -16,13 +16,11 @@ struct All: AsyncParsableCommand {
 
     @Option(help: "Rounds per measurement; medians are reported.") var rounds = 5
 
-    func run() async throws {
-        var resp = RESPDecodeBenchmark()
-        resp.rounds = rounds
+    mutating func run() async throws {
+        var resp = try RESPDecodeBenchmark.parse(["--rounds", String(rounds)])
         try await resp.run()
         print()
-        var client = ClientBenchmark()
-        client.rounds = rounds
+        var client = try ClientBenchmark.parse(["--rounds", String(rounds)])
         try await client.run()
     }
 }

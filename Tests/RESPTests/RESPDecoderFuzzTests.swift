@@ -88,6 +88,20 @@ import Testing
         if pieces.error != whole.error {
             fail("in pieces \(cuts): error \(String(describing: pieces.error)), at once \(String(describing: whole.error))")
         }
+        // The batch API agrees with decode(), at once and in the same pieces.
+        for (label, batch) in [("decodeAll at once", batchDecode(buffer(input))), ("decodeAll in pieces \(cuts)", batchDecode(buffer(input), cuts: cuts))] {
+            if batch.tokens != whole.tokens { fail("\(label): \(batch.tokens.count) tokens, decode() \(whole.tokens.count)") }
+            if batch.error != whole.error {
+                fail("\(label): error \(String(describing: batch.error)), decode() \(String(describing: whole.error))")
+            }
+            if batch.consumedBytes != whole.consumedBytes {
+                fail("\(label): consumed \(batch.consumedBytes), decode() \(whole.consumedBytes)")
+            }
+        }
+        // Fed at once, the same bytes are left over (in pieces, fewer may have arrived
+        // before an error stopped the feeding).
+        let atOnce = batchDecode(buffer(input))
+        if atOnce.leftover != whole.leftover { fail("decodeAll left \(atOnce.leftover) bytes, decode() \(whole.leftover)") }
         return (whole, ok)
     }
 

@@ -313,3 +313,31 @@ struct ValueGenerator {
         }
     }
 }
+
+/// Decodes `input` with the batch API, ``RESPDecoder/decodeAll(_:_:)``, fed in pieces whose
+/// ends are `cuts` (none: all at once), calling decodeAll once after every piece.
+func batchDecode(_ input: ByteBuffer, cuts: [Int] = [], limits: RESPDecoder.Limits = .default) -> DecodeRun {
+    var decoder = RESPDecoder(limits: limits)
+    var buf = ByteBuffer()
+    var run = DecodeRun()
+    var start = 0
+    for end in cuts + [input.readableBytes] where end >= start {
+        var piece = input.getSlice(at: input.readerIndex + start, length: end - start)!
+        buf.writeBuffer(&piece)
+        start = end
+        do {
+            let before = run.tokens.count
+            let count = try decoder.decodeAll(&buf) { run.tokens.append($0) }
+            if count != run.tokens.count - before { Issue.record("decodeAll returned \(count), delivered \(run.tokens.count - before)") }
+        } catch let error as RESPDecodingError {
+            run.error = error
+            break
+        } catch {
+            Issue.record("decodeAll threw a non-RESP error: \(error)")
+            break
+        }
+    }
+    run.leftover = buf.readableBytes
+    run.consumedBytes = decoder.consumedBytes
+    return run
+}
