@@ -1,0 +1,74 @@
+import ArgumentParser
+import RESP
+import RedisClient
+
+struct Connect: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connect", abstract: "Open a named connection and make it current.",
+        discussion: """
+        ADDRESS is redis://[user:pass@]host:port[/db], unix:///path.sock, host:port or /path.sock
+        (default 127.0.0.1:6379). Prefer --password-env to a password in the URL: it keeps the
+        password out of history and of the process listing. rediss:// (TLS) is not supported yet.
+        """)
+    @Argument(help: "The connection's name (the prompt shows it).") var name: String
+    @Argument(help: "Where the server is.") var address: String = "127.0.0.1:6379"
+    @Option(help: "The ACL user.") var user: String?
+    @Option(name: .customLong("password-env"), help: "An environment variable holding the password.") var passwordEnv: String?
+    @Option(help: "The database to SELECT.") var db: Int?
+    @Flag(help: "Speak RESP3 (HELLO 3).") var resp3 = false
+    @Option(help: "How long to wait for a reply before giving up (default 30s).") var timeout: String?
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        var configuration: RedisConnectionConfiguration
+        do {
+            configuration = try RedisConnectionConfiguration(url: address)
+        } catch {
+            throw ShellError(.usage, error.message, at: invocation.location)
+        }
+        if let user { configuration.username = user }
+        if let passwordEnv {
+            guard let secret = RedisSecret.fromEnvironment(passwordEnv, environment: await interpreter.configuration.environment) else {
+                throw ShellError(.usage, "--password-env \(passwordEnv): that environment variable is not set", at: invocation.location)
+            }
+            configuration.password = secret
+        }
+        if let db { configuration.database = db }
+        if resp3 { configuration.protocolVersion = 3 }
+        if let timeout {
+            guard let d = DurationText.parse(timeout) else {
+                throw ShellError(.usage, "--timeout takes a duration like 5s, not \"\(timeout)\"", at: invocation.location)
+            }
+            configuration.commandTimeout = d
+        }
+        configuration.clientName = "redkeep"
+        return try await interpreter.openConnection(name, configuration, at: invocation.location)
+    }
+}
+
+struct Use: ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "use", abstract: "Make a named connection the current one.")
+    @Argument(help: "The connection's name.") var name: String
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        try await interpreter.use(name, at: invocation.location)
+        return nil
+    }
+}
+
+struct Disconnect: ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "disconnect", abstract: "Close a named connection.")
+    @Argument(help: "The connection's name.") var name: String
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        try await interpreter.disconnect(name, at: invocation.location)
+        return nil
+    }
+}
+
+struct Connections: ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "connections", abstract: "List the named connections.")
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        await interpreter.connectionsReport()
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Operations
+import RESP
+
+struct Start: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start", abstract: "Start a local redis-server in a folder of its own and connect to it.",
+        discussion: """
+        The binary is $REDKEEP_SERVER, else redis-server on PATH, else valkey-server. The connection
+        gets the server's name. Servers a run started are stopped when it ends, unless redkeep --keep.
+        """)
+    @Argument(help: "The server's (and connection's) name.") var name: String
+    @Option(help: "The port on 127.0.0.1 (default: a free one).") var port: Int?
+    @Option(name: .customLong("replica-of"), help: "Replicate another local server (by name) or host:port.") var replicaOf: String?
+    @Flag(help: "appendonly yes.") var aof = false
+    @Flag(name: .customLong("aof-timestamps"), help: "appendonly yes with #TS annotations (aof-timestamp-enabled yes).") var aofTimestamps = false
+    @Option(help: "The server's folder (default: a temporary one, removed at the end).") var dir: String?
+    @Option(parsing: .upToNextOption, help: "Extra configuration: --config KEY VALUE (repeatable).") var config: [String] = []
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        guard config.count % 2 == 0 else {
+            throw ShellError(.usage, "--config takes pairs: --config KEY VALUE", at: invocation.location)
+        }
+        let pairs = stride(from: 0, to: config.count, by: 2).map { (name: config[$0], value: config[$0 + 1]) }
+        let options = LocalServerOptions(port: port, replicaOf: replicaOf, appendOnly: aof, aofTimestamps: aofTimestamps,
+                                         directory: dir, config: pairs)
+        return try await interpreter.startServer(name, options, at: invocation.location)
+    }
+}
+
+struct Stop: ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a local server cleanly (it saves what its configuration asks for).")
+    @Argument(help: "The server's name.") var name: String
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        try await interpreter.labAction(name, .stop, at: invocation.location)
+    }
+}
+
+struct Crash: ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "crash", abstract: "Kill a local server with SIGKILL, to rehearse a crash.")
+    @Argument(help: "The server's name.") var name: String
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        try await interpreter.labAction(name, .crash, at: invocation.location)
+    }
+}
+
+struct Restart: ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Start a local server again on its port and folder, and reconnect.")
+    @Argument(help: "The server's name.") var name: String
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        try await interpreter.labAction(name, .restart, at: invocation.location)
+    }
+}
+
+extension Interpreter {
+    enum LabAction { case stop, crash, restart }
+
+    func labInstance(at location: SourceLocation) throws -> Lab {
+        if let lab { return lab }
+        do {
+            let binary = try ServerBinary.locate(environment: configuration.environment)
+            let made = try Lab(binary: binary)
+            lab = made
+            return made
+        } catch let error as LabError {
+            throw ShellError(.script, error.message, at: location)
+        }
+    }
+
+    func startServer(_ name: String, _ options: LocalServerOptions, at location: SourceLocation) async throws -> RESPValue {
+        let lab = try labInstance(at: location)
+        let server: LocalServer
+        do {
+            server = try await lab.start(name, options)
+        } catch {
+            throw ShellError(.script, error.message, at: location)
+        }
+        let keepCurrent = connections.current
+        try await openConnection(name, server.connectionConfiguration, localServer: name, at: location)
+        // The first server becomes current; later ones (replicas) do not steal the prompt.
+        if let keepCurrent { connections.current = keepCurrent }
+        return serverReport(server, lab: lab)
+    }
+
+    func labAction(_ name: String, _ action: LabAction, at location: SourceLocation) async throws -> RESPValue? {
+        let lab = try labInstance(at: location)
+        do {
+            switch action {
+            case .stop:
+                await connections[name]?.connection?.close()
+                try await lab.stop(name)
+                return nil
+            case .crash:
+                try await lab.crash(name)
+                await connections[name]?.connection?.close()
+                return nil
+            case .restart:
+                let server = try await lab.restart(name)
+                let keepCurrent = connections.current
+                try await openConnection(name, server.connectionConfiguration, localServer: name, at: location)
+                connections.current = keepCurrent ?? name
+                return serverReport(server, lab: lab)
+            }
+        } catch let error as LabError {
+            throw ShellError(.script, error.message, at: location)
+        }
+    }
+
+    private func serverReport(_ server: LocalServer, lab: Lab) -> RESPValue {
+        var fields: [(String, RESPValue)] = [
+            ("name", .text(server.name)),
+            ("address", .text(server.endpoint.description)),
+            ("pid", .integer(Int64(server.pid))),
+            ("role", .text(server.replicaOf == nil ? "master" : "replica of \(server.replicaOf!)")),
+            ("dir", .text(server.directory)),
+            ("server", .text("\(lab.binary.product) \(lab.binary.version)")),
+        ]
+        if server.replicaOf == nil { fields.remove(at: 3); fields.insert(("role", .text("master")), at: 3) }
+        return .report(fields)
+    }
+}

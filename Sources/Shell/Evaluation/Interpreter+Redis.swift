@@ -1,0 +1,199 @@
+import NIOCore
+import RESP
+import RedisClient
+
+extension Interpreter {
+    /// Sends a Redis command (words expanded) to `target` or the current connection; inside
+    /// `pipeline { }` it is only collected.
+    func sendRaw(_ words: [Word], to target: String?, capturing: Bool, at location: SourceLocation) async throws -> RESPValue? {
+        var arguments: [RESPArgument] = []
+        arguments.reserveCapacity(words.count)
+        for word in words {
+            if word.parts.count == 1, case .literal(let bytes) = word.parts[0] {
+                arguments.append(.bytes(ByteBuffer(bytes: bytes)))
+            } else {
+                arguments.append(.bytes(ByteBuffer(bytes: try await expand(word))))
+            }
+        }
+        let command = RESPCommand(arguments)
+        if collecting != nil {
+            collecting!.append((target, command))
+            return nil
+        }
+        let (name, connection) = try await self.connection(target, at: location)
+        let reply: RESPValue
+        do {
+            reply = try await connection.reply(to: command)
+        } catch {
+            throw shellError(error, at: location)
+        }
+        let commandName = command.name
+        noteTransactionState(name, command: commandName, reply: reply)
+        if let message = reply.errorMessage, !configuration.interactive {
+            let error = ShellError(.script, "\(connection.endpoint) answered \(commandName) with an error: \(message)", at: location)
+            if !configuration.continueOnError { throw error }
+        }
+        // INFO kept in a variable becomes a map of its fields: ${info.role}.
+        if capturing, commandName == "INFO", !reply.isError, let text = reply.string {
+            return .infoReport(text)
+        }
+        return reply
+    }
+
+    // MARK: - pipeline { }
+
+    /// Collects every command of the block, sends them in one write per connection, and
+    /// returns the array of replies (error replies included, in their places).
+    func executePipeline(_ statement: Statement) async throws -> RESPValue? {
+        guard statement.words.count == 1 else {
+            throw ShellError(.usage, "pipeline takes no arguments: pipeline { ... }", at: statement.location)
+        }
+        guard collecting == nil else {
+            throw ShellError(.usage, "pipeline blocks do not nest", at: statement.location)
+        }
+        collecting = []
+        do {
+            quiet += 1
+            defer { quiet -= 1 }
+            for inner in statement.block ?? [] { _ = try await execute(inner) }
+        } catch {
+            collecting = nil
+            throw error
+        }
+        let batch = collecting!
+        collecting = nil
+        guard !batch.isEmpty else { return .array([]) }
+        // Consecutive commands to the same connection go in one write.
+        var replies: [RESPValue] = []
+        var start = 0
+        while start < batch.count {
+            var end = start
+            while end < batch.count && batch[end].connection == batch[start].connection { end += 1 }
+            let (name, connection) = try await self.connection(batch[start].connection, at: statement.location)
+            let commands = batch[start..<end].map(\.command)
+            do {
+                let group = try await connection.pipeline(commands)
+                for (command, reply) in zip(commands, group) { noteTransactionState(name, command: command.name, reply: reply) }
+                replies += group
+            } catch {
+                throw shellError(error, at: statement.location)
+            }
+            start = end
+        }
+        return .array(replies)
+    }
+
+    // MARK: - multi { }
+
+    /// MULTI, the block's commands (each answered QUEUED), EXEC; the value is EXEC's reply.
+    /// Inside `pipeline { }` the three parts are collected like any command.
+    func executeMulti(_ statement: Statement) async throws -> RESPValue? {
+        guard statement.words.count == 1 else {
+            throw ShellError(.usage, "multi takes no arguments: multi { ... }", at: statement.location)
+        }
+        let target: String? = nil
+        if collecting != nil {
+            collecting!.append((target, RESPCommand("MULTI")))
+            for inner in statement.block ?? [] { _ = try await execute(inner) }
+            collecting!.append((target, RESPCommand("EXEC")))
+            return nil
+        }
+        let (name, connection) = try await self.connection(target, at: statement.location)
+        let started = try await connection.reply(to: RESPCommand("MULTI"))
+        if let message = started.errorMessage {
+            throw ShellError(.script, "\(connection.endpoint) refused MULTI: \(message)", at: statement.location)
+        }
+        noteTransactionState(name, command: "MULTI", reply: started)
+        do {
+            try await runBlock(statement.block ?? [])
+        } catch {
+            _ = try? await connection.reply(to: RESPCommand("DISCARD"))
+            noteTransactionState(name, command: "DISCARD", reply: .simple("OK"))
+            throw error
+        }
+        let result = try await connection.reply(to: RESPCommand("EXEC"))
+        noteTransactionState(name, command: "EXEC", reply: result)
+        if result == .null && transactionDepth > 0 { execAborted = true }
+        if let message = result.errorMessage, !configuration.interactive && !configuration.continueOnError {
+            throw ShellError(.script, "\(connection.endpoint) answered EXEC with an error: \(message)", at: statement.location)
+        }
+        return result
+    }
+
+    // MARK: - transaction --watch KEY... { }
+
+    /// WATCH the keys, run the body (reads may decide; `abort "why"` gives up cleanly), and
+    /// when the body's `multi { }` is aborted because a watched key changed, run it all
+    /// again, up to --retries times (default 100) or --timeout (default 10s).
+    func executeTransaction(_ statement: Statement) async throws -> RESPValue? {
+        var keys: [String] = []
+        var retries = 100
+        var timeout: Duration = .seconds(10)
+        var i = 1
+        let words = statement.words
+        while i < words.count {
+            if words[i].bareText == "--retries" || words[i].bareText == "--timeout", i + 1 >= words.count {
+                throw ShellError(.usage, "\(words[i].literalText ?? "option") needs a value", at: words[i].location)
+            }
+            switch words[i].bareText {
+            case "--watch":
+                while i + 1 < words.count, !(words[i + 1].bareText?.hasPrefix("--") ?? false) {
+                    i += 1
+                    keys.append(try await expandText(words[i]))
+                }
+            case "--retries":
+                i += 1
+                let text = try await expandText(words[i])
+                guard let n = Int(text), n >= 0 else { throw ShellError(.usage, "--retries takes a count, not \"\(text)\"", at: words[i].location) }
+                retries = n
+            case "--timeout":
+                i += 1
+                let text = try await expandText(words[i])
+                guard let d = DurationText.parse(text) else { throw ShellError(.usage, "--timeout takes a duration like 10s, not \"\(text)\"", at: words[i].location) }
+                timeout = d
+            default:
+                throw ShellError(.usage, "unknown option \"\(words[i].literalText ?? "")\": transaction --watch KEY... [--retries N] [--timeout D] { ... }", at: words[i].location)
+            }
+            i += 1
+        }
+        guard !keys.isEmpty else {
+            throw ShellError(.usage, "transaction needs keys to watch: transaction --watch KEY... { ... }", at: statement.location)
+        }
+        guard collecting == nil else { throw ShellError(.usage, "a transaction cannot run inside pipeline { }", at: statement.location) }
+        let (_, connection) = try await self.connection(nil, at: statement.location)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var attempts = 0
+        transactionDepth += 1
+        defer { transactionDepth -= 1 }
+        while true {
+            attempts += 1
+            let watched = try await connection.reply(to: RESPCommand([.string("WATCH")] + keys.map { .string($0) }))
+            if let message = watched.errorMessage {
+                throw ShellError(.script, "\(connection.endpoint) refused WATCH: \(message)", at: statement.location)
+            }
+            execAborted = false
+            var result: RESPValue = .null
+            do {
+                for inner in statement.block ?? [] {
+                    let value = try await execute(inner)
+                    if let value { show(value, for: inner) }
+                    if inner.keyword?.lowercased() == "multi", inner.block != nil { result = value ?? .null }
+                }
+            } catch let signal as AbortSignal {
+                _ = try? await connection.reply(to: RESPCommand("UNWATCH"))
+                return .report(["status": .text("aborted"), "reason": .bulk(signal.reason),
+                                "attempts": .integer(Int64(attempts))])
+            } catch {
+                _ = try? await connection.reply(to: RESPCommand("UNWATCH"))
+                throw error
+            }
+            if !execAborted {
+                return .report(["status": .text("committed"), "attempts": .integer(Int64(attempts)), "result": result])
+            }
+            if attempts > retries || clock.now - start >= timeout {
+                throw ShellError(.script, "transaction gave up after \(attempts) attempts in \(DurationText.format(clock.now - start)): the watched keys (\(keys.joined(separator: ", "))) kept changing", at: statement.location)
+            }
+        }
+    }
+}

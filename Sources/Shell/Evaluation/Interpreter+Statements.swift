@@ -1,0 +1,218 @@
+import Foundation
+import NIOCore
+import RESP
+
+extension Interpreter {
+    /// Runs one statement and returns its value (nil: nothing to print).
+    func execute(_ statement: Statement, capturing: Bool = false) async throws -> RESPValue? {
+        try Task.checkCancellation()
+        if configuration.echo && quiet == 0 {
+            configuration.output.write("> " + SecretFilter.redact(statement.text) + "\n")
+        }
+        let words = statement.words
+        let location = statement.location
+        let keyword = statement.keyword?.lowercased()
+
+        switch keyword {
+        case "let": return try await executeLet(statement)
+        case "if": return try await executeIf(statement)
+        case "repeat": return try await executeRepeat(statement)
+        case "for": return try await executeFor(statement)
+        case "assert": return try await executeAssert(statement)
+        case "wait-until": return try await executeWaitUntil(statement)
+        case "pipeline": return try await executePipeline(statement)
+        case "multi" where statement.block != nil: return try await executeMulti(statement)
+        case "transaction": return try await executeTransaction(statement)
+        case "abort":
+            let reason = words.count > 1 ? try await expandTexts(words[1...]).joined(separator: " ") : "aborted"
+            throw AbortSignal(reason: reason, location: location)
+        case "exit":
+            let code = words.count > 1 ? Int32(try await expandText(words[1])) : 0
+            guard let code else { throw ShellError(.usage, "exit takes a number: exit [CODE]", at: location) }
+            throw ExitSignal(code: code)
+        case "redis":
+            guard words.count > 1 else { throw ShellError(.usage, "redis needs a command: redis CMD [ARG...]", at: location) }
+            return try await sendRaw(Array(words.dropFirst()), to: nil, capturing: capturing, at: location)
+        default:
+            break
+        }
+
+        // @name CMD ...: the statement goes to connection `name`.
+        var target: String?
+        var rest = words[...]
+        if let first = words.first?.bareText, first.hasPrefix("@"), first.count > 1 {
+            target = String(first.dropFirst())
+            rest = words.dropFirst()
+            guard !rest.isEmpty else { throw ShellError(.usage, "\(first) needs a command after it", at: location) }
+        }
+        if let name = rest.first?.bareText, let entry = CommandRegistry.entry(for: name) {
+            let arguments = try await expandTexts(rest.dropFirst())
+            return try await entry.run!(arguments, self, CommandInvocation(target: target, location: location, statement: statement))
+        }
+        return try await sendRaw(Array(rest), to: target, capturing: capturing, at: location)
+    }
+
+    // MARK: - let
+
+    private func executeLet(_ statement: Statement) async throws -> RESPValue? {
+        let words = statement.words
+        guard words.count >= 4, let name = words[1].bareText, words[2].bareText == "=" else {
+            throw ShellError(.usage, "let needs a name, = and a value: let NAME = STATEMENT, or let NAME = WORD", at: statement.location)
+        }
+        guard name.first.map({ $0.isLetter || $0 == "_" }) == true,
+              name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw ShellError(.usage, "invalid variable name \"\(name)\": use letters, digits and _", at: words[1].location)
+        }
+        let rest = Array(words.dropFirst(3))
+        let value: RESPValue
+        if rest.count == 1 && statement.block == nil && !isStatementWord(rest[0]) {
+            value = try await self.value(of: rest[0])
+        } else {
+            let inner = Statement(words: rest, block: statement.block, elseBranch: statement.elseBranch,
+                                  location: rest[0].location, range: rest[0].location.offset..<statement.range.upperBound)
+            value = try await capture([inner], at: rest[0].location)
+        }
+        variables[name] = value
+        return nil
+    }
+
+    /// A lone word after `let NAME =` is a statement when it is a redkeep word
+    /// (`let c = connections`); otherwise it is a value (`let k = user:42`).
+    private func isStatementWord(_ word: Word) -> Bool {
+        guard let text = word.bareText else { return false }
+        return CommandRegistry.entry(for: text) != nil
+    }
+
+    // MARK: - if, repeat, for
+
+    private func executeIf(_ statement: Statement) async throws -> RESPValue? {
+        let (condition, _) = try Expression.parse(Array(statement.words.dropFirst()), allowTrailing: false, at: statement.location)
+        if try await evaluate(condition) {
+            try await runBlock(statement.block ?? [])
+        } else if let branch = statement.elseBranch {
+            switch branch {
+            case .block(let block): try await runBlock(block)
+            case .statement(let elseIf): _ = try await executeIf(elseIf)
+            }
+        }
+        return nil
+    }
+
+    private func executeRepeat(_ statement: Statement) async throws -> RESPValue? {
+        guard statement.words.count == 2 else {
+            throw ShellError(.usage, "repeat takes one count: repeat N { ... }", at: statement.location)
+        }
+        let text = try await expandText(statement.words[1])
+        guard let count = Int(text), count >= 0 else {
+            throw ShellError(.usage, "repeat needs a count of 0 or more, not \"\(text)\"", at: statement.words[1].location)
+        }
+        for _ in 0..<count { try await runBlock(statement.block ?? []) }
+        return nil
+    }
+
+    private func executeFor(_ statement: Statement) async throws -> RESPValue? {
+        let words = statement.words
+        guard words.count >= 3, let name = words[1].bareText, words[2].bareText == "in" else {
+            throw ShellError(.usage, "for needs a name and in: for NAME in WORD... { ... }", at: statement.location)
+        }
+        var items: [RESPValue] = []
+        for word in words.dropFirst(3) {
+            let value = try await self.value(of: word)
+            // A substituted array ($(KEYS user:*)) gives one item per element.
+            if word.parts.count == 1, case .literal = word.parts[0] {
+                items.append(value)
+            } else if let elements = value.elements {
+                items += elements
+            } else {
+                items.append(value)
+            }
+        }
+        for item in items {
+            variables[name] = item
+            try await runBlock(statement.block ?? [])
+        }
+        return nil
+    }
+
+    /// Runs a block's statements, printing their values as the prompt would.
+    func runBlock(_ block: [Statement]) async throws {
+        for statement in block {
+            if let value = try await execute(statement) { show(value, for: statement) }
+        }
+    }
+
+    // MARK: - assert, wait-until
+
+    private func executeAssert(_ statement: Statement) async throws -> RESPValue? {
+        let (condition, messageWord) = try Expression.parse(Array(statement.words.dropFirst()), allowTrailing: true, at: statement.location)
+        if try await evaluate(condition) { return nil }
+        var message = "assertion failed"
+        if let messageWord { message += ": " + (try await expandText(messageWord)) }
+        message += " (" + (try await describe(condition)) + ")"
+        throw ShellError(.script, message, at: statement.location)
+    }
+
+    private func executeWaitUntil(_ statement: Statement) async throws -> RESPValue? {
+        var words = Array(statement.words.dropFirst())
+        var timeout: Duration = .seconds(10)
+        var every: Duration = .milliseconds(50)
+        // Options come after the condition: --timeout D, --every D.
+        while words.count >= 2, let option = words[words.count - 2].bareText, option == "--timeout" || option == "--every" {
+            let text = try await expandText(words[words.count - 1])
+            guard let duration = DurationText.parse(text) else {
+                throw ShellError(.usage, "\(option) takes a duration like 500ms, 10s or 2m, not \"\(text)\"", at: words[words.count - 1].location)
+            }
+            if option == "--timeout" { timeout = duration } else { every = duration }
+            words.removeLast(2)
+        }
+        let (condition, _) = try Expression.parse(words, allowTrailing: false, at: statement.location)
+        let clock = ContinuousClock()
+        let start = clock.now
+        while true {
+            if try await evaluate(condition) {
+                let waited = clock.now - start
+                return quiet > 0 ? .report(["waited_ms": .integer(Int64(waited.components.seconds * 1000 + waited.components.attoseconds / 1_000_000_000_000_000))]) : nil
+            }
+            if clock.now - start >= timeout {
+                throw ShellError(.script, "wait-until gave up after \(DurationText.format(timeout)): the condition is still false (\(try await describe(condition)))", at: statement.location)
+            }
+            try await Task.sleep(for: every)
+        }
+    }
+
+    // MARK: - Conditions
+
+    func evaluate(_ expression: Expression) async throws -> Bool {
+        switch expression {
+        case .operand(let word): return try await value(of: word).isTruthy
+        case .compare(let l, let op, let r): return compare(try await value(of: l), op, try await value(of: r))
+        case .exists(let name, _): return variables[name] != nil
+        case .not(let e): return !(try await evaluate(e))
+        case .and(let a, let b):
+            guard try await evaluate(a) else { return false }
+            return try await evaluate(b)
+        case .or(let a, let b):
+            if try await evaluate(a) { return true }
+            return try await evaluate(b)
+        }
+    }
+
+    /// The condition with its operands' current values, for failure messages:
+    /// `${info.role} == "master"` -> `slave == master`.
+    func describe(_ expression: Expression) async throws -> String {
+        func shown(_ word: Word) async throws -> String {
+            let value = try await self.value(of: word)
+            let text = value.string ?? (value == .null ? "nil" : String(decoding: value.substitutionBytes ?? [], as: UTF8.self))
+            return text.contains(" ") || text.isEmpty ? "\"\(text)\"" : text
+        }
+        switch expression {
+        case .operand(let w): return try await shown(w)
+        case .compare(let l, let op, let r): return "\(try await shown(l)) \(op) \(try await shown(r))"
+        case .exists(let name, _): return "exists \(name): \(variables[name] != nil)"
+        case .not(let e): return "not " + (try await describe(e))
+        case .and(let a, let b): return "\(try await describe(a)) and \(try await describe(b))"
+        case .or(let a, let b): return "\(try await describe(a)) or \(try await describe(b))"
+        }
+    }
+}
+

@@ -1,0 +1,63 @@
+/// The text of a script, a `-c` argument or a prompt entry, kept so errors can quote the
+/// offending line with a caret under the word.
+public final class SourceFile: Sendable {
+    /// What errors call it: a path, `-c`, `<stdin>` or `<prompt>`.
+    public let name: String
+    /// The whole text, as bytes.
+    public let bytes: [UInt8]
+
+    /// Wraps `text` under `name`.
+    public init(name: String, text: String) {
+        self.name = name
+        self.bytes = Array(text.utf8)
+    }
+
+    /// Line `number` (1-based), without its line ending; "" past the end.
+    public func line(_ number: Int) -> String {
+        var current = 1
+        var start = 0
+        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
+            if current == number { return text(start..<i) }
+            current += 1
+            start = i + 1
+        }
+        return current == number ? text(start..<bytes.count) : ""
+    }
+
+    /// The bytes in `range` as text, with a trailing CR dropped.
+    public func text(_ range: Range<Int>) -> String {
+        var slice = bytes[range.clamped(to: 0..<bytes.count)]
+        if slice.last == UInt8(ascii: "\r") { slice = slice.dropLast() }
+        return String(decoding: slice, as: UTF8.self)
+    }
+}
+
+/// Where something is in a source: file, line and column (both 1-based; the column counts
+/// characters), plus the byte offset.
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    /// The source it points into.
+    public let file: SourceFile
+    /// 1-based line.
+    public let line: Int
+    /// 1-based column, in characters.
+    public let column: Int
+    /// Byte offset in the source.
+    public let offset: Int
+
+    /// Creates a location.
+    public init(file: SourceFile, line: Int, column: Int, offset: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.offset = offset
+    }
+
+    /// `file:line:column`.
+    public var description: String { "\(file.name):\(line):\(column)" }
+
+    public static func == (a: SourceLocation, b: SourceLocation) -> Bool {
+        a.file === b.file && a.offset == b.offset
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(offset) }
+}

@@ -1,0 +1,67 @@
+/// One word of a statement, as written: literal bytes and substitutions that the
+/// evaluator fills in. A substituted value stays one word (no re-splitting).
+public struct Word: Sendable, Hashable {
+    /// The pieces, in order.
+    public var parts: [WordPart]
+    /// Where the word starts.
+    public var location: SourceLocation
+    /// True when any part of it was quoted: a quoted `{`, `#` or keyword is plain text.
+    public var isQuoted: Bool
+
+    /// Creates a word.
+    public init(parts: [WordPart], location: SourceLocation, isQuoted: Bool) {
+        self.parts = parts
+        self.location = location
+        self.isQuoted = isQuoted
+    }
+
+    /// The word's text when it has no substitutions (quoted or not), else nil.
+    public var literalText: String? {
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard case .literal(let b) = part else { return nil }
+            bytes += b
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The text when the word is unquoted and has no substitutions: what keywords,
+    /// operators and braces must be.
+    public var bareText: String? { isQuoted ? nil : literalText }
+}
+
+/// A piece of a word.
+public enum WordPart: Sendable, Hashable {
+    /// Bytes as written (escapes already applied; `\xHH` may give any byte).
+    case literal([UInt8])
+    /// `$name`, `${name.field}`, `${name[2]}`; also `$1`..`$9` and `$#`.
+    case variable(VariableReference)
+    /// `$(STATEMENT)`: the value of a statement.
+    case command([Statement], SourceLocation)
+}
+
+/// A variable and the path into its value.
+public struct VariableReference: Sendable, Hashable, CustomStringConvertible {
+    /// The variable's name (`info`, `1`, `#`).
+    public var name: String
+    /// Fields and indexes to follow, in order.
+    public var path: [Accessor]
+
+    /// One step into a value.
+    public enum Accessor: Sendable, Hashable {
+        /// `.field` of a map (reports, INFO, RESP3 maps).
+        case field(String)
+        /// `[index]` of an array, 0-based; negative counts from the end.
+        case index(Int)
+    }
+
+    /// `${name.field[1]}` as written.
+    public var description: String {
+        "${" + name + path.map { step in
+            switch step {
+            case .field(let f): return "." + f
+            case .index(let i): return "[\(i)]"
+            }
+        }.joined() + "}"
+    }
+}

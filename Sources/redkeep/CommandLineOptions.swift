@@ -1,0 +1,55 @@
+import ArgumentParser
+
+/// redkeep's command line. Declared with ArgumentParser for parsing and `--help`; the
+/// entry point maps errors to redkeep's exit codes (usage errors exit 1, not 64).
+struct CommandLineOptions: ParsableArguments {
+    static let version = "0.1.0"
+
+    @Option(name: [.short, .customLong("command")], help: ArgumentHelp("Run these statements and exit.", valueName: "statements"))
+    var command: String?
+
+    @Option(name: [.short, .customLong("url")], help: ArgumentHelp("Connect first: redis://[user:pass@]host:port[/db], host:port or /path.sock.", valueName: "url"))
+    var url: String?
+
+    @Option(name: .long, help: "Connect first to this host (with --port).")
+    var host: String?
+
+    @Option(name: .long, help: "Connect first to this port (with --host, default 127.0.0.1).")
+    var port: Int?
+
+    @Option(name: .customLong("password-env"), help: ArgumentHelp("An environment variable holding the password for the first connection.", valueName: "var"))
+    var passwordEnv: String?
+
+    @Flag(name: .long, help: "Show each statement before it runs (option echo on).")
+    var echo = false
+
+    @Option(name: .customLong("on-error"), help: ArgumentHelp("stop (default) or continue after an error.", valueName: "policy"))
+    var onError: String?
+
+    @Flag(name: .long, help: "Print one JSON document per value.")
+    var json = false
+
+    @Flag(name: .long, help: "Print values raw, as when not on a terminal.")
+    var raw = false
+
+    @Flag(name: .long, help: "Leave the local servers this run started running when it ends.")
+    var keep = false
+
+    @Flag(name: .long, help: "Print the version and exit.")
+    var version = false
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("A script to run, and its arguments ($1..$9).", valueName: "script.rk args"))
+    var script: [String] = []
+
+    static let helpAbstract = """
+        redkeep: an operator's shell for keeping Redis data safe.
+
+          redkeep                      the prompt (statements from stdin when it is not a terminal)
+          redkeep FILE.rk [ARGS]       run a script (also as #!/usr/bin/env redkeep)
+          redkeep -c 'STATEMENTS'      run statements and exit
+
+        Exit codes: 0 success, 1 usage or internal error, 2 connection failed or lost,
+        3 script error (assert, error reply, transaction out of retries).
+        At the prompt, type help for the language.
+        """
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOPosix
+import Operations
+import Shell
+
+@main
+enum RedkeepEntry {
+    static func main() {
+        // Swift tasks run on NIO's event loops, so a reply resumes its statement on the
+        // thread that read it (no hop per command). The main thread is left to readline.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        let options: CommandLineOptions
+        do {
+            options = try CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            if CommandLineOptions.exitCode(for: error) == .success {
+                print(CommandLineOptions.helpAbstract + "\n\n" + CommandLineOptions.helpMessage(columns: 100))
+                exit(0)
+            }
+            FileHandle.standardError.write(Data("redkeep: \(CommandLineOptions.message(for: error))\nusage: \(CommandLineOptions.usageString())\n".utf8))
+            exit(1)
+        }
+        if options.version {
+            print("redkeep \(CommandLineOptions.version)")
+            exit(0)
+        }
+        exit(Session(options).run())
+    }
+}

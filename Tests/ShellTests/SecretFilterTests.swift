@@ -1,0 +1,168 @@
+import Testing
+
+import Shell
+
+/// Lines that must never reach history or a `record` file, lines that must, and what
+/// `redact` shows in their place.
+@Suite struct SecretFilterTests {
+    @Test(arguments: [
+        // AUTH wherever a command can start.
+        "AUTH s3cret",
+        "AUTH alice s3cret",
+        "auth alice s3cret",
+        "Auth s3cret",
+        "  AUTH s3cret  ",
+        "AUTH",
+        "GET a; AUTH s3cret",
+        "GET a;AUTH s3cret",
+        "GET a\nAUTH s3cret",
+        "@m AUTH s3cret",
+        "@replica1 auth alice s3cret",
+        "redis AUTH s3cret",
+        "@m redis AUTH s3cret",
+        "pipeline { AUTH s3cret; PING }",
+        "pipeline {\nAUTH s3cret\n}",
+        "multi { SET a 1; auth alice s3cret }",
+        "transaction { SET a 1\n AUTH x }",
+        "repeat 3 { AUTH s3cret }",
+        "echo $(AUTH s3cret)",
+        "echo \"value: $(AUTH s3cret)\"",
+        "\"AUTH\" s3cret",
+        "\\x41UTH s3cret",
+        // HELLO with AUTH.
+        "HELLO 3 AUTH alice s3cret",
+        "hello 2 auth default s3cret setname ops",
+        "@m HELLO 3 AUTH alice s3cret",
+        // CONFIG SET of credentials.
+        "CONFIG SET requirepass s3cret",
+        "config set REQUIREPASS s3cret",
+        "CONFIG SET masterauth s3cret",
+        "CONFIG SET masteruser replicator",
+        "CONFIG SET maxmemory 1gb requirepass s3cret",
+        "CONFIG SET requirepass s3cret maxmemory 1gb",
+        "CONFIG SET tls-key-file-pass s3cret",
+        "@m config set masterauth 's3cret with spaces'",
+        // ACL SETUSER with passwords or hashes.
+        "ACL SETUSER alice on >s3cret ~* +@all",
+        "acl setuser alice on #0b14d501a594442a01c6859541bcb3e8164d183d32937b851835442f69d5c94e",
+        "ACL SETUSER alice <old",
+        "ACL SETUSER alice !0b14d501a594442a01c6859541bcb3e8164d183d32937b851835442f69d5c94e",
+        "ACL SETUSER alice '>s3cret with space'",
+        // MIGRATE with AUTH or AUTH2.
+        "MIGRATE 10.0.0.2 6379 \"\" 0 5000 AUTH s3cret KEYS a b",
+        "migrate 10.0.0.2 6379 key 0 5000 COPY REPLACE auth2 alice s3cret",
+        // Sentinel credentials.
+        "SENTINEL SET mymaster auth-pass s3cret",
+        "SENTINEL CONFIG SET sentinel-pass s3cret",
+        // Password options anywhere.
+        "connect m 10.0.0.1:6379 --password s3cret",
+        "connect m 10.0.0.1:6379 --password=s3cret",
+        "connect m 10.0.0.1:6379 \"--password=s3cret\"",
+        "connect m 10.0.0.1:6379 --PASSWORD s3cret",
+        "shell redis-cli -a s3cret ping",
+        "shell redis-cli -h h --pass s3cret",
+        "shell redis-server --requirepass s3cret",
+        "shell sh -c \"redis-cli -a s3cret ping\"",
+        "shell env REDISCLI_AUTH=s3cret redis-cli ping",
+        "connect m h:1 --password",
+        // URLs with a password.
+        "connect m redis://alice:s3cret@10.0.0.1:6379",
+        "connect m redis://s3cret@10.0.0.1",
+        "connect m redis://:s3cret@10.0.0.1/2",
+        "connect m rediss://alice:s3cret@cache.example.com:6380",
+        "connect m REDIS://alice:s3cret@h",
+        "connect m 'redis://alice:s3cret@h'",
+        "connect m redis://alice:p%40ss@h",
+        "connect m redis://alice:pa/ss@h",
+        "connect m redis://alice:p@ss@h",
+        "set url https://bob:hunter2@example.com/x",
+        "SET cfg redis://alice:s3cret@h",
+        "@m connect n redis://u:p@h:1",
+    ])
+    func flagsSecrets(_ line: String) {
+        #expect(SecretFilter.containsSecret(line), "\(line)")
+    }
+
+    @Test(arguments: [
+        "SET auth:token x",
+        "GET password",
+        "GET auth",
+        "SET auth s3cret",
+        "HSET user:1 password_hash x",
+        "HSET user:1 password x",
+        "connect m redis://127.0.0.1:6379",
+        "connect m redis://127.0.0.1:6379/2",
+        "connect m unix:///var/run/redis.sock?db=1",
+        "connect m 10.0.0.1:6379 --password-env REDIS_PASSWORD",
+        "connect m 10.0.0.1:6379 --password-env=REDIS_PASSWORD",
+        "echo authentication",
+        "echo auth",
+        "echo \"AUTH failed\"",
+        "SET k authorized",
+        "CONFIG SET maxmemory 1gb",
+        "CONFIG GET requirepass",
+        "ACL SETUSER alice on nopass ~* +@all",
+        "ACL SETUSER alice resetpass",
+        "ACL WHOAMI",
+        "HELLO 3",
+        "HELLO 3 SETNAME auth",
+        "MIGRATE 10.0.0.2 6379 auth 0 5000",
+        "MIGRATE 10.0.0.2 6379 \"\" 0 5000 KEYS auth auth2",
+        "SET {user}:auth 1",
+        "pipeline { SET a 1; GET auth }",
+        "GET a # AUTH is a command",
+        "shell git clone ssh://git@example.com/repo",
+        "SET email alice@example.com",
+        "SET 'AUTH s3cret' 1",
+        "",
+        "   ",
+        "SET a \"unterminated",
+        "echo $(GET auth",
+        "LPUSH list --passwords",
+    ])
+    func keepsOrdinaryLines(_ line: String) {
+        #expect(!SecretFilter.containsSecret(line), "\(line)")
+        #expect(SecretFilter.redact(line) == line)
+    }
+
+    @Test(arguments: [
+        ("AUTH s3cret", "AUTH <secret>"),
+        ("AUTH alice s3cret", "AUTH alice <secret>"),
+        ("AUTH alice \"s3 cret\"", "AUTH alice <secret>"),
+        ("GET a; auth alice s3cret; GET b", "GET a; auth alice <secret>; GET b"),
+        ("pipeline { AUTH s3cret }", "pipeline { AUTH <secret> }"),
+        ("HELLO 3 AUTH alice s3cret SETNAME ops", "HELLO 3 AUTH alice <secret> SETNAME ops"),
+        ("CONFIG SET requirepass s3cret maxmemory 1gb", "CONFIG SET requirepass <secret> maxmemory 1gb"),
+        ("CONFIG SET requirepass a masterauth b", "CONFIG SET requirepass <secret> masterauth <secret>"),
+        ("ACL SETUSER alice on >s3cret ~* +@all", "ACL SETUSER alice on ><secret> ~* +@all"),
+        ("ACL SETUSER alice '>s3 cret' on", "ACL SETUSER alice '><secret>' on"),
+        ("MIGRATE h 1 \"\" 0 5000 AUTH2 alice s3cret KEYS a", "MIGRATE h 1 \"\" 0 5000 AUTH2 alice <secret> KEYS a"),
+        ("connect m redis://u:pw@h:1", "connect m redis://u:<secret>@h:1"),
+        ("connect m redis://pw@h:1", "connect m redis://<secret>@h:1"),
+        ("connect m \"rediss://u:pw@h:1\"", "connect m \"rediss://u:<secret>@h:1\""),
+        ("connect m h:1 --password pw", "connect m h:1 --password <secret>"),
+        ("connect m h:1 --password=pw", "connect m h:1 --password=<secret>"),
+        ("shell redis-cli -a pw ping", "shell redis-cli -a <secret> ping"),
+        ("shell sh -c 'redis-cli -a pw ping'", "shell sh -c 'redis-cli -a <secret> ping'"),
+        ("echo $(AUTH pw) done", "echo $(AUTH <secret>) done"),
+        ("AUTH alice s\\x33cret", "AUTH alice <secret>"),
+        ("connect m redis://u:p\\x40w@h", "connect m redis://u:<secret>@h"),
+        ("SENTINEL SET m auth-pass pw", "SENTINEL SET m auth-pass <secret>"),
+        ("AUTH", "AUTH"),
+    ])
+    func redactsSecrets(_ line: String, _ expected: String) {
+        #expect(SecretFilter.redact(line) == expected)
+    }
+
+    @Test func redactedLineHoldsNoPassword() {
+        let line = "@m AUTH alice hunter2; connect n redis://bob:hunter2@h --password hunter2"
+        let redacted = SecretFilter.redact(line)
+        #expect(!redacted.contains("hunter2"))
+        #expect(redacted.contains("alice"))
+        #expect(redacted.contains("bob"))
+    }
+
+    @Test func nonASCIITextSurvivesRedaction() {
+        #expect(SecretFilter.redact("SET clé \"€\"; AUTH pässwort") == "SET clé \"€\"; AUTH <secret>")
+    }
+}
