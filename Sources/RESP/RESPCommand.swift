@@ -40,28 +40,95 @@ public enum RESPArgument: Sendable, Hashable, ExpressibleByStringLiteral, Expres
     public init(stringLiteral value: String) { self = .string(value) }
     /// An integer literal is its decimal text.
     public init(integerLiteral value: Int) { self = .string(String(value)) }
+
+    /// The argument's length in bytes on the wire.
+    @inline(__always)
+    var byteCount: Int {
+        switch self {
+        case .string(let s): return s.utf8.count
+        case .bytes(let b): return b.readableBytes
+        }
+    }
+
+    /// Copies the argument's bytes into `destination`, which is exactly ``byteCount`` long.
+    @inline(__always)
+    func copyBytes(into destination: UnsafeMutableRawBufferPointer) {
+        switch self {
+        case .string(let s):
+            let copied = s.utf8.withContiguousStorageIfAvailable { source in
+                destination.copyMemory(from: UnsafeRawBufferPointer(source))
+            }
+            if copied == nil {
+                var s = s
+                s.withUTF8 { destination.copyMemory(from: UnsafeRawBufferPointer($0)) }
+            }
+        case .bytes(let b):
+            b.withUnsafeReadableBytes { destination.copyMemory(from: $0) }
+        }
+    }
 }
 
 extension ByteBuffer {
     /// Appends `command` as a RESP array of bulk strings; returns the bytes written.
+    ///
+    /// The size is computed first and the bytes written through one raw pointer: many
+    /// small ByteBuffer writes each pay a capacity check and an exclusivity check, which
+    /// made encoding the bottleneck of pipelined writes.
     @discardableResult
     public mutating func writeRESPCommand(_ command: RESPCommand) -> Int {
-        let start = writerIndex
-        writeRESPHeader(UInt8(ascii: "*"), command.arguments.count)
-        for argument in command.arguments {
-            switch argument {
-            case .string(var s):
-                s.withUTF8 { utf8 in
-                    writeRESPHeader(UInt8(ascii: "$"), utf8.count)
-                    writeBytes(UnsafeRawBufferPointer(utf8))
-                }
-            case .bytes(let b):
-                writeRESPHeader(UInt8(ascii: "$"), b.readableBytes)
-                writeImmutableBuffer(b)
-            }
-            writeRESPCRLF()
+        let arguments = command.arguments
+        var size = 3 + Self.decimalDigits(arguments.count)
+        for argument in arguments {
+            let length = argument.byteCount
+            size += 5 + Self.decimalDigits(length) + length
         }
-        return writerIndex - start
+        return writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            var i = 0
+            out[i] = UInt8(ascii: "*")
+            i += 1
+            i = Self.putDecimal(arguments.count, into: out, at: i)
+            out[i] = 0x0D; out[i + 1] = 0x0A
+            i += 2
+            for argument in arguments {
+                out[i] = UInt8(ascii: "$")
+                i += 1
+                let length = argument.byteCount
+                i = Self.putDecimal(length, into: out, at: i)
+                out[i] = 0x0D; out[i + 1] = 0x0A
+                i += 2
+                argument.copyBytes(into: UnsafeMutableRawBufferPointer(rebasing: out[i..<(i + length)]))
+                i += length
+                out[i] = 0x0D; out[i + 1] = 0x0A
+                i += 2
+            }
+            return i
+        }
+    }
+
+    /// How many decimal digits `n` (>= 0) takes.
+    @inline(__always)
+    static func decimalDigits(_ n: Int) -> Int {
+        var digits = 1
+        var rest = n
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        return digits
+    }
+
+    /// Writes `n` (>= 0) in decimal at `offset`; returns the offset after it.
+    @inline(__always)
+    static func putDecimal(_ n: Int, into out: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        let digits = decimalDigits(n)
+        var rest = n
+        var i = offset + digits - 1
+        repeat {
+            out[i] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+            rest /= 10
+            i -= 1
+        } while rest > 0
+        return offset + digits
     }
 
     /// Appends `value` in RESP (RESP3 markers for RESP3-only types); returns the bytes written.

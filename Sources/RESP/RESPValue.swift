@@ -4,7 +4,7 @@ import NIOCore
 ///
 /// String-like payloads are kept as `ByteBuffer` because Redis strings are binary-safe;
 /// decoded values share storage with the buffer they were read from (no copy).
-public indirect enum RESPValue: Sendable, Hashable {
+public enum RESPValue: Sendable, Hashable {
     /// `+OK` (RESP2 and RESP3).
     case simpleString(ByteBuffer)
     /// `-ERR message` (RESP2 and RESP3).
@@ -34,7 +34,7 @@ public indirect enum RESPValue: Sendable, Hashable {
     /// RESP3 `>N` out-of-band push (pub/sub messages, client-side caching invalidations).
     case push([RESPValue])
     /// RESP3 `|N` attributes followed by the value they describe.
-    case attributed(attributes: [RESPPair], value: RESPValue)
+    indirect case attributed(attributes: [RESPPair], value: RESPValue)
 }
 
 /// One key/value pair of a RESP3 map or attribute.

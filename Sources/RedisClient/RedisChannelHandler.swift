@@ -24,6 +24,52 @@ struct PendingRequest {
     }
 }
 
+/// Requests waiting for replies, in order, and the replies collected for the first one.
+///
+/// A value type on purpose: `channelRead` moves it out of the handler, delivers a whole
+/// read's replies to the local copy, and moves it back. Touching a class's stored
+/// properties once per reply costs a dynamic exclusivity check each time.
+struct ReplyQueue {
+    var waiting = CircularBuffer<PendingRequest>(initialCapacity: 16)
+    /// Replies so far for the request at the head (pipelines).
+    var collected: [RESPValue] = []
+
+    enum Delivery {
+        case delivered
+        /// A reply arrived with no request waiting for it.
+        case unexpected
+    }
+
+    /// Hands `value` to the request at the head, resuming it once all its replies are in.
+    mutating func deliver(_ value: RESPValue) -> Delivery {
+        guard !waiting.isEmpty else { return .unexpected }
+        let expected = waiting[waiting.startIndex].expected
+        if expected == 1 {
+            let done = waiting.removeFirst()
+            switch done.sink {
+            case .one(let c): c.resume(returning: value)
+            case .many(let c): c.resume(returning: [value])
+            }
+            return .delivered
+        }
+        if collected.isEmpty { collected.reserveCapacity(expected) }
+        collected.append(value)
+        if collected.count == expected {
+            let done = waiting.removeFirst()
+            let replies = collected
+            collected = []
+            if case .many(let c) = done.sink { c.resume(returning: replies) }
+        }
+        return .delivered
+    }
+
+    /// Fails every waiting request.
+    mutating func failAll(_ error: RedisClientError) {
+        collected = []
+        while let pending = waiting.popFirst() { pending.fail(error) }
+    }
+}
+
 /// What the connection writes into the pipeline: encoded commands plus their pending entry.
 struct OutboundRequest: @unchecked Sendable {
     // @unchecked: ByteBuffer and the continuation are Sendable; the pending entry is only
@@ -43,11 +89,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private let commandTimeout: TimeAmount?
     private var decoder = RESPDecoder()
     private var buffer: ByteBuffer?
-    private var queue = CircularBuffer<PendingRequest>(initialCapacity: 16)
-    /// Replies collected for the request at the head of the queue (pipelines). Kept here,
-    /// not in the queue element, because CircularBuffer's subscript would copy the array
-    /// on every append.
-    private var collected: [RESPValue] = []
+    private var queue = ReplyQueue()
     private var timer: Scheduled<Void>?
     /// Set once the connection is unusable; later requests fail with it at once.
     private var failure: RedisClientError?
@@ -70,7 +112,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             promise?.succeed()
             return
         }
-        queue.append(request.pending)
+        queue.waiting.append(request.pending)
         if timer == nil, let deadline = request.pending.deadline { arm(context, at: deadline) }
         context.writeAndFlush(wrapOutboundOut(request.bytes), promise: nil)
         promise?.succeed()
@@ -83,47 +125,39 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         } else {
             buffer!.writeBuffer(&incoming)
         }
+        // Work on a local queue for the whole read (see ReplyQueue), then put it back.
+        var replies = queue
+        queue = ReplyQueue()
+        var stray: RESPValue?
+        let onPush = self.onPush
+        var decodingError: (any Error)?
         do {
             try decoder.decodeAll(&buffer!) { token in
-                deliver(token.value, context: context)
-                if failure != nil { throw StopReading() }
+                let value = token.value
+                if case .push = value {
+                    // RESP3 pushes answer no request; nobody listening means they are dropped.
+                    onPush?(value)
+                    return
+                }
+                if case .unexpected = replies.deliver(value) {
+                    stray = value
+                    throw StopReading()
+                }
             }
         } catch is StopReading {
-            return
         } catch {
-            fail(RedisClientError(.protocolError, "malformed reply from \(endpoint): \(error)"), context: context)
+            decodingError = error
+        }
+        queue = replies
+        if let stray {
+            fail(RedisClientError(.protocolError, "\(endpoint) sent a reply nobody asked for: \(stray.summary)"), context: context)
+            return
+        }
+        if let decodingError {
+            fail(RedisClientError(.protocolError, "malformed reply from \(endpoint): \(decodingError)"), context: context)
             return
         }
         if buffer!.readerIndex > 64 * 1024 { buffer!.discardReadBytes() }
-    }
-
-    private func deliver(_ value: RESPValue, context: ChannelHandlerContext) {
-        if case .push = value, let onPush {
-            onPush(value)
-            return
-        }
-        guard !queue.isEmpty else {
-            if case .push = value { return }  // nobody listens for pushes: drop them
-            fail(RedisClientError(.protocolError, "\(endpoint) sent a reply nobody asked for: \(value.summary)"), context: context)
-            return
-        }
-        let expected = queue[queue.startIndex].expected
-        if expected == 1 {
-            let done = queue.removeFirst()
-            switch done.sink {
-            case .one(let c): c.resume(returning: value)
-            case .many(let c): c.resume(returning: [value])
-            }
-            return
-        }
-        if collected.isEmpty { collected.reserveCapacity(expected) }
-        collected.append(value)
-        if collected.count == expected {
-            let done = queue.removeFirst()
-            let replies = collected
-            collected = []
-            if case .many(let c) = done.sink { c.resume(returning: replies) }
-        }
     }
 
     private func arm(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
@@ -137,7 +171,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     /// One timer per connection, re-armed for the oldest request, rather than one per command.
     private func timerFired(_ context: ChannelHandlerContext) {
         timer = nil
-        guard let head = queue.first, let deadline = head.deadline else { return }
+        guard let head = queue.waiting.first, let deadline = head.deadline else { return }
         if deadline <= .now() {
             let waited = commandTimeout.map { Self.format($0) } ?? "the timeout"
             fail(RedisClientError(.timeout, "no reply from \(endpoint) to \(head.label) within \(waited); connection closed"),
@@ -154,7 +188,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         let reason: String
         if closingOnPurpose {
             reason = "connection to \(endpoint) was closed"
-        } else if let head = queue.first {
+        } else if let head = queue.waiting.first {
             let partial = decoder.bytesOfIncompleteMessage + (buffer?.readableBytes ?? 0) > 0
                 ? ", after \(buffer?.readableBytes ?? 0) bytes of an incomplete reply" : ""
             reason = "connection to \(endpoint) closed by the server while waiting for a reply to \(head.label)\(partial)"
@@ -166,7 +200,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let what = queue.first.map { " while waiting for a reply to \($0.label)" } ?? ""
+        let what = queue.waiting.first.map { " while waiting for a reply to \($0.label)" } ?? ""
         fail(RedisClientError(.connectionClosed, "connection to \(endpoint) failed\(what): \(describeIOError(error))"),
              context: context)
     }
@@ -176,8 +210,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         if failure == nil { failure = error }
         timer?.cancel()
         timer = nil
-        collected = []
-        while let pending = queue.popFirst() { pending.fail(failure!) }
+        queue.failAll(failure!)
         context?.close(promise: nil)
     }
 
