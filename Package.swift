@@ -15,6 +15,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SHA-256 of archive chunks and snapshot copies.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // Latency percentiles of the benchmarks.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // GNU readline, found through pkg-config (readline.pc from libreadline-dev).
@@ -38,7 +42,14 @@ let package = Package(
             ]
         ),
         // What an operator does: local servers (Lab), and later save, chunk, restore...
-        .target(name: "Operations", dependencies: ["RedisClient", "AOF", "RESP"]),
+        .target(
+            name: "Operations",
+            dependencies: [
+                "RedisClient", "AOF", "RESP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         // The redkeep language: lexer, parser, evaluator, command registry, output.
         .target(
             name: "Shell",

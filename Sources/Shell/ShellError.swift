@@ -47,7 +47,8 @@ public struct ShellError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         // At the prompt the person just typed the line; the message alone reads best.
         guard let location, location.file.name != "<prompt>" else { return message }
-        let lineText = location.file.line(location.line)
+        // The line is shown back as typed, less any password on it.
+        let lineText = SecretFilter.redact(location.file.line(location.line))
         var out = "\(location): \(message)"
         if !lineText.isEmpty {
             // Tabs stay tabs so the caret lines up under the word.

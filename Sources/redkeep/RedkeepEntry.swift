@@ -22,6 +22,16 @@ enum RedkeepEntry {
             FileHandle.standardError.write(Data("redkeep: \(CommandLineOptions.message(for: error))\nusage: \(CommandLineOptions.usageString())\n".utf8))
             exit(1)
         }
+        // The script and its arguments are captured as they are (so `redkeep s.rk --x`
+        // passes --x to the script), which would also capture a mistyped option of ours.
+        if let first = options.script.first, first.hasPrefix("-") {
+            if first == "-h" || first == "--help" {
+                print(CommandLineOptions.helpAbstract + "\n\n" + CommandLineOptions.helpMessage(columns: 100))
+                exit(0)
+            }
+            FileHandle.standardError.write(Data("redkeep: Unknown option '\(first)'\nusage: \(CommandLineOptions.usageString())\n".utf8))
+            exit(1)
+        }
         if options.version {
             print("redkeep \(CommandLineOptions.version)")
             exit(0)

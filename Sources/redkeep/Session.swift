@@ -65,19 +65,23 @@ struct Session {
     private func runStandardInput() -> Int32 {
         var pending = ""
         var lineNumber = 0
+        var firstLine = 1
         let interpreter = self.interpreter
         while let line = Swift.readLine(strippingNewline: false) {
             lineNumber += 1
+            if pending.isEmpty { firstLine = lineNumber }
             pending += line
             if Interpreter.isIncomplete(pending) { continue }
             let text = pending
+            let first = firstLine
             pending = ""
-            let outcome = blocking { await interpreter.run(text, name: "<stdin>") }
+            let outcome = blocking { await interpreter.run(text, name: "<stdin>", firstLine: first) }
             if outcome != .completed { return outcome.exitCode }
         }
         if !pending.isEmpty {
             let rest = pending
-            return blocking { await interpreter.run(rest, name: "<stdin>") }.exitCode
+            let first = firstLine
+            return blocking { await interpreter.run(rest, name: "<stdin>", firstLine: first) }.exitCode
         }
         return 0
     }

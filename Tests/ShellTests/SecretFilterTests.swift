@@ -165,4 +165,34 @@ import Shell
     @Test func nonASCIITextSurvivesRedaction() {
         #expect(SecretFilter.redact("SET clé \"€\"; AUTH pässwort") == "SET clé \"€\"; AUTH <secret>")
     }
+
+    /// Random lines from the pieces that matter to the lexer and the rules: never a crash,
+    /// a line without secrets is left alone, a redacted line is still known for one, and
+    /// redacting twice changes nothing (when quotes are balanced: a lone quote may pair
+    /// differently once the text around it changed).
+    @Test(arguments: [false, true])
+    func randomLinesAreHandledConsistently(loneQuotes: Bool) {
+        var pieces = [
+            "AUTH", "auth", "HELLO", "3", "CONFIG", "SET", "requirepass", "ACL", "SETUSER", ">pw", "#ab",
+            "MIGRATE", "AUTH2", "KEYS", "redis", "@m", "connect", "redis://u:p@h", "rediss://p@h:1/0",
+            "--password", "--password=x", "-a", "x", "'q w'", "\"d $(AUTH z) q\"", "$(GET k)", "{", "}",
+            ";", "\n", "\\x41", "é", "GET", "k{t}", "=",
+        ]
+        if loneQuotes { pieces += ["\"", "'", "$(", ")", "\\"] }
+        var state: UInt64 = loneQuotes ? 0x9E37_79B9_7F4A_7C15 : 42
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
+        }
+        for _ in 0..<3000 {
+            let line = (0..<(1 + next(8))).map { _ in pieces[next(pieces.count)] }.joined(separator: next(4) == 0 ? "" : " ")
+            let redacted = SecretFilter.redact(line)
+            if SecretFilter.containsSecret(line) {
+                #expect(SecretFilter.containsSecret(redacted), "\(line)")
+                if !loneQuotes { #expect(SecretFilter.redact(redacted) == redacted, "\(line)") }
+            } else {
+                #expect(redacted == line, "\(line)")
+            }
+        }
+    }
 }

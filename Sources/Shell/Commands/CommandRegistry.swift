@@ -34,6 +34,10 @@ struct CommandEntry: Sendable {
         case language = "Language"
         case connections = "Connections"
         case servers = "Local servers"
+        case persistence = "Snapshots and the append-only file"
+        case rollForward = "Point-in-time roll-forward"
+        case replication = "Replication and failover"
+        case demos = "Teaching demos and benchmarks"
         case help = "Help"
     }
 

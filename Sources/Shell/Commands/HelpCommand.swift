@@ -21,7 +21,7 @@ struct Help: ShellCommand {
     static var overview: String {
         var out = "redkeep: an operator's shell for keeping Redis data safe.\n"
         out += "Any statement whose first word is not a redkeep word goes to the current connection as a Redis command.\n"
-        for topic in CommandEntry.Topic.allCases {
+        for topic in CommandEntry.Topic.allCases where CommandRegistry.entries.contains(where: { $0.topic == topic }) {
             out += "\n\(topic.rawValue):\n"
             for entry in CommandRegistry.entries where entry.topic == topic {
                 out += "  " + entry.name.padding(toLength: 14, withPad: " ", startingAt: 0) + entry.summary + "\n"

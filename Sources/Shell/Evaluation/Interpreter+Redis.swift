@@ -29,9 +29,14 @@ extension Interpreter {
         }
         let commandName = command.name
         noteTransactionState(name, command: commandName, reply: reply)
+        // In a script an error reply is an error: it stops the run, or under on-error
+        // continue is reported (on standard error, with its place) and the run goes on.
+        // At the prompt it is a value, shown as redis-cli shows it.
         if let message = reply.errorMessage, !configuration.interactive {
             let error = ShellError(.script, "\(connection.endpoint) answered \(commandName) with an error: \(message)", at: location)
             if !configuration.continueOnError { throw error }
+            report(error)
+            return nil
         }
         // INFO kept in a variable becomes a map of its fields: ${info.role}.
         if capturing, commandName == "INFO", !reply.isError, let text = reply.string {

@@ -6,7 +6,8 @@ extension Interpreter {
     /// Runs one statement and returns its value (nil: nothing to print).
     func execute(_ statement: Statement, capturing: Bool = false) async throws -> RESPValue? {
         try Task.checkCancellation()
-        if configuration.echo && quiet == 0 {
+        // `echo` statements are not echoed: their output already says what they are.
+        if configuration.echo && quiet == 0 && statement.keyword?.lowercased() != "echo" {
             configuration.output.write("> " + SecretFilter.redact(statement.text) + "\n")
         }
         let words = statement.words
@@ -106,7 +107,10 @@ extension Interpreter {
         guard let count = Int(text), count >= 0 else {
             throw ShellError(.usage, "repeat needs a count of 0 or more, not \"\(text)\"", at: statement.words[1].location)
         }
-        for _ in 0..<count { try await runBlock(statement.block ?? []) }
+        for _ in 0..<count {
+            try Task.checkCancellation()
+            try await runBlock(statement.block ?? [])
+        }
         return nil
     }
 

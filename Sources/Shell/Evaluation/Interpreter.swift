@@ -89,9 +89,10 @@ public actor Interpreter {
 
     // MARK: - Running
 
-    /// Parses and runs `text` (named `name` in error messages).
-    public func run(_ text: String, name: String) async -> RunOutcome {
-        let file = SourceFile(name: name, text: text)
+    /// Parses and runs `text` (named `name` in error messages; `firstLine` is the number
+    /// of its first line when it is a piece of a longer input).
+    public func run(_ text: String, name: String, firstLine: Int = 1) async -> RunOutcome {
+        let file = SourceFile(name: name, text: text, firstLine: firstLine)
         let statements: [Statement]
         do {
             statements = try Parser.parse(file)
@@ -102,7 +103,8 @@ public actor Interpreter {
         if name.hasPrefix("/") || name.hasSuffix(".rk") {
             scriptDirectory = (name as NSString).deletingLastPathComponent
         }
-        return await run(statements, recording: name == "<prompt>")
+        // Statements typed at the prompt, or arriving on standard input, are what `record` keeps.
+        return await run(statements, recording: name == "<prompt>" || name == "<stdin>")
     }
 
     /// Runs a script file with its arguments as `$1`..`$9`.

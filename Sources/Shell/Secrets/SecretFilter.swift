@@ -92,6 +92,8 @@ private struct SecretLexer {
         var statement: [SecretWord]
         var word: SecretWord
         var mode: Mode
+        /// Where the `$(` is.
+        var start: Int
     }
 
     let bytes: [UInt8]
@@ -181,24 +183,14 @@ private struct SecretLexer {
                     i += 2
                     continue
                 case 0x29 where !outers.isEmpty:  // the `)` of a `$(`
-                    endWord(at: i)
-                    endStatement()
-                    let outer = outers.removeLast()
-                    statement = outer.statement
-                    word = outer.word
-                    mode = outer.mode
+                    mode = closeSubstitution(at: i, through: i + 1)
                 default:
                     append(b, from: i)
                 }
             }
             i += 1
         }
-        while let outer = outers.popLast() {
-            endWord(at: n)
-            endStatement()
-            statement = outer.statement
-            word = outer.word
-        }
+        while !outers.isEmpty { _ = closeSubstitution(at: n, through: n) }
         endWord(at: n)
         endStatement()
     }
@@ -226,9 +218,23 @@ private struct SecretLexer {
     /// `$(` starts a nested statement; the word around it goes on after the `)`.
     private mutating func openSubstitution(at i: Int, mode: Mode) {
         startWord(at: i)
-        outers.append(Outer(statement: statement, word: word!, mode: mode))
+        outers.append(Outer(statement: statement, word: word!, mode: mode, start: i))
         statement = []
         word = nil
+    }
+
+    /// Ends the innermost `$(` at its `)` (`close`; `end` is after it), or at the end of
+    /// the line, and goes back to the word around it, where one `$` byte stands for the
+    /// substitution's unknown output, so a secret spanning it is cut out whole. Returns
+    /// the mode of the outer word.
+    private mutating func closeSubstitution(at close: Int, through end: Int) -> Mode {
+        endWord(at: close)
+        endStatement()
+        let outer = outers.removeLast()
+        statement = outer.statement
+        word = outer.word
+        append(0x24, from: outer.start..<end)
+        return outer.mode
     }
 }
 
@@ -339,9 +345,17 @@ private struct SecretScan {
             flag()
             for k in (args.count >= 2 ? 1 : 0)..<args.count { flagWord(a, k) }
         case "hello":
-            // HELLO [protover [AUTH username password] [SETNAME name]]
-            for (k, word) in lower.enumerated() where word == "auth" {
-                flagWord(a, k + 2 < args.count ? k + 2 : k + 1)
+            // HELLO [protover [AUTH username password] [SETNAME name]]: walk the options,
+            // so a client named `auth` is not taken for one.
+            var k = 0
+            while k < args.count {
+                switch lower[k] {
+                case "auth":
+                    flagWord(a, k + 2 < args.count ? k + 2 : k + 1)
+                    k += 3
+                case "setname": k += 2
+                default: k += 1
+                }
             }
         case "config" where lower.first == "set":
             for (k, word) in lower.enumerated().dropFirst() where Self.secretConfig.contains(word) {

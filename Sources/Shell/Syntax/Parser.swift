@@ -64,7 +64,9 @@ struct Parser {
         }
         var statement = Statement(words: words, block: nil, elseBranch: nil, location: first.location,
                                   range: first.location.offset..<endOffset(of: words.last!))
-        let takesBlock = keyword.map { Self.blockKeywords.contains($0) } ?? false
+        // `let r = pipeline { ... }` keeps a block statement's value.
+        let blockKeyword = keyword == "let" && words.count >= 4 ? words[3].bareText : keyword
+        let takesBlock = blockKeyword.map { Self.blockKeywords.contains($0) } ?? false
         if index < tokens.count, case .open(let opening) = tokens[index] {
             guard takesBlock else {
                 let name = first.literalText ?? "this statement"
@@ -73,11 +75,11 @@ struct Parser {
             index += 1
             statement.block = try parseStatements(closedBy: opening)
             statement.range = statement.range.lowerBound..<previousTokenEnd()
-            if keyword == "if" { statement.elseBranch = try parseElse() }
+            if blockKeyword == "if" { statement.elseBranch = try parseElse() }
             if statement.elseBranch != nil { statement.range = statement.range.lowerBound..<previousTokenEnd() }
         } else if takesBlock {
             throw ShellError(index >= tokens.count ? .incomplete : .syntax,
-                             "\(keyword!) needs a block: \(Self.shape(of: keyword!))", at: first.location)
+                             "\(blockKeyword!) needs a block: \(Self.shape(of: blockKeyword!))", at: first.location)
         }
         return statement
     }

@@ -5,11 +5,15 @@ public final class SourceFile: Sendable {
     public let name: String
     /// The whole text, as bytes.
     public let bytes: [UInt8]
+    /// Lines before this text in what it was cut from (statements read one by one from
+    /// standard input), so errors name the line of the whole input.
+    public let lineOffset: Int
 
-    /// Wraps `text` under `name`.
-    public init(name: String, text: String) {
+    /// Wraps `text` under `name`; `firstLine` is the number of its first line in the input.
+    public init(name: String, text: String, firstLine: Int = 1) {
         self.name = name
         self.bytes = Array(text.utf8)
+        self.lineOffset = firstLine - 1
     }
 
     /// Line `number` (1-based), without its line ending; "" past the end.
@@ -53,7 +57,7 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `file:line:column`.
-    public var description: String { "\(file.name):\(line):\(column)" }
+    public var description: String { "\(file.name):\(line + file.lineOffset):\(column)" }
 
     public static func == (a: SourceLocation, b: SourceLocation) -> Bool {
         a.file === b.file && a.offset == b.offset

@@ -14,10 +14,7 @@ extension LineEditor {
     ) -> T {
         SignalPipe.install()
         SignalPipe.drain()  // Ctrl-C from before the statement started is stale
-        var fds: [Int32] = [-1, -1]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else {
-            fatalError("redkeep: cannot create a pipe: \(String(cString: strerror(errno)))")
-        }
+        let fds = SignalPipe.makePipe()
         let (doneRead, doneWrite) = (fds[0], fds[1])
         defer {
             close(doneRead)

@@ -21,7 +21,7 @@ enum LineResult: Equatable {
 /// handler in callback mode) stay off. Use one instance, on the main thread only; never
 /// from a Swift task (readline keeps global state and owns the terminal).
 final class LineEditor {
-    /// How many history entries are kept in memory and lines in the file.
+    /// How many history entries are kept, in memory and in the file.
     static let historyLimit: Int32 = 1000
 
     /// Where history is appended; nil for none.
@@ -55,8 +55,11 @@ final class LineEditor {
         // Readline handles UTF-8 only under a UTF-8 LC_CTYPE; Swift never calls setlocale,
         // so without this `é` would show as `\303\251`.
         setlocale(LC_CTYPE, "")
-        if String(cString: nl_langinfo(CODESET)) != "UTF-8" { setlocale(LC_CTYPE, "C.UTF-8") }
+        if String(cString: nl_langinfo(nl_item(CODESET))) != "UTF-8" { setlocale(LC_CTYPE, "C.UTF-8") }
         rl_readline_name = UnsafePointer(strdup("redkeep"))  // kept for the process's life
+        // Readline sets these on first use only; rl_reset_screen_size needs them before.
+        rl_instream = stdin
+        rl_outstream = stdout
         rl_catch_signals = 0  // the SignalPipe does it (see the type's comment)
         rl_catch_sigwinch = 0
         rl_change_environment = 0  // no LINES/COLUMNS in the environment of child processes
@@ -65,9 +68,11 @@ final class LineEditor {
         rl_basic_word_break_characters = rl_completer_word_break_characters
         using_history()
         stifle_history(historyLimit)
-        // Timestamp lines in the file let a multi-line statement come back as one entry.
+        // Timestamp lines (`#1700000000`) in the file let a multi-line statement come back
+        // as one entry: readline reads lines up to the next timestamp as one entry when the
+        // file starts with one. Timestamps are only written with a comment character.
         history_write_timestamps = 1
-        history_multiline_entries = 1
+        history_comment_char = CChar(UInt8(ascii: "#"))
     }
 
     /// Reads one line with readline, on the main thread. Ctrl-C while editing drops the
@@ -111,52 +116,5 @@ final class LineEditor {
             }
         }
         return ReadlineGlue.result ?? .endOfFile
-    }
-
-    /// What a signal means while a line is being edited.
-    private func handle(_ signal: Int32) {
-        switch signal {
-        case SIGINT:
-            // As readline's own SIGINT handling does, but outside the handler; the cursor
-            // first goes to the end of the line, so `^C` follows what was typed.
-            rl_free_line_state()
-            rl_callback_sigcleanup()
-            rl_point = rl_end
-            rl_redisplay()
-            ReadlineGlue.write("^C")
-            abandonLine(.interrupted)
-        case SIGWINCH:
-            rl_resize_terminal()
-        case SIGTSTP:
-            suspend()
-        default:
-            break
-        }
-    }
-
-    /// Ends the line being edited with `result`: terminal restored, line cleared, handler
-    /// removed (so the next readLine starts afresh).
-    private func abandonLine(_ result: LineResult) {
-        rl_cleanup_after_signal()  // to the last row of a long line, terminal restored
-        ReadlineGlue.write("\n")
-        rl_replace_line("", 1)
-        rl_point = 0
-        rl_mark = 0
-        rl_callback_handler_remove()
-        ReadlineGlue.result = result
-    }
-
-    /// Ctrl-Z at the prompt: give the terminal back, stop, and redraw on `fg`.
-    private func suspend() {
-        rl_deprep_terminal()
-        TerminalGuard.disarm()
-        // Stop the way Ctrl-Z would have without our handler, then catch it again.
-        signal(SIGTSTP, SIG_DFL)
-        raise(SIGTSTP)  // stops here; returns on SIGCONT (at once in an orphaned group)
-        _ = SignalPipe.catching(SIGTSTP)
-        TerminalGuard.arm()
-        rl_prep_terminal(1)
-        rl_reset_screen_size()
-        rl_forced_update_display()
     }
 }

@@ -21,8 +21,9 @@ enum ReadlineGlue {
             result = .line(String(cString: line))
             free(line)
         } else {
-            // Ctrl-D leaves the cursor after the prompt; what follows starts a new line.
-            write("\n")
+            // Ctrl-D leaves the cursor after the prompt; what follows must start a new line.
+            // Readline >= 8.1 writes that newline itself when bracketed paste was on.
+            if !readlineEndedTheLine { write("\n") }
             result = .endOfFile
         }
         rl_callback_handler_remove()
@@ -50,6 +51,13 @@ enum ReadlineGlue {
         guard candidateIndex < candidates.count else { return nil }
         defer { candidateIndex += 1 }
         return strdup(candidates[candidateIndex])
+    }
+
+    /// True when readline printed a newline itself on EOF (it does when it turned off
+    /// bracketed paste, whose closing sequence ends with a carriage return).
+    private static var readlineEndedTheLine: Bool {
+        guard rl_readline_version >= 0x0801, let value = rl_variable_value("enable-bracketed-paste") else { return false }
+        return String(cString: value) == "on"
     }
 
     /// Writes `text` where readline draws, in order with its own output.

@@ -18,15 +18,24 @@ enum SignalPipe {
     /// one pressed while nothing waits is dropped at the next wait. Idempotent; main thread.
     static func install() {
         guard readFD < 0 else { return }
-        var fds: [Int32] = [-1, -1]
-        // Close-on-exec: child processes must not inherit it; non-blocking: a full pipe
-        // must never block a handler, and draining must stop when it is empty.
-        guard pipe2(&fds, O_CLOEXEC | O_NONBLOCK) == 0 else {
-            fatalError("redkeep: cannot create the signal pipe: \(String(cString: strerror(errno)))")
-        }
+        // Non-blocking: a full pipe must never block a handler, and draining must stop
+        // when it is empty.
+        let fds = makePipe()
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         writeFD = fds[1]
         readFD = fds[0]
         _ = catching(SIGINT)
+    }
+
+    /// A pipe whose ends are closed in child processes: (read, write). pipe2 with
+    /// O_CLOEXEC is a GNU extension Swift does not import, hence fcntl.
+    static func makePipe() -> [Int32] {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            fatalError("redkeep: cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return fds
     }
 
     /// Sends `signal` to the pipe; returns the action it replaces, for ``restore(_:_:)``.
