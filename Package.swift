@@ -30,7 +30,7 @@ let package = Package(
         // RESP2/RESP3 values, encoder and incremental decoder. Bytes only, no I/O.
         .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // Reading Redis append-only files. No network.
-        .target(name: "AOF", dependencies: ["RESP"]),
+        .target(name: "AOF", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         // The Redis client on SwiftNIO: TCP and unix sockets, AUTH/HELLO, pipelining, INFO.
         .target(
             name: "RedisClient",
@@ -79,6 +79,7 @@ let package = Package(
         ),
         // Unit tests: no server needed.
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "AOFTests", dependencies: ["AOF", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
         .testTarget(
             name: "ShellTests",
@@ -87,7 +88,7 @@ let package = Package(
         // Integration tests: real redis-server processes started by the Lab.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Operations", "RedisClient", "RESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["Operations", "RedisClient", "AOF", "RESP", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ]
 )

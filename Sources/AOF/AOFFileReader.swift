@@ -1,0 +1,121 @@
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads the entries of an append-only file (or a byte range of it) from disk, in order,
+/// with memory bounded by the block size and the largest single command: the file is
+/// read a block at a time and entries are slices of the block they came from.
+///
+/// A reader can follow a file through a descriptor it does not own, so a collector that
+/// keeps an incr file open can still read it after Redis deleted it.
+public final class AOFFileReader {
+    /// The file's name in error messages.
+    public let name: String
+    private let descriptor: Int32
+    private let ownsDescriptor: Bool
+    private let blockSize: Int
+    private let end: Int?
+    private var buffer: ByteBuffer
+    private var scanner: AOFScanner
+    private var readPosition: Int
+    private var exhausted = false
+
+    /// Opens `path` and reads from byte `start` up to `end` (exclusive; nil: to the end of
+    /// the file as it is when reading gets there).
+    public convenience init(path: String, from start: Int = 0, to end: Int? = nil, blockSize: Int = 1 << 20) throws(AOFError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw AOFError(.io, "cannot open: \(String(cString: strerror(errno)))", file: path)
+        }
+        self.init(descriptor: fd, name: path, from: start, to: end, blockSize: blockSize, owns: true)
+    }
+
+    /// Reads through an open descriptor, which stays open (the caller owns it).
+    public convenience init(descriptor: Int32, name: String, from start: Int = 0, to end: Int? = nil, blockSize: Int = 1 << 20) {
+        self.init(descriptor: descriptor, name: name, from: start, to: end, blockSize: blockSize, owns: false)
+    }
+
+    private init(descriptor: Int32, name: String, from start: Int, to end: Int?, blockSize: Int, owns: Bool) {
+        self.descriptor = descriptor
+        self.ownsDescriptor = owns
+        self.name = name
+        self.blockSize = max(blockSize, 4096)
+        self.end = end
+        self.readPosition = start
+        self.scanner = AOFScanner(startOffset: start)
+        self.buffer = ByteBuffer()
+    }
+
+    deinit {
+        if ownsDescriptor { close(descriptor) }
+    }
+
+    /// The offset just after the last entry returned: where the next one starts.
+    public var offset: Int { scanner.offset }
+
+    /// After ``next()`` returned nil: the bytes at the end of the range that do not make a
+    /// whole entry (0 when the range ends on an entry boundary).
+    public var pendingBytes: Int { buffer.readableBytes }
+
+    /// The next entry, or nil at the end of the range. Throws for malformed bytes (with the
+    /// file and offset) and read errors.
+    public func next() throws(AOFError) -> AOFEntry? {
+        while true {
+            do {
+                if let entry = try scanner.next(&buffer) { return entry }
+            } catch {
+                throw error.inFile(name)
+            }
+            if exhausted { return nil }
+            try fill()
+        }
+    }
+
+    /// Throws `.truncated` when the range ended inside an entry (call after ``next()``
+    /// returned nil): Redis would refuse or truncate such a file.
+    public func requireCleanEnd() throws(AOFError) {
+        guard pendingBytes > 0 else { return }
+        throw AOFError(.truncated, "the file ends inside a command: \(pendingBytes) bytes from here on do not make a whole command",
+                       file: name, offset: offset)
+    }
+
+    /// Calls `body` with every entry of the range, then checks the range ended cleanly.
+    public func forEach(_ body: (AOFEntry) throws -> Void) throws {
+        while let entry = try next() { try body(entry) }
+        try requireCleanEnd()
+    }
+
+    /// Reads more bytes into a fresh buffer that starts with the incomplete entry left
+    /// over. A fresh buffer (rather than compacting the old one) leaves entries already
+    /// handed out untouched and copies only the leftover; capacity doubles with the
+    /// leftover, so one huge command costs O(size) copying, not O(size^2).
+    private func fill() throws(AOFError) {
+        let remaining = end.map { $0 - readPosition } ?? Int.max
+        guard remaining > 0 else { exhausted = true; return }
+        let leftover = buffer.readableBytes
+        var fresh = ByteBufferAllocator().buffer(capacity: max(blockSize, leftover * 2))
+        fresh.writeBuffer(&buffer)
+        let want = min(fresh.writableBytes, remaining)
+        let position = readPosition
+        let descriptor = self.descriptor
+        var result = 0
+        var failure: Int32 = 0
+        repeat {
+            fresh.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { raw in
+                result = pread(descriptor, raw.baseAddress, want, off_t(position))
+                failure = result < 0 ? errno : 0
+                return max(0, result)
+            }
+        } while result < 0 && failure == EINTR
+        guard result >= 0 else {
+            throw AOFError(.io, "cannot read: \(String(cString: strerror(failure)))", file: name, offset: position)
+        }
+        let got = result
+        if got == 0 { exhausted = true }
+        readPosition += got
+        buffer = fresh
+    }
+}
