@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "AOFTests", dependencies: ["AOF", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
+        .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF"]),
         .testTarget(
             name: "ShellTests",
             dependencies: ["Shell", "RESP", .product(name: "NIOCore", package: "swift-nio")]
