@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The median of `values` (the mean of the middle two for an even count).
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
@@ -34,3 +38,12 @@ func fixed(_ value: Double, _ decimals: Int = 2) -> String {
 
 /// "PASS" or "BELOW GOAL" for a ratio against its goal.
 func verdict(_ ratio: Double, goal: Double) -> String { ratio >= goal ? "meets goal >= \(fixed(goal))" : "BELOW goal >= \(fixed(goal))" }
+
+/// Seconds of CPU this thread has used: on a shared, loaded machine a CPU-bound
+/// measurement divided by this is what the code does per second it actually runs,
+/// while wall time also counts waiting for a CPU.
+func threadCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
