@@ -77,6 +77,11 @@ public enum MarketContention {
         guard before.copies(of: options.item) > 0 else {
             throw MarketError("market contend: unknown item \(options.item): it is neither listed nor in any inventory on \(control.endpoint)")
         }
+        // The race needs a listing: the owner puts the item on the market first.
+        if !before.listings.contains(where: { $0.item == options.item }),
+           let owner = before.users.first(where: { $0.inventory.contains(options.item) }) {
+            _ = try await Market(connection: control).listItem(options.item, seller: owner.id, price: options.price)
+        }
         let buyers = before.users.prefix(options.buyers).map(\.id)
         let clock = ContinuousClock()
         let start = clock.now

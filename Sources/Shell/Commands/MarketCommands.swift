@@ -105,7 +105,9 @@ struct ListItem: ShellCommand {
         discussion: "Retries while the seller's inventory changes, for up to --timeout (5s). --explain shows every command and reply.")
     @Argument(help: "The item id (ItemM).") var item: String
     @Argument(help: "The seller's user id (17).") var seller: String
-    @Argument(help: "The price, a whole number of e-dollars.") var price: String
+    // Unrecognized inputs too, so that a negative price gets its own clear error rather
+    // than being taken for an unknown option.
+    @Argument(parsing: .allUnrecognized, help: "The price, a whole number of e-dollars.") var price: [String] = []
     @Option(help: "Give up after this long.") var timeout = "5s"
     @Flag(help: "Print each command sent and each reply, in order.") var explain = false
 
@@ -145,7 +147,7 @@ struct Purchase: ShellCommand {
     @Argument(help: "The buyer's user id (27).") var buyer: String
     @Argument(help: "The item id (ItemM).") var item: String
     @Argument(help: "The seller's user id (17).") var seller: String
-    @Argument(help: "The price seen in the market.") var price: String
+    @Argument(parsing: .allUnrecognized, help: "The price seen in the market.") var price: [String] = []
     @Option(help: "Give up after this long.") var timeout = "10s"
     @Flag(help: "Print each command sent and each reply, in order.") var explain = false
 
@@ -177,7 +179,11 @@ struct Purchase: ShellCommand {
 }
 
 /// A whole, non-negative price, or a clear error.
-func demoPrice(_ text: String, at location: SourceLocation) throws -> Int64 {
+func demoPrice(_ words: [String], at location: SourceLocation) throws -> Int64 {
+    guard words.count == 1 else {
+        throw ShellError(.usage, words.isEmpty ? "the price is missing" : "one price expected, got \(words.joined(separator: " "))", at: location)
+    }
+    let text = words[0]
     guard let value = Int64(text) else {
         throw ShellError(.usage, "the price must be a whole number of e-dollars, not \"\(text)\"", at: location)
     }
