@@ -85,13 +85,18 @@ import Testing
                 #expect((row.share ?? 0) > 0)
             }
             let c = try await RedisConnection.connect(server.connectionConfiguration)
-            #expect(try await c.send(["GET", "key:__rand_int__"]) == .bulk("xxx"))
+            // redis-benchmark's own values are 3 random letters; ours are "xxx": both 3 bytes.
+            #expect(try await c.send(["STRLEN", "key:__rand_int__"]) == .integer(3))
             #expect((try await c.send(["LLEN", "mylist"]).int ?? 0) >= 100)
             await c.close()
 
             let pipelined = try await CommandsBenchmark.run(server.connectionConfiguration,
-                                                            .init(tests: ["incr"], clients: 2, pipeline: 16, requests: 1001, compare: false))
-            #expect(pipelined.rows.first?.calls == 1001 && pipelined.rows.first?.reference == nil)
+                                                            .init(tests: ["incr", "set"], clients: 2, pipeline: 16, requests: 1001, compare: false))
+            #expect(pipelined.rows.map(\.calls) == [1001, 1001] && pipelined.rows.first?.reference == nil)
+            let after = try await RedisConnection.connect(server.connectionConfiguration)
+            #expect(try await after.send(["GET", "key:__rand_int__"]) == .bulk("xxx"))
+            #expect(try await after.send(["GET", "counter:__rand_int__"]) == .bulk("1001"), "every INCR of the pipelines counted once")
+            await after.close()
             let bad = await #expect(throws: BenchmarkError.self) {
                 try await CommandsBenchmark.run(server.connectionConfiguration, .init(tests: ["set", "frobnicate"]))
             }
