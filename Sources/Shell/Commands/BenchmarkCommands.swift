@@ -10,17 +10,20 @@ struct BenchmarkCommand: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "benchmark", abstract: "Measure pipelining (Redis in Action 4.5) and the client against redis-benchmark (4.6).",
         discussion: """
-        benchmark update-token [--duration 5s] [--modes plain,pipeline,multi] [--clients N] [--unix-socket]
-            the book's update_token (HSET login:, ZADD recent:, ZADD viewed:<token>, ZREMRANGEBYRANK,
-            ZINCRBY viewed:) one command at a time, pipelined, and inside MULTI/EXEC: calls/s,
-            commands/s, p50/p99/p99.9 latency, and a bar chart.
+        benchmark update-token [--duration 5s] [--modes plain,pipeline,multi]
+                               [--clients N] [--unix-socket]
+          the book's update_token (HSET login:, ZADD recent:, ZADD viewed:<token>,
+          ZREMRANGEBYRANK, ZINCRBY viewed:) one command at a time, pipelined, and
+          inside MULTI/EXEC: calls/s, commands/s, p50/p99/p99.9 latency, a chart.
         benchmark commands [--tests set,get,incr,...] [-c N] [-P N] [-n N]
-            redis-benchmark's commands through redkeep's client, then redis-benchmark itself (when
-            installed) on the same server: the share redkeep reaches, read with table 4.5.
+          redis-benchmark's commands through redkeep's client, then redis-benchmark
+          itself (when installed) on the same server: the share redkeep reaches,
+          read with table 4.5.
         benchmark report FILE.csv... [--output chart.svg]
-            draws files written by --save as one SVG bar chart.
-        --save FILE.csv writes the figures; --json prints this one result as JSON. A server that goes
-        away, or Ctrl-C, stops the run: what was measured until then is reported.
+          draws files written by --save as one SVG bar chart.
+        --save FILE.csv writes the figures; --json prints this result as JSON. A
+        server that goes away, or Ctrl-C at the prompt, stops the run: what was
+        measured until then is reported.
         """)
     @Argument(help: "update-token, commands or report.") var action: String
     @Argument(help: "report: the CSV files.") var files: [String] = []

@@ -9,16 +9,17 @@ struct MarketCommand: ShellCommand {
         commandName: "market", abstract: "The marketplace of Redis in Action 4.4: reset it, show it, or race buyers for an item.",
         discussion: """
         market reset [--users N] [--items M] [--funds F] [--seed S]
-            users as HASHes users:<id> (name, funds), inventories as SETs inventory:<id>, the market
-            ZSET market: (members <item>.<seller>, scored by price). Deletes the previous market first.
-            Without --seed, items go round: ItemM to Frank (user 17), as in figure 4.4.
+          users as HASHes users:<id> (name, funds), inventories as SETs
+          inventory:<id>, the market ZSET market: (members <item>.<seller>, scored
+          by price); the previous market is deleted first. Without --seed, items go
+          round: ItemM to Frank (user 17), as in figure 4.4.
         market show [--limit N]
-            the market, the users' funds and inventories, as tables.
-        market contend --buyers N --item ITEM [--duration 2s] [--price P] [--think 1ms] [--no-watch]
-            N clients, each on its own connection, race to buy ITEM; the winner lists it again.
-            Reports attempts, retries caused by WATCH, purchases, and checks the invariants:
-            money is conserved, no item sold twice, no negative funds. --no-watch shows the
-            lost updates WATCH prevents.
+          the market, the users' funds and inventories, as tables.
+        market contend --buyers N --item ITEM [--duration 2s] [--no-watch]
+          N clients, each on its own connection, race to buy ITEM; the winner lists
+          it again. Reports attempts, retries caused by WATCH and purchases, and
+          checks the invariants: money is conserved, no item sold twice, no
+          negative funds. --no-watch shows the lost updates WATCH prevents.
         """)
     @Argument(help: "reset, show or contend.") var action: String
     @Option(help: "reset: how many users.") var users = 30
@@ -102,7 +103,11 @@ struct MarketCommand: ShellCommand {
 struct ListItem: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "list-item", abstract: "Put an item of a seller's inventory on the market (listing 4.5: WATCH, MULTI, EXEC).",
-        discussion: "Retries while the seller's inventory changes, for up to --timeout (5s). --explain shows every command and reply.")
+        discussion: """
+        Outcomes: listed, not in inventory. Retries while the seller's inventory
+        changes, for up to --timeout (5s), then fails (exit 3). --explain shows
+        every command and reply.
+        """)
     @Argument(help: "The item id (ItemM).") var item: String
     @Argument(help: "The seller's user id (17).") var seller: String
     // Unrecognized inputs too, so that a negative price gets its own clear error rather
@@ -140,9 +145,9 @@ struct Purchase: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "purchase", abstract: "Buy a listed item at the price seen (listing 4.6: WATCH market: and the buyer, MULTI, EXEC).",
         discussion: """
-        Outcomes: bought, not listed, price changed, not enough funds. Retries while market: or the buyer
-        changes, for up to --timeout (10s), then fails (exit 3) saying how many attempts it made.
-        --explain shows every command and reply.
+        Outcomes: bought, not listed, price changed, not enough funds. Retries while
+        market: or the buyer changes, for up to --timeout (10s), then fails (exit 3)
+        saying how many attempts it made. --explain shows every command and reply.
         """)
     @Argument(help: "The buyer's user id (27).") var buyer: String
     @Argument(help: "The item id (ItemM).") var item: String
