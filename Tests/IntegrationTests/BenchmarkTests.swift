@@ -71,6 +71,29 @@ import Testing
         }
     }
 
+    @Test func ctrlCAtThePromptStopsTheBenchmarkAndReportsWhatWasMeasured() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("m")
+            let environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "TERM": "xterm", "LANG": "C.UTF-8", "NO_COLOR": "1",
+                               "HOME": NSTemporaryDirectory(), "REDKEEP_HISTFILE": ""]
+            let pty = try PseudoTerminal(RedkeepBinaryTests.binary, ["--port", "\(server.port)"], environment: environment)
+            defer { pty.terminate() }
+            try pty.expect("127.0.0.1:\(server.port)> ")
+            pty.send("benchmark update-token --duration 120s --modes pipeline\r")
+            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            for _ in 0..<1000 where try await c.send(["ZSCORE", "viewed:", "item"]) == .null {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            await c.close()
+            pty.send("\u{03}")
+            let report = try pty.expect("127.0.0.1:\(server.port)> ", timeout: .seconds(30))
+            #expect(report.contains("stopped") && report.contains("pipeline: interrupted"), "\(report)")
+            #expect(report.contains("calls_per_s"))
+            pty.send("exit\r")
+            #expect(try pty.waitForExit() == 0)
+        }
+    }
+
     @Test func commandsAgainstRedisBenchmark() async throws {
         try await withLab { lab in
             let server = try await lab.start("m")
