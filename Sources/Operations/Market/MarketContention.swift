@@ -109,7 +109,9 @@ public enum MarketContention {
         }
         let seconds = Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds) / 1e18
         counts.sort { MarketState.idOrder($0.buyer, $1.buyer) }
-        let after = try await MarketState.load(control)
+        // Read the final state even after Ctrl-C: a detached task is not cancelled with
+        // this one, so the invariants are still checked on what the race left.
+        let after = try await Task.detached { try await MarketState.load(control) }.value
         return Report(buyers: counts, invariants: invariants(before, after, item: options.item, buyers: counts),
                       seconds: seconds, watch: options.watch, stopped: stopped, before: before, after: after)
     }
