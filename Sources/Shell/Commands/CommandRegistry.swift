@@ -94,6 +94,10 @@ enum CommandRegistry {
         .command(Stop.self, .servers),
         .command(Crash.self, .servers),
         .command(Restart.self, .servers),
+        .command(MarketCommand.self, .demos),
+        .command(ListItem.self, .demos),
+        .command(Purchase.self, .demos),
+        .command(BenchmarkCommand.self, .demos),
         .command(Help.self, .help),
     ]
 
