@@ -65,7 +65,7 @@ public enum Failover {
                                           old: ReplicationServer, oldState: ReplicationState,
                                           others: [(ReplicationServer, ReplicationState)],
                                           options: FailoverOptions) async throws(ReplicationError) -> FailoverReport {
-        var report = FailoverReport(mode: "promote", dryRun: options.dryRun, oldMaster: old.label, newMaster: replica.name,
+        var report = FailoverReport(mode: "promote", dryRun: options.dryRun, oldMaster: old.label, oldMasterEndpoint: old.endpoint, newMaster: replica.name,
                                     newMasterEndpoint: replica.endpoint, steps: [], notes: [], lostBytes: 0, servers: [],
                                     totalMicros: 0)
         let newEndpoint: RedisEndpoint
@@ -157,7 +157,7 @@ public enum Failover {
         var best = candidates[0]
         for candidate in candidates.dropFirst() where (candidate.1.offset ?? -1) > (best.1.offset ?? -1) { best = candidate }
         let (chosen, chosenState) = best
-        var report = FailoverReport(mode: "promote", dryRun: options.dryRun, oldMaster: old.label, newMaster: chosen.name,
+        var report = FailoverReport(mode: "promote", dryRun: options.dryRun, oldMaster: old.label, oldMasterEndpoint: old.endpoint, newMaster: chosen.name,
                                     newMasterEndpoint: chosen.endpoint, steps: [], notes: [], lostBytes: nil, servers: [],
                                     totalMicros: 0)
         if lagUnknown(chosenState, masterOffset: nil) && !options.force {

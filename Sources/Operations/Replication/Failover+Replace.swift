@@ -59,7 +59,7 @@ extension Failover {
             newKeys = (try? await connection.send(RESPCommand("DBSIZE")).int) ?? 0
         }
 
-        var report = FailoverReport(mode: "replace", dryRun: options.dryRun, oldMaster: master.label, newMaster: new.name,
+        var report = FailoverReport(mode: "replace", dryRun: options.dryRun, oldMaster: master.label, oldMasterEndpoint: master.endpoint, newMaster: new.name,
                                     newMasterEndpoint: newEndpoint, steps: [], notes: [], lostBytes: nil, servers: [],
                                     totalMicros: 0)
         report.notes.append("\(master.label) is lost: writes it acknowledged after offset \(replicaState.offset.map(String.init) ?? "?") (what \(replica.name) got\(replicaState.linkDownSeconds.map { ", link down for \($0) s" } ?? "")) are lost")

@@ -31,7 +31,7 @@ extension Failover {
         }
         let template = known.first ?? sentinel
         let old = named(oldEndpoint, in: known, template: template)
-        var report = FailoverReport(mode: "sentinel", dryRun: options.dryRun, oldMaster: old.label,
+        var report = FailoverReport(mode: "sentinel", dryRun: options.dryRun, oldMaster: old.label, oldMasterEndpoint: oldEndpoint,
                                     newMaster: "(chosen by Sentinel)", newMasterEndpoint: nil, steps: [], notes: [],
                                     lostBytes: nil, servers: [], totalMicros: 0)
         let timeout = options.timeout

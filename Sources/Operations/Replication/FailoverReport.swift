@@ -56,6 +56,8 @@ public struct FailoverReport: Sendable {
     public var dryRun: Bool
     /// The master being replaced (name and address).
     public var oldMaster: String
+    /// Its address.
+    public var oldMasterEndpoint: RedisEndpoint?
     /// The name of the server that is (or would be) the new master.
     public var newMaster: String
     /// Its address.

@@ -54,7 +54,7 @@ public struct ReplicationServer: Sendable {
 
 /// Two addresses name the same server when their ports match and their hosts match, with
 /// `localhost` and the loopback addresses counted as one host.
-func sameServer(_ a: RedisEndpoint, _ b: RedisEndpoint) -> Bool {
+public func sameServer(_ a: RedisEndpoint, _ b: RedisEndpoint) -> Bool {
     switch (a, b) {
     case (.tcp(let h1, let p1), .tcp(let h2, let p2)):
         return p1 == p2 && (h1 == h2 || (isLoopback(h1) && isLoopback(h2)))

@@ -94,6 +94,9 @@ enum CommandRegistry {
         .command(Stop.self, .servers),
         .command(Crash.self, .servers),
         .command(Restart.self, .servers),
+        .command(VerifySync.self, .replication),
+        .command(Replicas.self, .replication),
+        .command(FailoverCommand.self, .replication, shadows: "FAILOVER"),
         .command(Help.self, .help),
     ]
 
