@@ -64,11 +64,18 @@ extension Failover {
         }
         plan.add("verify: the old master, if it answers, is the new master's replica", on: old.name) {
             guard let endpoint = found.get() else { throw ReplicationError("no new master was reported") }
-            guard await probe(old) != nil else { return "does not answer (Sentinel repoints it when it comes back)" }
+            guard let state = await probe(old) else { return "does not answer (Sentinel repoints it when it comes back)" }
+            // Sentinel demotes a reachable old master at its next INFO round (up to 10 s); until
+            // then there would be two masters, so do now what Sentinel is about to do.
+            var note = "replica of \(endpoint)"
+            if !state.isReplica {
+                try await old.open().replicaOf(endpoint)
+                note += " (Sentinel had not demoted it yet: redkeep sent REPLICAOF \(endpoint), as Sentinel would)"
+            }
             _ = try await ReplicationWait.until(old, "become a replica of \(endpoint)", timeout: timeout) {
                 $0.isReplica && ($0.master.map { sameServer($0, endpoint) } ?? false)
             }
-            return "replica of \(endpoint)"
+            return note
         }
         try await plan.execute(&report, options: options, involved: [old] + known.filter { !sameServer($0.endpoint, old.endpoint) && !sameServer($0.endpoint, sentinel.endpoint) })
         if let endpoint = found.get() {
