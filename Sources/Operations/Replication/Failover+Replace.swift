@@ -96,6 +96,15 @@ extension Failover {
                 return "\(keys) key(s) loaded"
             }
         } else {
+            // A replica whose master link is down refuses to feed replicas (NOMASTERLINK), so
+            // REPLICA first stops following the lost master; it is the only master meanwhile.
+            plan.add("detach from the lost master: REPLICAOF NO ONE", on: replica.name, undo: {
+                try await replica.open().replicaOf(previous)
+                return "replica of \(previous?.description ?? "no one") again"
+            }) {
+                try await replica.open().replicaOf(nil)
+                return nil
+            }
             plan.add("copy by replication: REPLICAOF \(replicaEndpoint)", on: new.name, undo: {
                 try await new.open().replicaOf(nil)
                 return "master again (its old data is gone)"
