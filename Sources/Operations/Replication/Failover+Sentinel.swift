@@ -34,6 +34,7 @@ extension Failover {
         var report = FailoverReport(mode: "sentinel", dryRun: options.dryRun, oldMaster: old.label, oldMasterEndpoint: oldEndpoint,
                                     newMaster: "(chosen by Sentinel)", newMasterEndpoint: nil, steps: [], notes: [],
                                     lostBytes: nil, servers: [], totalMicros: 0)
+        report.notes.append("Sentinel promotes without pausing the old master's writes: writes acknowledged in the last moments may not have reached the replica it picks (verify-sync first, or use failover --promote for a paused, lossless switch)")
         let timeout = options.timeout
         let found = NewMasterBox()
         var plan = FailoverPlan()

@@ -56,29 +56,38 @@ public enum SyncVerifier {
         let deadline = start + options.timeout
         let masterConnection = try await master.open()
 
-        // The master's state and every replica's, all at once.
-        async let masterStateReply = masterConnection.replicationState()
-        let candidates = await inspect(replicas)
-        let masterState: ReplicationState
-        do { masterState = try await masterStateReply } catch {
-            throw ReplicationError("master \(master.label) does not answer INFO replication: \(error)")
-        }
-        guard !masterState.isReplica else {
-            throw ReplicationError("\(master.label) is a replica of \(masterState.master?.description ?? "?"), not a master: verify-sync writes a token, so name the top of the chain")
-        }
-        var work = try classify(candidates, master: master, masterState: masterState)
-
-        // The token: a unique member scored by time, old ones swept (the book's cleanup).
+        // The master's state and the token in one round trip (INFO first, so the offsets
+        // compared are from before the token), every replica's state at the same time.
         let token = UUID().uuidString.lowercased()
         let now = Date().timeIntervalSince1970
-        let written = try await masterConnection.pipeline([
+        async let masterReplies = masterConnection.pipeline([
+            RESPCommand("INFO", "replication"),
             RESPCommand("ZADD", options.key, String(format: "%.6f", now), token),
             RESPCommand("ZREMRANGEBYSCORE", options.key, "-inf", "(" + String(format: "%.6f", now - tokenLifetime)),
         ])
-        if let message = written[0].errorMessage {
-            throw ReplicationError("cannot write the token to \(options.key) on master \(master.label): \(message)")
+        let candidates = await inspect(replicas)
+        let written: [RESPValue]
+        do { written = try await masterReplies } catch {
+            throw ReplicationError("master \(master.label) does not answer: \(error)")
         }
         let writtenAt = clock.now
+        guard let infoText = written[0].string else {
+            throw ReplicationError("master \(master.label) answered INFO replication with \(written[0].errorMessage ?? "no text")")
+        }
+        let masterState = ReplicationState(RedisInfo(parsing: infoText))
+        guard !masterState.isReplica else {
+            throw ReplicationError("\(master.label) is a replica of \(masterState.master?.description ?? "?"), not a master: verify-sync writes a token, so name the top of the chain")
+        }
+        if let message = written[1].errorMessage {
+            throw ReplicationError("cannot write the token to \(options.key) on master \(master.label): \(message)")
+        }
+        var work: [Candidate]
+        do {
+            work = try classify(candidates, master: master, masterState: masterState)
+        } catch {
+            _ = try? await masterConnection.reply(to: RESPCommand("ZREM", options.key, token))
+            throw error
+        }
 
         // WAIT for the direct replicas: the server tells us when they acknowledged the
         // token's offset, no polling. Deeper levels are read back below.
