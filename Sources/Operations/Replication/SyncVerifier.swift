@@ -171,7 +171,8 @@ public enum SyncVerifier {
             }
             work[index].result.link = state.link ?? "unknown"
             work[index].result.upstream = state.master?.description
-            if let offset = state.offset, let masterOffset = masterState.offset { work[index].result.offsetLag = masterOffset - offset }
+            // Read at the same moment as the master's: a replica that already has the token is not behind.
+            if let offset = state.offset, let masterOffset = masterState.offset { work[index].result.offsetLag = max(0, masterOffset - offset) }
             if state.linkUp, state.replicationID != masterState.replicationID {
                 throw ReplicationError("\(server.label) replicates \(state.master?.description ?? "?"), which is not in \(master.label)'s replication tree (its replication ID \(state.replicationID) differs from the master's \(masterState.replicationID))")
             }
