@@ -1,5 +1,6 @@
 import RESP
 import RedisClient
+import Synchronization
 
 /// Failover: make another server the master, step by step, each step timed, undone in
 /// reverse when a later one fails.
@@ -12,7 +13,36 @@ public enum Failover {
     /// A server's replication state, or nil when it does not answer within a second.
     static func probe(_ server: ReplicationServer) async -> ReplicationState? {
         guard let connection = try? await server.open(connectTimeout: .seconds(1), commandTimeout: .seconds(2)) else { return nil }
-        return try? await connection.replicationState()
+        let state = try? await connection.replicationState()
+        if connection !== server.connection { await connection.close() }
+        return state
+    }
+
+    /// Connections a failover opened itself, closed when it ends: every step on a server
+    /// reuses one connection instead of opening its own.
+    final class Connections: Sendable {
+        private let opened = Mutex<[RedisConnection]>([])
+
+        /// `server` with an open connection when it answers (the caller's, or a new one).
+        func attach(_ server: ReplicationServer) async -> ReplicationServer {
+            guard server.connection?.isOpen != true else { return server }
+            var server = server
+            if let connection = try? await server.open(connectTimeout: .seconds(1)) {
+                server.connection = connection
+                opened.withLock { $0.append(connection) }
+            }
+            return server
+        }
+
+        func attach(_ servers: [ReplicationServer]) async -> [ReplicationServer] {
+            var attached: [ReplicationServer] = []
+            for server in servers { attached.append(await attach(server)) }
+            return attached
+        }
+
+        func closeAll() async {
+            for connection in opened.withLock({ $0 }) { await connection.close() }
+        }
     }
 
     /// A replica whose lag cannot be known: it has no usable offset, or a full sync is
@@ -31,13 +61,27 @@ public enum Failover {
     /// repoint the rest, and say what may have been lost.
     public static func promote(_ replica: ReplicationServer, others: [ReplicationServer], known: [ReplicationServer] = [],
                                options: FailoverOptions = FailoverOptions()) async throws(ReplicationError) -> FailoverReport {
+        let pool = Connections()
+        do {
+            let report = try await promote(await pool.attach(replica), others: await pool.attach(others), known: known,
+                                           pool: pool, options: options)
+            await pool.closeAll()
+            return report
+        } catch {
+            await pool.closeAll()
+            throw error
+        }
+    }
+
+    private static func promote(_ replica: ReplicationServer, others: [ReplicationServer], known: [ReplicationServer],
+                                pool: Connections, options: FailoverOptions) async throws(ReplicationError) -> FailoverReport {
         guard let replicaState = await probe(replica) else {
             throw ReplicationError("cannot promote \(replica.label): it does not answer")
         }
         guard replicaState.isReplica, let oldEndpoint = replicaState.master else {
             throw ReplicationError("cannot promote \(replica.label): it is not a replica (its role is \(replicaState.roleName))")
         }
-        let old = named(oldEndpoint, in: known, template: replica)
+        let old = await pool.attach(named(oldEndpoint, in: known, template: replica))
         var otherStates: [(ReplicationServer, ReplicationState)] = []
         for other in others {
             guard !sameServer(other.endpoint, replica.endpoint) else { continue }

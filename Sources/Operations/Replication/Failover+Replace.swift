@@ -13,6 +13,20 @@ extension Failover {
     /// promoted, REPLICA becomes NEW's replica.
     public static func replace(master: ReplicationServer, with new: ReplicationServer, from replica: ReplicationServer,
                                lab: Lab?, options: FailoverOptions = FailoverOptions()) async throws(ReplicationError) -> FailoverReport {
+        let pool = Connections()
+        do {
+            let report = try await replace(master: master, with: await pool.attach(new), from: await pool.attach(replica),
+                                           lab: lab, options: options, pool: pool)
+            await pool.closeAll()
+            return report
+        } catch {
+            await pool.closeAll()
+            throw error
+        }
+    }
+
+    private static func replace(master: ReplicationServer, with new: ReplicationServer, from replica: ReplicationServer,
+                                lab: Lab?, options: FailoverOptions, pool: Connections) async throws(ReplicationError) -> FailoverReport {
         for (a, b) in [(master, new), (master, replica), (new, replica)] where sameServer(a.endpoint, b.endpoint) {
             throw ReplicationError("failover --replace needs three different servers, but \(a.label) and \(b.label) are the same")
         }

@@ -17,6 +17,19 @@ extension Failover {
     /// `known` names servers by address in the report.
     public static func viaSentinel(_ sentinel: ReplicationServer, masterName: String, known: [ReplicationServer] = [],
                                    options: FailoverOptions = FailoverOptions()) async throws(ReplicationError) -> FailoverReport {
+        let pool = Connections()
+        do {
+            let report = try await viaSentinel(await pool.attach(sentinel), masterName: masterName, known: known, options: options, pool: pool)
+            await pool.closeAll()
+            return report
+        } catch {
+            await pool.closeAll()
+            throw error
+        }
+    }
+
+    private static func viaSentinel(_ sentinel: ReplicationServer, masterName: String, known: [ReplicationServer],
+                                    options: FailoverOptions, pool: Connections) async throws(ReplicationError) -> FailoverReport {
         let connection = try await sentinel.open()
         let oldEndpoint: RedisEndpoint
         do {
@@ -30,7 +43,7 @@ extension Failover {
             throw ReplicationError("Sentinel \(sentinel.label) did not answer SENTINEL GET-MASTER-ADDR-BY-NAME \(masterName): \(error)")
         }
         let template = known.first ?? sentinel
-        let old = named(oldEndpoint, in: known, template: template)
+        let old = await pool.attach(named(oldEndpoint, in: known, template: template))
         var report = FailoverReport(mode: "sentinel", dryRun: options.dryRun, oldMaster: old.label, oldMasterEndpoint: oldEndpoint,
                                     newMaster: "(chosen by Sentinel)", newMasterEndpoint: nil, steps: [], notes: [],
                                     lostBytes: nil, servers: [], totalMicros: 0)

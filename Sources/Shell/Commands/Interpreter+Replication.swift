@@ -25,8 +25,12 @@ extension Interpreter {
                     at location: SourceLocation) async throws -> RESPValue {
         // The master through the table (opened and kept for the next run); a replica that
         // does not answer is reported, not fatal.
-        _ = try await connection(masterName, at: location)
         let master = try replicationServer(masterName, at: location)
+        do {
+            _ = try await connection(masterName, at: location)
+        } catch let error as ShellError where error.kind == .connection {
+            throw ShellError(.connection, "verify-sync: master \(master.label) does not answer: \(error.message)", at: location)
+        }
         var replicas: [ReplicationServer] = []
         for name in replicaNames {
             _ = try? await connection(name, at: location)
