@@ -9,7 +9,7 @@ import Testing
         return root.appendingPathComponent("scripts/runbooks").path
     }()
 
-    @Test(arguments: ["verify-sync.rk", "failover-promote.rk", "failover-replace.rk", "failover-sentinel.rk"])
+    @Test(arguments: ["verify-sync.rk", "replica-tree.rk", "failover-promote.rk", "failover-replace.rk", "failover-sentinel.rk"])
     func runbookPasses(_ name: String) throws {
         let run = try RedkeepBinaryTests.redkeep([Self.folder + "/" + name])
         #expect(run.status == 0, "\(name) exited \(run.status):\n\(run.err)")
