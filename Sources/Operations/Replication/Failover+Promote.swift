@@ -47,7 +47,7 @@ public enum Failover {
 
     /// A replica whose lag cannot be known: it has no usable offset, or a full sync is
     /// running, so it may hold a partial data set.
-    static func lagUnknown(_ state: ReplicationState, masterOffset: Int?) -> Bool {
+    static func lagUnknown(_ state: ReplicationState) -> Bool {
         guard let offset = state.offset, offset > 0, !state.syncInProgress else { return true }
         return false
     }
@@ -114,13 +114,11 @@ public enum Failover {
                                     totalMicros: 0)
         let newEndpoint: RedisEndpoint
         let oldEndpoint: RedisEndpoint
-        do {
-            newEndpoint = try ReplicationWait.tcpEndpoint(replica)
-            oldEndpoint = try ReplicationWait.tcpEndpoint(old)
-        } catch { throw error as! ReplicationError }
+        newEndpoint = try ReplicationWait.tcpEndpoint(replica)
+        oldEndpoint = try ReplicationWait.tcpEndpoint(old)
         let skipWait = !replicaState.linkUp
         if skipWait {
-            let unknown = lagUnknown(replicaState, masterOffset: oldState.offset)
+            let unknown = lagUnknown(replicaState)
             let lag = (oldState.offset ?? 0) - (replicaState.offset ?? 0)
             guard options.force else {
                 throw ReplicationError("refusing to promote \(replica.label): its link to \(old.label) is \(replicaState.link ?? "down")" +
@@ -204,11 +202,11 @@ public enum Failover {
         var report = FailoverReport(mode: "promote", dryRun: options.dryRun, oldMaster: old.label, oldMasterEndpoint: old.endpoint, newMaster: chosen.name,
                                     newMasterEndpoint: chosen.endpoint, steps: [], notes: [], lostBytes: nil, servers: [],
                                     totalMicros: 0)
-        if lagUnknown(chosenState, masterOffset: nil) && !options.force {
+        if lagUnknown(chosenState) && !options.force {
             throw ReplicationError("refusing to promote \(chosen.label): its link to \(old.label) is \(chosenState.link ?? "down") and its lag is unknown (\(chosenState.syncInProgress ? "a full sync was running" : "no replication offset")); use --force to promote it anyway")
         }
         let newEndpoint: RedisEndpoint
-        do { newEndpoint = try ReplicationWait.tcpEndpoint(chosen) } catch { throw error as! ReplicationError }
+        newEndpoint = try ReplicationWait.tcpEndpoint(chosen)
         if chosen.name != replica.name {
             report.notes.append("\(chosen.name) has the highest offset (\(chosenState.offset ?? 0) against \(replica.name)'s \(replicaState.offset ?? 0)), so it is promoted instead of \(replica.name)")
         }

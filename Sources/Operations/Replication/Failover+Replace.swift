@@ -42,7 +42,7 @@ extension Failover {
         if let upstream = replicaState.master, !sameServer(upstream, master.endpoint) {
             throw ReplicationError("\(replica.label) replicates \(upstream), not \(master.label)")
         }
-        if lagUnknown(replicaState, masterOffset: nil) && !options.force {
+        if lagUnknown(replicaState) && !options.force {
             throw ReplicationError("refusing to copy \(replica.label): its link to \(master.label) is \(replicaState.link ?? "down") and its lag is unknown (\(replicaState.syncInProgress ? "a full sync was running" : "no replication offset")); use --force to use it anyway")
         }
         guard let newState = await probe(new) else {
@@ -53,10 +53,8 @@ extension Failover {
         }
         let newEndpoint: RedisEndpoint
         let replicaEndpoint: RedisEndpoint
-        do {
-            newEndpoint = try ReplicationWait.tcpEndpoint(new)
-            replicaEndpoint = try ReplicationWait.tcpEndpoint(replica)
-        } catch { throw error as! ReplicationError }
+        newEndpoint = try ReplicationWait.tcpEndpoint(new)
+        replicaEndpoint = try ReplicationWait.tcpEndpoint(replica)
 
         // Both local and NEW without an AOF (which it would load instead of a dump): copy the dump.
         var copyFiles = false
@@ -157,36 +155,44 @@ extension Failover {
     }
 
     /// Copies a file to `destination` through a temporary name, fsync'd, then renamed, so a
-    /// crash never leaves half a dump where a server would load it. Returns the byte count.
-    static func copyDurably(from source: String, to destination: String) throws -> Int {
-        guard let data = FileManager.default.contents(atPath: source) else {
-            throw ReplicationError("cannot read the dump \(source)")
-        }
+    /// crash never leaves half a dump where a server would load it. Streams 1 MiB at a time
+    /// (dumps can be large). Returns the byte count.
+    static func copyDurably(from source: String, to destination: String) throws(ReplicationError) -> Int {
+        let input = open(source, O_RDONLY)
+        guard input >= 0 else { throw ReplicationError("cannot read the dump \(source): \(String(cString: strerror(errno)))") }
+        defer { close(input) }
         let temporary = destination + ".redkeep-\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw ReplicationError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        var written = 0
-        let ok = data.withUnsafeBytes { raw -> Bool in
-            while written < raw.count {
-                let n = write(fd, raw.baseAddress! + written, raw.count - written)
-                if n <= 0 { return false }
-                written += n
+        let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard output >= 0 else { throw ReplicationError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        var failure: String?
+        copying: while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress!, $0.count) }
+            if n < 0 { failure = "cannot read \(source) at byte \(total): \(String(cString: strerror(errno)))"; break }
+            if n == 0 { break }
+            var done = 0
+            while done < n {
+                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + done, n - done) }
+                if w <= 0 { failure = "cannot write \(temporary) at byte \(total + done): \(String(cString: strerror(errno)))"; break copying }
+                done += w
             }
-            return fsync(fd) == 0
+            total += n
         }
-        let problem = String(cString: strerror(errno))
-        close(fd)
-        guard ok else {
+        if failure == nil, fsync(output) != 0 { failure = "cannot fsync \(temporary): \(String(cString: strerror(errno)))" }
+        close(output)
+        if let failure {
             unlink(temporary)
-            throw ReplicationError("cannot write \(temporary) (at byte \(written)): \(problem)")
+            throw ReplicationError(failure)
         }
         guard rename(temporary, destination) == 0 else {
             let why = String(cString: strerror(errno))
             unlink(temporary)
             throw ReplicationError("cannot rename \(temporary) to \(destination): \(why)")
         }
-        let dir = open((destination as NSString).deletingLastPathComponent, O_RDONLY)
-        if dir >= 0 { fsync(dir); close(dir) }
-        return data.count
+        // The rename itself reaches disk with the folder's fsync.
+        let folder = open((destination as NSString).deletingLastPathComponent, O_RDONLY)
+        if folder >= 0 { fsync(folder); close(folder) }
+        return total
     }
 }

@@ -147,7 +147,7 @@ enum ReplicationWait {
     }
 
     /// The server's TCP address, which replicas need for REPLICAOF.
-    static func tcpEndpoint(_ server: ReplicationServer) throws -> RedisEndpoint {
+    static func tcpEndpoint(_ server: ReplicationServer) throws(ReplicationError) -> RedisEndpoint {
         guard case .tcp = server.endpoint else {
             throw ReplicationError("\(server.label) is reached over a unix socket; replicas need its TCP address: connect to it by host:port")
         }
