@@ -35,10 +35,14 @@ struct ReplicationBenchmark: AsyncParsableCommand {
     private func verifySync(_ lab: Lab) async throws {
         let m = try await lab.start("vs-master", LocalServerOptions(config: [("save", "")]))
         let r = try await lab.start("vs-replica", LocalServerOptions(replicaOf: "vs-master", config: [("save", "")]))
-        let mc = try await RedisConnection.connect(m.connectionConfiguration)
-        let rc = try await RedisConnection.connect(r.connectionConfiguration)
-        let master = ReplicationServer(name: "master", configuration: m.connectionConfiguration, connection: mc)
-        let replica = ReplicationServer(name: "replica", configuration: r.connectionConfiguration, connection: rc)
+        // Replies bounded by verify-sync's own timeout (5 s), so it keeps these connections.
+        var mConfig = m.connectionConfiguration, rConfig = r.connectionConfiguration
+        mConfig.commandTimeout = .seconds(5)
+        rConfig.commandTimeout = .seconds(5)
+        let mc = try await RedisConnection.connect(mConfig)
+        let rc = try await RedisConnection.connect(rConfig)
+        let master = ReplicationServer(name: "master", configuration: mConfig, connection: mc)
+        let replica = ReplicationServer(name: "replica", configuration: rConfig, connection: rc)
         print("verify-sync: idle local master/replica pair on \(lab.binary), \(checks) checks per round, \(rounds) rounds (median of medians)")
         var ours: [Double] = [], book: [Double] = []
         for _ in 0..<rounds {

@@ -134,6 +134,23 @@ import Glibc
         }
     }
 
+    @Test func aFrozenReplicaIsReportedWithinTheTimeout() async throws {
+        try await withLab { lab in
+            try await lab.start("master")
+            try await lab.start("ok", LocalServerOptions(replicaOf: "master"))
+            let frozen = try await lab.start("frozen", LocalServerOptions(replicaOf: "master"))
+            kill(frozen.pid, SIGSTOP)
+            let report = try await SyncVerifier.verify(master: try await lab.replicationServer("master"),
+                                                       replicas: [try await lab.replicationServer("ok"),
+                                                                  try await lab.replicationServer("frozen")],
+                                                       options: SyncCheckOptions(timeout: .seconds(1)))
+            try await lab.crash("frozen")
+            #expect(report.replicas[0].ok)
+            #expect(!report.replicas[1].ok)
+            #expect(report.replicas[1].problem?.contains("does not answer") == true, "\(report.replicas[1].problem ?? "-")")
+        }
+    }
+
     @Test func aLinkThatIsDownIsReportedWithoutWaiting() async throws {
         try await withLab { lab in
             try await lab.start("master")

@@ -44,6 +44,18 @@ public struct ReplicationServer: Sendable {
         }
     }
 
+    /// An open connection whose every reply is bounded by `limit`: the caller's when its
+    /// command timeout is no longer, else a new one (a server that stops answering must not
+    /// hold a check past its own timeout).
+    public func open(boundedBy limit: Duration) async throws(ReplicationError) -> RedisConnection {
+        if let connection, connection.isOpen, let bound = connection.configuration.commandTimeout, bound <= limit {
+            return connection
+        }
+        var fresh = self
+        fresh.connection = nil
+        return try await fresh.open(connectTimeout: min(limit, .seconds(2)), commandTimeout: limit)
+    }
+
     /// The same credentials pointed at another address (a server found through INFO).
     public func sibling(_ endpoint: RedisEndpoint, name: String? = nil) -> ReplicationServer {
         var configuration = configuration

@@ -54,7 +54,7 @@ public enum SyncVerifier {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + options.timeout
-        let masterConnection = try await master.open()
+        let masterConnection = try await master.open(boundedBy: options.timeout)
 
         // The master's state and the token in one round trip (INFO first, so the offsets
         // compared are from before the token), every replica's state at the same time.
@@ -65,7 +65,16 @@ public enum SyncVerifier {
             RESPCommand("ZADD", options.key, String(format: "%.6f", now), token),
             RESPCommand("ZREMRANGEBYSCORE", options.key, "-inf", "(" + String(format: "%.6f", now - tokenLifetime)),
         ])
-        let candidates = await inspect(replicas)
+        let candidates = await inspect(replicas, timeout: options.timeout)
+        // Connections opened here (not the caller's) are closed however the check ends.
+        defer {
+            let fresh = candidates.compactMap { $0.connection === $0.server.connection ? nil : $0.connection }
+            let ownMaster = masterConnection === master.connection ? nil : masterConnection
+            Task {
+                for connection in fresh { await connection.close() }
+                await ownMaster?.close()
+            }
+        }
         let written: [RESPValue]
         do { written = try await masterReplies } catch {
             throw ReplicationError("master \(master.label) does not answer: \(error)")
@@ -122,10 +131,6 @@ public enum SyncVerifier {
 
         // Clean up our own token (the sweep above takes care of any a crash left behind).
         _ = try? await masterConnection.reply(to: RESPCommand("ZREM", options.key, token))
-        for candidate in work where candidate.connection !== candidate.server.connection {
-            await candidate.connection?.close()
-        }
-        if masterConnection !== master.connection { await masterConnection.close() }
 
         return SyncReport(master: master.name, masterAddress: master.endpoint.description, token: token, method: method,
                           waitAcknowledged: acknowledged, replicas: work.map(\.result),
@@ -133,7 +138,7 @@ public enum SyncVerifier {
     }
 
     /// Opens each replica and reads its INFO replication, concurrently.
-    private static func inspect(_ replicas: [ReplicationServer]) async -> [Candidate] {
+    private static func inspect(_ replicas: [ReplicationServer], timeout: Duration) async -> [Candidate] {
         var candidates = replicas.map { server in
             Candidate(server: server, connection: nil, state: nil,
                       result: ReplicaSyncResult(name: server.name, address: server.endpoint.description, link: "unreachable",
@@ -143,7 +148,7 @@ public enum SyncVerifier {
             for (index, server) in replicas.enumerated() {
                 group.addTask {
                     let connection: RedisConnection
-                    do { connection = try await server.open() } catch {
+                    do { connection = try await server.open(boundedBy: timeout) } catch {
                         return (index, nil, nil, "\(error)")
                     }
                     do { return (index, connection, try await connection.replicationState(), nil) } catch {
