@@ -88,17 +88,21 @@ struct ReplicationBenchmark: AsyncParsableCommand {
         var ours: [Double] = [], redis: [Double] = []
         var lostOurs = 0, lostRedis = 0, acknowledgedOurs = 0
         var master = 0
+        var slowest: (Double, String)?
         for _ in 0..<failovers {
             for useRedis in [false, true] {
                 let old = servers[master], new = servers[1 - master]
+                let summary = Mutex<String>("")
                 let (millis, lost, acked) = try await Self.underLoad(old: old, new: new) {
                     if useRedis {
                         try await Self.redisFailover(old: old, new: new)
                     } else {
                         let report = try await Failover.promote(new, others: [], known: servers)
                         guard report.completed else { throw ValidationError("failover did not complete:\n\(report.summary)") }
+                        summary.withLock { $0 = report.summary }
                     }
                 }
+                if !useRedis, millis > (slowest?.0 ?? -1) { slowest = (millis, summary.withLock { $0 }) }
                 if useRedis { redis.append(millis); lostRedis += lost } else { ours.append(millis); lostOurs += lost; acknowledgedOurs += acked }
                 master = 1 - master
             }
@@ -107,6 +111,7 @@ struct ReplicationBenchmark: AsyncParsableCommand {
         print("  failover --promote redkeep \(fixed(median(ours), 1)) ms (max \(fixed(ours.max() ?? 0, 1)))   FAILOVER TO \(fixed(median(redis), 1)) ms (max \(fixed(redis.max() ?? 0, 1)))   ratio \(fixed(ratio))")
         print("      acknowledged writes lost: redkeep \(lostOurs) (of \(acknowledgedOurs) acknowledged during its runs), FAILOVER TO \(lostRedis)   goal < 2 s and none lost: \((ours.max() ?? 9e9) < 2000 && lostOurs == 0 ? "met" : "NOT MET")")
         print("      redkeep runs (ms): \(ours.map { fixed($0, 1) }.joined(separator: " "))")
+        if let slowest { print("      the slowest redkeep run, step by step:\n" + slowest.1.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n")) }
     }
 
     /// Runs `body` while a client INCRs `old` as fast as it can; returns the failover's time,
