@@ -166,6 +166,20 @@ import Glibc
         }
     }
 
+    @Test func treeWithAMasterThatDoesNotAnswer() async throws {
+        try await withLab { lab in
+            let master = try await lab.start("master")
+            try await lab.start("h", LocalServerOptions(replicaOf: "master"))
+            let leaf = try await lab.start("leaf", LocalServerOptions(replicaOf: "h"))
+            try await lab.crash("master")
+            let nodes = try await ReplicationTree.discover(from: try await lab.replicationServer("leaf"))
+            #expect(nodes.map(\.depth) == [0, 1, 2])
+            #expect(nodes[0].role == "unreachable" && nodes[0].endpoint == master.endpoint && nodes[0].problem != nil)
+            #expect(nodes[1].link == "down")
+            #expect(nodes[2].isOrigin && nodes[2].endpoint == leaf.endpoint && nodes[2].link == "up")
+        }
+    }
+
     @Test func treeShowsEveryLevelFromTheMiddle() async throws {
         try await withLab { lab in
             try await lab.start("master")

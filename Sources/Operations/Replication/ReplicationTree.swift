@@ -55,6 +55,7 @@ public enum ReplicationTree {
 
         // Up: follow master_host:master_port to the top (or to one that does not answer).
         var top = (endpoint: origin.endpoint, state: Optional(originState), problem: String?.none)
+        var highestReachable = (endpoint: origin.endpoint, state: originState)
         var seen = [origin.endpoint]
         var hops = 0
         while let state = top.state, state.isReplica, let up = state.master, hops < maxDepth,
@@ -64,7 +65,9 @@ public enum ReplicationTree {
             do {
                 let connection = try await origin.sibling(up).open(connectTimeout: .seconds(1), commandTimeout: .seconds(3))
                 opened.append(connection)
-                top = (up, try await connection.replicationState(), nil)
+                let state = try await connection.replicationState()
+                top = (up, state, nil)
+                highestReachable = (up, state)
             } catch {
                 top = (up, nil, "\(error)")
             }
@@ -108,6 +111,12 @@ public enum ReplicationTree {
         }
         await visit(top.endpoint, state: top.state, problem: top.problem, depth: 0, lastFlags: [true], listed: nil,
                     topOffset: top.state?.isReplica == false ? top.state?.offset : nil)
+        // The top does not answer: draw the highest server that does under it, with its
+        // replicas (the origin among them).
+        if top.state == nil {
+            await visit(highestReachable.endpoint, state: highestReachable.state, problem: nil, depth: 1,
+                        lastFlags: [true, true], listed: nil, topOffset: nil)
+        }
         // The origin was not reached from the top (its master does not list it yet): add it.
         if !nodes.contains(where: \.isOrigin) {
             await visit(origin.endpoint, state: originState, problem: nil, depth: 0, lastFlags: [true], listed: nil, topOffset: nil)
