@@ -182,7 +182,7 @@ public enum SyncVerifier {
                 throw ReplicationError("\(server.label) replicates \(state.master?.description ?? "?"), which is not in \(master.label)'s replication tree (its replication ID \(state.replicationID) differs from the master's \(masterState.replicationID))")
             }
             if !state.linkUp {
-                let since = state.linkDownSeconds.map { " for \($0) s" } ?? ""
+                let since = state.linkDownSeconds.map { $0 > 0 ? " (for \($0) s)" : " (since just now)" } ?? ""
                 work[index].result.problem = "its link to its master \(state.master?.description ?? "?") is \(state.link ?? "unknown")\(since)\(state.syncInProgress ? " (a full sync is running)" : "")"
             }
         }
