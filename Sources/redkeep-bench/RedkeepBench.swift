@@ -6,7 +6,8 @@ struct RedkeepBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redkeep-bench",
         abstract: "redkeep's benchmarks, each compared with its reference tool in the same run.",
-        subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, DemosBenchmark.self, ClientWorker.self],
+        subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, DemosBenchmark.self,
+                      ReplicationBenchmark.self, ClientWorker.self],
         defaultSubcommand: All.self
     )
 }
@@ -28,5 +29,8 @@ struct All: AsyncParsableCommand {
         print()
         var demos = try DemosBenchmark.parse(["--rounds", String(rounds)])
         try await demos.run()
+        print()
+        var replication = try ReplicationBenchmark.parse(["--rounds", String(rounds)])
+        try await replication.run()
     }
 }

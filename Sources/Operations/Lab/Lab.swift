@@ -68,6 +68,7 @@ public actor Lab {
             throw LabError("invalid server name \"\(name)\": use letters, digits, '-' and '_'")
         }
         let master = try resolveMaster(options.replicaOf, for: name)
+        let monitored = try resolveMaster(options.sentinel?.monitor, for: name)
         let directory = options.directory ?? "\(root)/\(name)"
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         catch { throw LabError("cannot create the folder \(directory) for \(name): \(error.localizedDescription)") }
@@ -89,7 +90,7 @@ public actor Lab {
             let server = LocalServer(name: name, port: port, directory: directory,
                                      unixSocket: Self.socketPath(directory: directory, name: name),
                                      logPath: "\(directory)/redis.log", configPath: "\(directory)/redis.conf",
-                                     pid: 0, replicaOf: master)
+                                     pid: 0, replicaOf: master, sentinelOf: monitored)
             do {
                 return try await launch(server, options, ownsDirectory: options.directory == nil)
             } catch let error as PortTaken where options.port == nil && attempt < 5 {
@@ -109,11 +110,18 @@ public actor Lab {
     private struct PortTaken: Error { let log: String }
 
     private func launch(_ draft: LocalServer, _ options: LocalServerOptions, ownsDirectory: Bool) async throws -> LocalServer {
-        try writeConfig(for: draft, options)
-        let process = try ChildProcess.spawn(binary.path, [draft.configPath], logPath: draft.logPath)
+        if let sentinel = options.sentinel, let monitored = draft.sentinelOf {
+            // A restarted Sentinel keeps the configuration it rewrote (it may name a new master).
+            if !FileManager.default.fileExists(atPath: draft.configPath) { try writeSentinelConfig(for: draft, sentinel, monitoring: monitored) }
+        } else {
+            try writeConfig(for: draft, options)
+        }
+        let arguments = draft.sentinelOf == nil ? [draft.configPath] : [draft.configPath, "--sentinel"]
+        let process = try ChildProcess.spawn(binary.path, arguments, logPath: draft.logPath)
         let server = LocalServer(name: draft.name, port: draft.port, directory: draft.directory,
                                  unixSocket: draft.unixSocket, logPath: draft.logPath,
-                                 configPath: draft.configPath, pid: process.pid, replicaOf: draft.replicaOf)
+                                 configPath: draft.configPath, pid: process.pid, replicaOf: draft.replicaOf,
+                                 sentinelOf: draft.sentinelOf)
         if managed[server.name] == nil { order.append(server.name) }
         managed[server.name] = Managed(server: server, options: options, process: process, ownsDirectory: ownsDirectory)
         do {
@@ -236,6 +244,29 @@ public actor Lab {
             lines.append("replicaof \(parts.dropLast().joined(separator: ":")) \(parts.last!)")
         }
         for (name, value) in options.config { lines.append("\(name) \(Self.quoted(value))") }
+        do {
+            try (lines.joined(separator: "\n") + "\n").write(toFile: server.configPath, atomically: true, encoding: .utf8)
+        } catch {
+            throw LabError("cannot write \(server.configPath): \(error.localizedDescription)")
+        }
+    }
+
+    /// A Sentinel's configuration: it rewrites this file itself (it must stay writable).
+    private func writeSentinelConfig(for server: LocalServer, _ sentinel: SentinelOptions, monitoring master: String) throws(LabError) {
+        let parts = master.split(separator: ":")
+        let name = sentinel.masterName
+        let lines = [
+            "# Written by redkeep's Lab for the Sentinel \(server.name).",
+            "port \(server.port)",
+            "bind 127.0.0.1",
+            "daemonize no",
+            "dir \(Self.quoted(server.directory))",
+            "logfile \"\"",
+            "sentinel monitor \(name) \(parts.dropLast().joined(separator: ":")) \(parts.last!) \(sentinel.quorum)",
+            "sentinel down-after-milliseconds \(name) \(sentinel.downAfterMilliseconds)",
+            "sentinel failover-timeout \(name) \(sentinel.failoverTimeoutMilliseconds)",
+            "sentinel parallel-syncs \(name) 1",
+        ]
         do {
             try (lines.joined(separator: "\n") + "\n").write(toFile: server.configPath, atomically: true, encoding: .utf8)
         } catch {

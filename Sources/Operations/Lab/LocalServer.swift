@@ -18,6 +18,9 @@ public struct LocalServerOptions: Sendable {
     public var startTimeout: Duration
     /// How long a replica may take to report `master_link_status:up`.
     public var linkTimeout: Duration
+    /// Run redis-sentinel (the server binary with `--sentinel`) monitoring this master,
+    /// instead of a data server.
+    public var sentinel: SentinelOptions?
 
     /// Creates options; the defaults start a stand-alone server without AOF on a free port.
     public init(port: Int? = nil, replicaOf: String? = nil, appendOnly: Bool = false, aofTimestamps: Bool = false,
@@ -31,6 +34,30 @@ public struct LocalServerOptions: Sendable {
         self.config = config
         self.startTimeout = startTimeout
         self.linkTimeout = linkTimeout
+    }
+}
+
+/// What a rehearsal Sentinel watches, with short timings so a failover takes seconds.
+public struct SentinelOptions: Sendable {
+    /// The master to monitor: a Lab server's name, or `host:port`.
+    public var monitor: String
+    /// The name Sentinel knows it by (`sentinel monitor NAME ...`).
+    public var masterName: String
+    /// How many Sentinels must agree the master is down.
+    public var quorum: Int
+    /// `down-after-milliseconds`: how long without an answer before the master counts as down.
+    public var downAfterMilliseconds: Int
+    /// `failover-timeout`, in milliseconds.
+    public var failoverTimeoutMilliseconds: Int
+
+    /// Creates options for a rehearsal: quorum 1, down after 1 s, failover timeout 5 s.
+    public init(monitor: String, masterName: String? = nil, quorum: Int = 1, downAfterMilliseconds: Int = 1000,
+                failoverTimeoutMilliseconds: Int = 5000) {
+        self.monitor = monitor
+        self.masterName = masterName ?? monitor.replacingOccurrences(of: ":", with: "-")
+        self.quorum = quorum
+        self.downAfterMilliseconds = downAfterMilliseconds
+        self.failoverTimeoutMilliseconds = failoverTimeoutMilliseconds
     }
 }
 
@@ -52,6 +79,8 @@ public struct LocalServer: Sendable, Hashable, CustomStringConvertible {
     public let pid: Int32
     /// The master it replicates, as `host:port`, if any.
     public let replicaOf: String?
+    /// For a Sentinel: the master it monitors, as `host:port`.
+    public var sentinelOf: String? = nil
 
     /// Its TCP endpoint, 127.0.0.1:port.
     public var endpoint: RedisEndpoint { .tcp(host: "127.0.0.1", port: port) }

@@ -98,6 +98,9 @@ enum CommandRegistry {
         .command(ListItem.self, .demos),
         .command(Purchase.self, .demos),
         .command(BenchmarkCommand.self, .demos),
+        .command(VerifySync.self, .replication),
+        .command(Replicas.self, .replication),
+        .command(FailoverCommand.self, .replication, shadows: "FAILOVER"),
         .command(Help.self, .help),
     ]
 

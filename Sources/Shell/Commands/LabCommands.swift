@@ -16,14 +16,24 @@ struct Start: ShellCommand {
     @Flag(name: .customLong("aof-timestamps"), help: "appendonly yes with #TS annotations (aof-timestamp-enabled yes).") var aofTimestamps = false
     @Option(help: "The server's folder (default: a temporary one, removed at the end).") var dir: String?
     @Option(parsing: .upToNextOption, help: "Extra configuration: --config KEY VALUE (repeatable).") var config: [String] = []
+    @Option(help: "Start a Sentinel (for rehearsals) monitoring this local server or host:port, instead of a data server.") var sentinel: String?
+    @Option(name: .customLong("master-name"), help: "With --sentinel: the name Sentinel knows the master by (default: the server's name).") var masterName: String?
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         guard config.count % 2 == 0 else {
             throw ShellError(.usage, "--config takes pairs: --config KEY VALUE", at: invocation.location)
         }
         let pairs = stride(from: 0, to: config.count, by: 2).map { (name: config[$0], value: config[$0 + 1]) }
-        let options = LocalServerOptions(port: port, replicaOf: replicaOf, appendOnly: aof, aofTimestamps: aofTimestamps,
+        var options = LocalServerOptions(port: port, replicaOf: replicaOf, appendOnly: aof, aofTimestamps: aofTimestamps,
                                          directory: dir, config: pairs)
+        if let sentinel {
+            guard replicaOf == nil, !aof, !aofTimestamps, config.isEmpty else {
+                throw ShellError(.usage, "start --sentinel takes no --replica-of, --aof or --config: a Sentinel holds no data", at: invocation.location)
+            }
+            options.sentinel = SentinelOptions(monitor: sentinel, masterName: masterName)
+        } else if masterName != nil {
+            throw ShellError(.usage, "--master-name goes with --sentinel", at: invocation.location)
+        }
         return try await interpreter.startServer(name, options, at: invocation.location)
     }
 }
@@ -119,6 +129,7 @@ extension Interpreter {
             ("server", .text("\(lab.binary.product) \(lab.binary.version)")),
         ]
         if server.replicaOf == nil { fields.remove(at: 3); fields.insert(("role", .text("master")), at: 3) }
+        if let monitored = server.sentinelOf { fields[3] = ("role", .text("sentinel of \(monitored)")) }
         return .report(fields)
     }
 }
