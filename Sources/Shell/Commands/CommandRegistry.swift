@@ -94,6 +94,9 @@ enum CommandRegistry {
         .command(Stop.self, .servers),
         .command(Crash.self, .servers),
         .command(Restart.self, .servers),
+        .command(Save.self, .persistence, shadows: "SAVE"),
+        .command(Rewrite.self, .persistence),
+        .command(Aof.self, .persistence),
         .command(Help.self, .help),
     ]
 
