@@ -105,6 +105,8 @@ import Testing
                 #expect(error.kind == .timeout)
                 #expect(error.message.contains("the AOF rewrite on 127.0.0.1:\(server.port) did not finish within 1s"))
             }
+            // A shutdown would wait for a slow final save.
+            try await c.configSet("rdb-key-save-delay", "0")
             await c.close()
         }
     }

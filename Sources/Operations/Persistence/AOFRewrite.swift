@@ -46,7 +46,7 @@ public enum AOFRewrite {
         }
         let after: ServerPersistenceState
         do {
-            after = try await waitUntil("the AOF rewrite on \(endpoint)", timeout: max(.zero, started + timeout - clock.now), every: pollInterval) { () throws(PersistenceError) in
+            after = try await waitUntil("the AOF rewrite on \(endpoint)", timeout: max(.zero, started + timeout - clock.now), limit: timeout, every: pollInterval) { () throws(PersistenceError) in
                 let now = try await ServerPersistenceState.read(connection)
                 return now.rewriteBusy ? nil : now
             }

@@ -54,15 +54,16 @@ extension RedisConnection {
     }
 }
 
-/// Polls until `done` says so, or throws a timeout naming `what` after `timeout`.
-func waitUntil<T: Sendable>(_ what: String, timeout: Duration, every interval: Duration = .milliseconds(25),
+/// Polls until `done` says so, or throws a timeout naming `what` after `timeout`. The
+/// message names `limit` (the timeout the user gave, of which `timeout` may be what is left).
+func waitUntil<T: Sendable>(_ what: String, timeout: Duration, limit: Duration? = nil, every interval: Duration = .milliseconds(25),
                             _ done: () async throws(PersistenceError) -> T?) async throws(PersistenceError) -> T {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while true {
         if let result = try await done() { return result }
         guard clock.now < deadline else {
-            throw PersistenceError(.timeout, "\(what) did not finish within \(timeout.formattedSeconds)")
+            throw PersistenceError(.timeout, "\(what) did not finish within \((limit ?? timeout).formattedSeconds)")
         }
         try? await Task.sleep(for: interval)
     }

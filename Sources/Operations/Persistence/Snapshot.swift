@@ -79,7 +79,7 @@ public enum Snapshot {
         var state = try await ServerPersistenceState.read(connection)
         let waitStart = clock.now
         if state.bgsaveInProgress {
-            _ = try await waitForNoBgsave(connection, timeout: remaining(), options.pollInterval)
+            _ = try await waitForNoBgsave(connection, timeout: remaining(), limit: options.timeout, options.pollInterval)
             waited = clock.now - waitStart
             state = try await ServerPersistenceState.read(connection)
         }
@@ -104,7 +104,7 @@ public enum Snapshot {
                 // Someone started a BGSAVE between our check and our command.
                 if error.localizedCaseInsensitiveContains("already in progress") {
                     let again = clock.now
-                    _ = try await waitForNoBgsave(connection, timeout: remaining(), options.pollInterval)
+                    _ = try await waitForNoBgsave(connection, timeout: remaining(), limit: options.timeout, options.pollInterval)
                     waited = (waited ?? .zero) + (clock.now - again)
                     let latest = try await ServerPersistenceState.read(connection)
                     try await waitForNextSecond(connection, after: latest.lastSaveTime, timeout: remaining())
@@ -122,7 +122,7 @@ public enum Snapshot {
         } else {
             let forksBefore = before.totalForks
             do {
-                after = try await waitUntil("BGSAVE on \(endpoint)", timeout: remaining(), every: options.pollInterval) { () throws(PersistenceError) in
+                after = try await waitUntil("BGSAVE on \(endpoint)", timeout: remaining(), limit: options.timeout, every: options.pollInterval) { () throws(PersistenceError) in
                     let now = try await ServerPersistenceState.read(connection)
                     if now.bgsaveInProgress { return nil }
                     if now.lastSaveTime > before.lastSaveTime { return now }
@@ -181,8 +181,8 @@ public enum Snapshot {
         }
     }
 
-    static func waitForNoBgsave(_ connection: RedisConnection, timeout: Duration, _ interval: Duration) async throws(PersistenceError) -> ServerPersistenceState {
-        try await waitUntil("the BGSAVE already running on \(connection.endpoint)", timeout: timeout, every: interval) { () throws(PersistenceError) in
+    static func waitForNoBgsave(_ connection: RedisConnection, timeout: Duration, limit: Duration, _ interval: Duration) async throws(PersistenceError) -> ServerPersistenceState {
+        try await waitUntil("the BGSAVE already running on \(connection.endpoint)", timeout: timeout, limit: limit, every: interval) { () throws(PersistenceError) in
             let now = try await ServerPersistenceState.read(connection)
             return now.bgsaveInProgress ? nil : now
         }
