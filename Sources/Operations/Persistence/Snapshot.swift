@@ -67,11 +67,8 @@ public enum Snapshot {
         func remaining() -> Duration { max(.zero, deadline - clock.now) }
         let endpoint = connection.endpoint
         // Check a copy can be made before saving, so a bad folder fails fast.
-        var files: ServerFiles?
-        if let target = options.copyTo {
-            try SnapshotCopy.checkTarget(target)
-            files = try await ServerFiles.read(connection)
-        }
+        if let target = options.copyTo { try SnapshotCopy.checkTarget(target) }
+        let files = try await ServerFiles.read(connection)
 
         // A save already running: wait for it (ours must start after it, or it would be
         // refused), and say so.
@@ -145,10 +142,10 @@ public enum Snapshot {
                             forkMicroseconds: options.blocking ? nil : after.latestForkMicroseconds,
                             dumpSize: nil, changesSaved: before.changesSinceLastSave, lastSaveTime: after.lastSaveTime,
                             waitedForRunningSave: waited != nil, waitedFor: waited, wasScheduled: scheduled, copy: nil)
-        if let files, files.isOnThisMachine {
+        if files.isOnThisMachine {
             report.dumpSize = (try? FileManager.default.attributesOfItem(atPath: files.dumpPath)[.size] as? Int) ?? nil
         }
-        if let target = options.copyTo, let files {
+        if let target = options.copyTo {
             let stamp = SnapshotCopy.timestamp(Date())
             let fileName = "\(options.name)-\(stamp).rdb"
             if files.isOnThisMachine && !options.overReplication {

@@ -7,12 +7,14 @@ struct Save: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "save", abstract: "Take a snapshot (BGSAVE, or SAVE with --blocking) and wait until it is on disk.",
         discussion: """
-        Succeeds only when the server reports rdb_last_bgsave_status:ok and a new rdb_last_save_time.
-        A BGSAVE already running is waited for first (the report says so); one asked for during an AOF
-        rewrite is scheduled behind it. --copy-to DIR copies the dump to DIR/<connection>-<UTC time>.rdb
-        with a .sha256 beside it, written durably and verified: read from CONFIG GET dir/dbfilename for
-        a server on this machine, fetched over the replication protocol (SYNC, as redis-cli --rdb does)
-        otherwise or with --over-replication. `redis SAVE` sends Redis's own SAVE.
+        Succeeds only when the server reports rdb_last_bgsave_status:ok and a new
+        rdb_last_save_time. A BGSAVE already running is waited for first (the report
+        says so); one asked for during an AOF rewrite is scheduled behind it.
+        --copy-to DIR copies the dump to DIR/<connection>-<UTC time>.rdb with a .sha256
+        beside it, written durably and verified. For a server on this machine the dump
+        is read from CONFIG GET dir/dbfilename; otherwise (or with --over-replication)
+        it is fetched over the replication protocol (SYNC, as redis-cli --rdb does).
+        `redis SAVE` sends Redis's own SAVE.
         """)
     @Flag(help: "SAVE instead of BGSAVE: no fork; the server blocks until the snapshot is written.") var blocking = false
     @Option(help: "How long to wait in all (default 5m).") var timeout: String?
@@ -54,10 +56,11 @@ struct Rewrite: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "rewrite", abstract: "Rewrite the AOF (BGREWRITEAOF) and wait until it is done.",
         discussion: """
-        Waits until aof_rewrite_in_progress and aof_rewrite_scheduled are both 0 (a rewrite asked for
-        during a BGSAVE is only scheduled), then requires aof_last_bgrewrite_status:ok. Reports the AOF's
-        size and the manifest's files before and after (files only for a server on this machine).
-        Refused when AOF is off. `redis BGREWRITEAOF` sends the bare command.
+        Waits until aof_rewrite_in_progress and aof_rewrite_scheduled are both 0 (a
+        rewrite asked for during a BGSAVE is only scheduled), then requires
+        aof_last_bgrewrite_status:ok. Reports the AOF's size and the manifest's files
+        before and after (the files only for a server on this machine). Refused when
+        AOF is off.
         """)
     @Option(help: "How long to wait (default 5m).") var timeout: String?
 
@@ -82,17 +85,15 @@ struct Aof: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "aof", abstract: "The append-only file: status, setup for point-in-time recovery, check and repair.",
         discussion: """
-        aof status                      settings, state and manifest files in one table
-        aof setup [--timestamps] [--no-auto-rewrite]
-                                        CONFIG SET appendonly yes (with aof-timestamp-enabled yes,
-                                        auto-aof-rewrite-percentage 0), wait for the initial rewrite,
-                                        CONFIG REWRITE when the server has a config file
-        aof check PATH [--fix] [--output OUT]
-                                        what redis-check-aof does, on an AOF folder (manifest) or one
-                                        file: RESP framing, MULTI/EXEC, manifest rules, an RDB base's
-                                        magic and CRC-64 trailer; the first bad offset and why. --fix
-                                        writes a repaired copy to OUT (default PATH.fixed), cut before
-                                        the bad or incomplete part; the source is never changed.
+        aof status: settings, state and the manifest's files in one table.
+        aof setup [--timestamps] [--no-auto-rewrite]: CONFIG SET appendonly yes (and
+        aof-timestamp-enabled yes, auto-aof-rewrite-percentage 0), wait for the initial
+        rewrite, CONFIG REWRITE when the server has a config file.
+        aof check PATH [--fix] [--output OUT]: what redis-check-aof does, on an AOF
+        folder (manifest) or one file: RESP framing, MULTI/EXEC, the manifest's rules,
+        an RDB's magic and CRC-64 trailer; the first bad offset and why. --fix writes a
+        repaired copy to OUT (default PATH.fixed) cut before the bad or incomplete part;
+        the source is never changed.
         """)
     @Argument(help: "status, setup or check.") var action: String
     @Argument(help: "For check: the AOF folder, manifest or file.") var path: String?
