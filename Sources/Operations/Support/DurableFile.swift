@@ -111,7 +111,13 @@ public final class DurableFile {
             throw .system("rename \(temporaryPath) to", path, code)
         }
         done = true
-        try Self.syncFolder(of: path)
+        do {
+            try Self.syncFolder(of: path)
+        } catch {
+            // Not known to be on disk: take it away rather than leave a file that may vanish.
+            unlink(path)
+            throw error
+        }
         return hasher.finalize()
     }
 
