@@ -35,12 +35,22 @@ struct AOFScanBenchmark: AsyncParsableCommand {
         print("  peak RSS growth while scanning:        \(fixed(peakGrowth / 1e6, 1)) MB for a \(fixed(size / 1e6, 1)) MB file")
 
         guard !scanOnly else { return }
-        var ours: [Double] = [], theirs: [Double] = []
+        var ours: [Double] = [], binary: [Double] = [], theirs: [Double] = []
         let reference = ExternalCommand.find("redis-check-aof")
+        // The redkeep executable beside this one (scripts/bench/run builds both), so the
+        // comparison also holds with process start-up counted on both sides.
+        let redkeep = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("redkeep").path
+        let haveBinary = FileManager.default.isExecutableFile(atPath: redkeep)
         for _ in 0..<rounds {
             let (seconds, report) = try Self.time { try AOFCheck.check(path: path) }
             precondition(report.isValid, "the generated AOF must check clean: \(String(describing: report.problem))")
             ours.append(seconds)
+            if haveBinary {
+                let start = ContinuousClock.now
+                let result = try await ExternalCommand.run(redkeep, ["-c", "aof check \(path)"])
+                precondition(result.succeeded, "redkeep aof check failed on the generated AOF: \(result.output)")
+                binary.append(Self.seconds(ContinuousClock.now - start))
+            }
             if let reference {
                 let start = ContinuousClock.now
                 let result = try await ExternalCommand.run(reference, [path])
@@ -49,10 +59,17 @@ struct AOFScanBenchmark: AsyncParsableCommand {
             }
         }
         print("  aof check (in process):   \(fixed(median(ours) * 1000, 0)) ms  (\(grouped(size / median(ours) / 1e6)) MB/s)")
+        if haveBinary {
+            print("  redkeep -c 'aof check':   \(fixed(median(binary) * 1000, 0)) ms  (\(grouped(size / median(binary) / 1e6)) MB/s, process start included)")
+        }
         if reference != nil {
             let ratio = median(theirs) / median(ours)
             print("  redis-check-aof:          \(fixed(median(theirs) * 1000, 0)) ms  (\(grouped(size / median(theirs) / 1e6)) MB/s)")
             print("  ratio (redis-check-aof time / aof check time): \(fixed(ratio))  \(verdict(ratio, goal: 1.0))")
+            if haveBinary {
+                let whole = median(theirs) / median(binary)
+                print("  ratio, both as processes (redis-check-aof / redkeep): \(fixed(whole))  \(verdict(whole, goal: 1.0))")
+            }
         } else {
             print("  redis-check-aof: not found on PATH, no comparison")
         }

@@ -99,10 +99,10 @@ import Testing
             #expect(report.problemFile?.validLength == reference)
             #expect(report.isFixable)
 
-            let sourceHash = try DurableFile.sha256(of: incrPath).hex
+            let sourceHash = try DurableFile.sha256(ofFile: incrPath)
             let repaired = try AOFRepair.write(report, to: AOFRepair.defaultOutput(for: damaged))
             #expect(repaired.output == damaged + ".fixed")
-            #expect(try DurableFile.sha256(of: incrPath).hex == sourceHash, "the source was changed")
+            #expect(try DurableFile.sha256(ofFile: incrPath) == sourceHash, "the source was changed")
             #expect(try AOFCheck.check(path: repaired.output).isValid)
             // Refuses to overwrite.
             #expect(throws: PersistenceError.self) { try AOFRepair.write(report, to: repaired.output) }

@@ -61,14 +61,14 @@ public enum AOFRepair {
             var manifest = report.manifest ?? AOFManifest(files: [])
             manifest.files.removeAll { $0.type == .history }
             do { try DurableFile.write(Array(manifest.render().utf8), to: temporary + "/" + manifestName) }
-            catch { throw PersistenceError(.file, "cannot write the repaired manifest: \(error.message)") }
+            catch { throw PersistenceError(.file, "cannot write the repaired manifest: \(error)") }
             for file in report.files {
                 try copy(file.path, length: file.path == bad.path ? bad.validLength : file.size, to: temporary + "/" + file.name)
             }
             guard rename(temporary, output) == 0 else {
                 throw PersistenceError(.file, "cannot rename \(temporary) to \(output): \(String(cString: strerror(errno)))")
             }
-            do { try DurableFile.syncFolder(of: output) } catch { throw PersistenceError(.file, error.message) }
+            DurableFile.syncFolder(parent)
         } catch let error as PersistenceError {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
@@ -84,22 +84,26 @@ public enum AOFRepair {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw PersistenceError(.file, "cannot read \(source): \(String(cString: strerror(errno)))") }
         defer { close(input) }
-        let file: DurableFile
-        do { file = try DurableFile(path: target) } catch { throw PersistenceError(.file, "cannot write the repaired copy: \(error.message)") }
-        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { block.deallocate() }
-        var left = length
-        while left > 0 {
-            let n = read(input, block.baseAddress, min(left, block.count))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                file.discard()
-                throw PersistenceError(.file, "cannot read \(source): " + (n == 0 ? "it is shorter than when it was checked" : String(cString: strerror(errno))))
-            }
-            do { try file.write(UnsafeRawBufferPointer(rebasing: block[0..<n])) }
-            catch { throw PersistenceError(.file, "cannot write the repaired copy: \(error.message)") }
-            left -= n
+        if FileManager.default.fileExists(atPath: target) {
+            throw PersistenceError(.file, "cannot write the repaired copy to \(target): it exists already (redkeep never overwrites)")
         }
-        do { try file.commit() } catch { throw PersistenceError(.file, "cannot write the repaired copy: \(error.message)") }
+        do {
+            try DurableFile.write(to: target) { sink throws(DurableFile.WriteError) in
+                let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+                defer { block.deallocate() }
+                var left = length
+                while left > 0 {
+                    let n = read(input, block.baseAddress, min(left, block.count))
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else {
+                        throw DurableFile.WriteError(path: source, reason: n == 0 ? "it is shorter than when it was checked" : String(cString: strerror(errno)))
+                    }
+                    try sink.append(raw: UnsafeRawBufferPointer(rebasing: block[0..<n]))
+                    left -= n
+                }
+            }
+        } catch {
+            throw PersistenceError(.file, "cannot write the repaired copy: \(error)")
+        }
     }
 }

@@ -11,7 +11,8 @@ import Darwin
 /// stream the replication after the RDB, which is simply not read), `REPLCONF capa eof`,
 /// then `SYNC`. The server answers with `$<length>\r\n` and the RDB (disk-based sync), or
 /// `$EOF:<40-byte mark>\r\n`, the RDB and the mark again (diskless sync), possibly after
-/// `\n` keep-alives. The bytes are written durably with a `.sha256` beside them.
+/// `\n` keep-alives. The bytes are written durably (``DurableFile``) with a `.sha256`
+/// beside them.
 public enum ReplicationSnapshotFetch {
     /// Fetches into `folder/fileName`. Throws naming the server and the step; leaves
     /// nothing behind on failure.
@@ -45,20 +46,37 @@ public enum ReplicationSnapshotFetch {
                     guard header.hasPrefix("$") else {
                         throw PersistenceError(.failed, "SYNC on \(endpoint) was refused: \(header.hasPrefix("-") ? String(header.dropFirst()) : header)")
                     }
-                    let file: DurableFile
                     let target = folder + "/" + fileName
-                    do { file = try DurableFile(path: target) } catch { throw SnapshotCopy.copyError(target, error) }
+                    try SnapshotCopy.refuseExisting(target)
+                    var mark: [UInt8]?
+                    var length = 0
                     if header.hasPrefix("$EOF:") {
-                        let mark = Array(header.dropFirst(5).utf8)
-                        guard mark.count == 40 else { throw PersistenceError(.failed, "SYNC on \(endpoint): bad end mark in \"\(header)\"") }
-                        try socket.copyUntilMark(mark, into: file)
+                        mark = Array(header.dropFirst(5).utf8)
+                        guard mark!.count == 40 else { throw PersistenceError(.failed, "SYNC on \(endpoint): bad end mark in \"\(header)\"") }
                     } else {
-                        guard let length = Int(header.dropFirst()), length >= 0 else {
+                        guard let n = Int(header.dropFirst()), n >= 0 else {
                             throw PersistenceError(.failed, "SYNC on \(endpoint): bad length line \"\(header)\"")
                         }
-                        try socket.copy(length, into: file)
+                        length = n
                     }
-                    return try SnapshotCopy.finish(file, source: "replication from \(endpoint)")
+                    // The transfer's own errors abort the durable write (which then removes
+                    // its temporary file) and are rethrown as they were.
+                    var failure: PersistenceError?
+                    let digest: String
+                    do throws(DurableFile.WriteError) {
+                        digest = try DurableFile.write(to: target) { sink throws(DurableFile.WriteError) in
+                            do throws(PersistenceError) {
+                                if let mark { try socket.copyUntilMark(mark, into: &sink) } else { try socket.copy(length, into: &sink) }
+                            } catch {
+                                failure = error
+                                throw DurableFile.WriteError(path: target, reason: error.message)
+                            }
+                        }
+                    } catch {
+                        if let failure { throw failure }
+                        throw SnapshotCopy.copyError(target, error)
+                    }
+                    return try SnapshotCopy.finish(target, digest: digest, source: "replication from \(endpoint)")
                 })
             }
         }
@@ -197,42 +215,42 @@ final class RawSocket {
         }
     }
 
-    /// Writes the next `n` buffered bytes to `file`.
-    private func drain(_ n: Int, into file: DurableFile) throws(PersistenceError) {
+    /// Writes the next `n` buffered bytes to `sink`.
+    private func drain(_ n: Int, into sink: inout DurableFile.Sink) throws(PersistenceError) {
         let from = start
-        let failure: DurableFileError? = buffer.withUnsafeBytes { all -> DurableFileError? in
-            do throws(DurableFileError) { try file.write(UnsafeRawBufferPointer(rebasing: all[from..<from + n])); return nil } catch { return error }
+        let failure: DurableFile.WriteError? = buffer.withUnsafeBytes { all -> DurableFile.WriteError? in
+            do throws(DurableFile.WriteError) { try sink.append(raw: UnsafeRawBufferPointer(rebasing: all[from..<from + n])); return nil } catch { return error }
         }
-        if let failure { throw SnapshotCopy.copyError(file.path, failure) }
+        if let failure { throw SnapshotCopy.copyError(failure.path, failure) }
         start += n
     }
 
     /// Copies exactly `count` bytes into `file`.
-    func copy(_ count: Int, into file: DurableFile) throws(PersistenceError) {
+    func copy(_ count: Int, into sink: inout DurableFile.Sink) throws(PersistenceError) {
         var left = count
         while left > 0 {
             if start == buffer.count { try fill() }
             let n = min(left, buffer.count - start)
-            try drain(n, into: file)
+            try drain(n, into: &sink)
             left -= n
         }
     }
 
     /// Copies bytes into `file` until `mark` arrives (diskless sync's end), holding back
     /// the last 40 bytes in case they are the mark.
-    func copyUntilMark(_ mark: [UInt8], into file: DurableFile) throws(PersistenceError) {
+    func copyUntilMark(_ mark: [UInt8], into sink: inout DurableFile.Sink) throws(PersistenceError) {
         var first = true
         while true {
             if !first { try fill() }
             first = false
             let available = buffer.count - start
             if available >= mark.count, Array(buffer[(buffer.count - mark.count)...]) == mark {
-                try drain(available - mark.count, into: file)
+                try drain(available - mark.count, into: &sink)
                 start = buffer.count
                 return
             }
             if available > mark.count {
-                try drain(available - mark.count, into: file)
+                try drain(available - mark.count, into: &sink)
                 buffer.removeFirst(start)
                 start = 0
             }

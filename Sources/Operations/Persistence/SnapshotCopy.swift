@@ -55,34 +55,46 @@ public enum SnapshotCopy {
         }
         defer { close(input) }
         let target = folder + "/" + fileName
-        let file: DurableFile
-        do { file = try DurableFile(path: target) } catch { throw copyError(target, error) }
-        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { block.deallocate() }
-        while true {
-            let n = read(input, block.baseAddress, block.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                let why = String(cString: strerror(errno))
-                file.discard()
-                throw PersistenceError(.file, "cannot read the dump of \(server) at \(source): \(why)")
+        try refuseExisting(target)
+        var readFailure: String?
+        let digest: String
+        do {
+            digest = try DurableFile.write(to: target) { sink throws(DurableFile.WriteError) in
+                let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+                defer { block.deallocate() }
+                while true {
+                    let n = read(input, block.baseAddress, block.count)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        readFailure = String(cString: strerror(errno))
+                        throw DurableFile.WriteError(path: source, reason: readFailure!)
+                    }
+                    if n == 0 { break }
+                    try sink.append(raw: UnsafeRawBufferPointer(rebasing: block[0..<n]))
+                }
             }
-            if n == 0 { break }
-            do { try file.write(UnsafeRawBufferPointer(rebasing: block[0..<n])) } catch { throw copyError(target, error) }
+        } catch {
+            if let readFailure { throw PersistenceError(.file, "cannot read the dump of \(server) at \(source): \(readFailure)") }
+            throw copyError(target, error)
         }
-        return try finish(file, source: source)
+        return try finish(target, digest: digest, source: source)
     }
 
-    /// Commits `file`, writes its `.sha256`, and verifies both; removes both on failure.
-    static func finish(_ file: DurableFile, source: String) throws(PersistenceError) -> Result {
-        let target = file.path
-        let size = file.bytesWritten
-        let digest: SHA256.Digest
-        do { digest = try file.commit() } catch { throw copyError(target, error) }
+    /// Refuses to replace a file that exists (redkeep never overwrites a copy).
+    static func refuseExisting(_ path: String) throws(PersistenceError) {
+        if FileManager.default.fileExists(atPath: path) {
+            throw PersistenceError(.file, "cannot copy the snapshot to \(path): it exists already (redkeep never overwrites)")
+        }
+    }
+
+    /// Writes the `.sha256` of the copy at `target` (already durable), and verifies both;
+    /// removes both on failure.
+    static func finish(_ target: String, digest: String, source: String) throws(PersistenceError) -> Result {
+        let size = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
         let checksumPath = target + ".sha256"
         let name = URL(fileURLWithPath: target).lastPathComponent
         do {
-            try DurableFile.write(Array("\(digest.hex)  \(name)\n".utf8), to: checksumPath)
+            try DurableFile.write(Array("\(digest)  \(name)\n".utf8), to: checksumPath)
         } catch {
             unlink(target)
             throw copyError(checksumPath, error)
@@ -106,7 +118,7 @@ public enum SnapshotCopy {
             throw PersistenceError(.file, "cannot verify \(path): \(checksumPath) is missing or not a SHA-256 line")
         }
         let actual: String
-        do { actual = try DurableFile.sha256(of: path).hex } catch { throw PersistenceError(.file, "cannot verify \(path): \(error.message)") }
+        do { actual = try DurableFile.sha256(ofFile: path) } catch { throw PersistenceError(.file, "cannot verify \(path): \(error.reason)") }
         guard actual == expected else {
             throw PersistenceError(.file, "the copy \(path) does not match its checksum: SHA-256 \(actual), \(checksumPath) says \(expected)")
         }
@@ -126,9 +138,9 @@ public enum SnapshotCopy {
         return actual
     }
 
-    static func copyError(_ path: String, _ error: any Error) -> PersistenceError {
-        let durable = error as? DurableFileError
-        let hint = durable?.code == ENOSPC ? " (the disk is full; nothing was left behind)" : ""
-        return PersistenceError(.file, "cannot copy the snapshot to \(path): \(durable?.message ?? "\(error)")\(hint)")
+    static func copyError(_ path: String, _ error: DurableFile.WriteError) -> PersistenceError {
+        let full = error.reason.contains(String(cString: strerror(ENOSPC)))
+        let hint = full ? " (the disk is full; nothing was left behind)" : ""
+        return PersistenceError(.file, "cannot copy the snapshot to \(path): \(error.reason)\(hint)")
     }
 }

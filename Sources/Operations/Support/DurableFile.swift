@@ -2,178 +2,134 @@ import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
-/// Why a durable write failed: the file, the step and the system's reason
-/// (`cannot write /backups/.m.rdb.tmp-1a2b: No space left on device`).
-public struct DurableFileError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The whole message.
-    public var message: String
-    /// The errno behind it, when there is one (ENOSPC for a full disk).
-    public var code: Int32?
-
-    /// Creates an error.
-    public init(_ message: String, code: Int32? = nil) {
-        self.message = message
-        self.code = code
-    }
-
-    public var description: String { message }
-
-    static func system(_ what: String, _ path: String, _ code: Int32 = errno) -> DurableFileError {
-        DurableFileError("cannot \(what) \(path): \(String(cString: strerror(code)))", code: code)
-    }
-}
-
-/// A file written so that it is either there whole or not there at all: the bytes go to a
+/// Writing files that must survive a crash whole or not at all: the bytes go to a
 /// temporary name in the same folder, are fsync'd, renamed over the final name, and the
-/// folder is fsync'd so the rename itself survives a crash.
-///
-/// ```swift
-/// let file = try DurableFile(path: "/backups/m.rdb")
-/// try file.write(bytes)          // as many times as needed
-/// let digest = try file.commit() // SHA-256 of everything written
-/// ```
-/// A file that is dropped without ``commit()`` (or after an error) removes its temporary
-/// name, so a failure (a full disk, a timeout) leaves nothing half-written behind.
-/// Not thread-safe: one writer per file.
-public final class DurableFile {
-    /// The final path.
-    public let path: String
-    /// The temporary path the bytes go to until ``commit()``.
-    public let temporaryPath: String
-    private var descriptor: Int32
-    private var hasher = SHA256()
-    private var done = false
-    /// Bytes written so far.
-    public private(set) var bytesWritten = 0
-
-    /// Starts writing `path`. Refuses to replace an existing file unless `replace`.
-    public init(path: String, replace: Bool = false) throws(DurableFileError) {
-        self.path = path
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let name = url.lastPathComponent
-        if !replace, FileManager.default.fileExists(atPath: path) {
-            throw DurableFileError("cannot write \(path): it exists already (redkeep never overwrites)", code: EEXIST)
-        }
-        var template = Array("\(folder)/.\(name).tmp-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw .system("create a temporary file in", folder) }
-        self.descriptor = fd
-        self.temporaryPath = String(cString: template)
+/// folder is fsync'd so the rename itself is durable. A crash leaves at most an orphan
+/// `.tmp-*` file, never a half-written final file.
+public enum DurableFile {
+    /// A failed write: what, where, why. Nothing is left under the final name.
+    public struct WriteError: Error, Sendable, CustomStringConvertible {
+        /// The final path that was being written.
+        public let path: String
+        /// Why it failed (strerror text: "No space left on device").
+        public let reason: String
+        /// `cannot write PATH: reason`.
+        public var description: String { "cannot write \(path): \(reason)" }
     }
 
-    deinit { if !done { discard() } }
-
-    /// Appends bytes.
-    public func write(_ bytes: UnsafeRawBufferPointer) throws(DurableFileError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = posixWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                discard()
-                throw .system("write", temporaryPath, code)
-            }
-            offset += n
-        }
-        hasher.update(bufferPointer: bytes)
-        bytesWritten += bytes.count
-    }
-
-    /// Appends bytes.
-    public func write(_ bytes: some ContiguousBytes) throws(DurableFileError) {
-        let failure: DurableFileError? = bytes.withUnsafeBytes { raw -> DurableFileError? in
-            do throws(DurableFileError) { try write(raw); return nil } catch { return error }
-        }
-        if let failure { throw failure }
-    }
-
-    /// Flushes the file to disk, renames it to its final name and flushes the folder.
-    /// Returns the SHA-256 of everything written. On failure the temporary file is removed.
+    /// Writes `bytes` to `path` durably and returns their SHA-256 (lower-case hex).
     @discardableResult
-    public func commit() throws(DurableFileError) -> SHA256.Digest {
-        guard !done else { throw DurableFileError("\(path) was already committed or discarded") }
-        if fsync(descriptor) != 0 {
-            let code = errno
-            discard()
-            throw .system("flush (fsync)", temporaryPath, code)
-        }
-        close(descriptor)
-        descriptor = -1
-        if rename(temporaryPath, path) != 0 {
-            let code = errno
-            discard()
-            throw .system("rename \(temporaryPath) to", path, code)
-        }
-        done = true
-        do {
-            try Self.syncFolder(of: path)
+    public static func write<Bytes: Collection>(_ bytes: Bytes, to path: String) throws(WriteError) -> String where Bytes.Element == UInt8 {
+        try write(to: path) { sink throws(WriteError) in try sink.append(bytes) }
+    }
+
+    /// Streams a file into `path` durably: `body` appends through the sink (several
+    /// times, for large copies); returns the SHA-256 of everything appended.
+    @discardableResult
+    public static func write(to path: String, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        let temporary = (folder.isEmpty ? "." : folder) + "/.tmp-" + (path as NSString).lastPathComponent + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
+        var sink = Sink(descriptor: fd, path: path)
+        do throws(WriteError) {
+            try body(&sink)
+            guard fsync(fd) == 0 else { throw WriteError(path: path, reason: "fsync: " + String(cString: strerror(errno))) }
+            guard close(fd) == 0 else {
+                sink.closed = true
+                throw WriteError(path: path, reason: "close: " + String(cString: strerror(errno)))
+            }
+            sink.closed = true
+            guard rename(temporary, path) == 0 else { throw WriteError(path: path, reason: "rename: " + String(cString: strerror(errno))) }
         } catch {
-            // Not known to be on disk: take it away rather than leave a file that may vanish.
-            unlink(path)
+            if !sink.closed { close(fd) }
+            unlink(temporary)
             throw error
         }
-        return hasher.finalize()
+        syncFolder(folder.isEmpty ? "." : folder)
+        return sink.digest()
     }
 
-    /// Gives up: closes and removes the temporary file.
-    public func discard() {
-        guard !done else { return }
-        done = true
-        if descriptor >= 0 { close(descriptor) }
-        descriptor = -1
-        unlink(temporaryPath)
-    }
-
-    /// Writes `bytes` to `path` durably in one call; returns their SHA-256.
-    @discardableResult
-    public static func write(_ bytes: some ContiguousBytes, to path: String, replace: Bool = false) throws(DurableFileError) -> SHA256.Digest {
-        let file = try DurableFile(path: path, replace: replace)
-        try file.write(bytes)
-        return try file.commit()
-    }
-
-    /// fsyncs the folder holding `path`, so a rename or a new name in it is on disk.
-    public static func syncFolder(of path: String) throws(DurableFileError) {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    /// fsyncs a folder, so renames and new names in it survive a crash.
+    public static func syncFolder(_ folder: String) {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system("open the folder", folder) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw .system("flush (fsync) the folder", folder) }
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
     }
 
-    /// The SHA-256 of the file at `path`, read in blocks (memory does not grow with it).
-    public static func sha256(of path: String) throws(DurableFileError) -> SHA256.Digest {
+    /// SHA-256 of a file's bytes `range` (all of it by default), lower-case hex.
+    public static func sha256(ofFile path: String, range: Range<Int>? = nil) throws(WriteError) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system("open", path) }
+        guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var hasher = SHA256()
-        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { block.deallocate() }
-        while true {
-            let n = read(fd, block.baseAddress, block.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system("read", path)
-            }
-            if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<n]))
+        var position = range?.lowerBound ?? 0
+        let end = range?.upperBound ?? Int.max
+        var block = [UInt8](repeating: 0, count: 1 << 20)
+        while position < end {
+            let want = min(block.count, end - position)
+            let got = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
+            if got == 0 { break }
+            hasher.update(data: block[0..<got])
+            position += got
         }
-        return hasher.finalize()
+        return hex(hasher.finalize())
     }
-}
 
-/// write(2), named apart from ``DurableFile/write(_:)-(UnsafeRawBufferPointer)``.
-func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
-}
+    /// Lower-case hex of a digest.
+    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
 
-extension SHA256.Digest {
-    /// The digest as 64 lower-case hex digits, as sha256sum prints it.
-    public var hex: String { map { String(format: "%02x", $0) }.joined() }
+    /// Where ``write(to:_:)``'s body appends.
+    public struct Sink {
+        let descriptor: Int32
+        let path: String
+        var hasher = SHA256()
+        var closed = false
+
+        init(descriptor: Int32, path: String) {
+            self.descriptor = descriptor
+            self.path = path
+        }
+
+        /// Appends bytes, retrying short writes; ENOSPC and the like throw.
+        public mutating func append<Bytes: Collection>(_ bytes: Bytes) throws(WriteError) where Bytes.Element == UInt8 {
+            let array = Array(bytes)
+            var failure: Int32 = 0
+            let descriptor = self.descriptor
+            guard array.withUnsafeBytes({ Self.writeAll(descriptor, $0, &failure) }) else {
+                throw WriteError(path: path, reason: String(cString: strerror(failure)))
+            }
+            array.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        }
+
+        /// Appends raw bytes (no copy).
+        public mutating func append(raw: UnsafeRawBufferPointer) throws(WriteError) {
+            var failure: Int32 = 0
+            guard Self.writeAll(descriptor, raw, &failure) else { throw WriteError(path: path, reason: String(cString: strerror(failure))) }
+            hasher.update(bufferPointer: raw)
+        }
+
+        static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, _ failure: inout Int32) -> Bool {
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return false
+                }
+                done += n
+            }
+            return true
+        }
+
+        func digest() -> String { DurableFile.hex(hasher.finalize()) }
+    }
 }
