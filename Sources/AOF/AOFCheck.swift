@@ -58,6 +58,10 @@ public enum AOFCheck {
         }
         report.manifest = manifest
         report.historyFiles = manifest.history.map(\.name)
+        let listed = Set(manifest.files.map(\.name))
+        let manifestName = URL(fileURLWithPath: manifestPath).lastPathComponent
+        report.unlistedFiles = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { !listed.contains($0) && $0 != manifestName }.sorted()
         let loaded = (manifest.base.map { [$0] } ?? []) + manifest.incrs
         // Redis refuses to start when a listed file is missing, before reading any of them.
         for listed in loaded where !FileManager.default.fileExists(atPath: folder + "/" + listed.name) {

@@ -48,6 +48,9 @@ public struct AOFCheckReport: Sendable {
     public var files: [File] = []
     /// History files the manifest lists (Redis does not load them; not checked).
     public var historyFiles: [String] = []
+    /// Files in the folder the manifest does not list (a rewrite's leftovers, a copy put
+    /// there by hand): Redis ignores them, so they are only reported.
+    public var unlistedFiles: [String] = []
     /// The first problem, which is what Redis would stop at.
     public var problem: AOFError?
 

@@ -45,6 +45,7 @@ import Testing
             "appendonly.aof.1.base.rdb": Self.rdb(),
             "appendonly.aof.1.incr.aof": first,
             "appendonly.aof.2.incr.aof": [],
+            "temp-rewriteaof-bg-42.aof": [],
         ], manifest: "# made by a test\n" + Self.standardManifest)
         let report = try AOFCheck.check(path: folder)
         #expect(report.isValid, "\(String(describing: report.problem))")
@@ -53,6 +54,7 @@ import Testing
         #expect(report.files[1].commands == 4 && report.files[1].transactions == 1 && report.files[1].timestamps == 1)
         #expect(report.files[1].validLength == first.count)
         #expect(report.files[1].firstTimestamp == 1_700_000_000)
+        #expect(report.unlistedFiles == ["temp-rewriteaof-bg-42.aof"])
     }
 
     @Test func truncatedLastFileIsFoundAndFixable() throws {

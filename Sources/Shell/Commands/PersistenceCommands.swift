@@ -160,6 +160,9 @@ struct Aof: ShellCommand {
             row.append(("status", .text(file.problem == nil ? "ok" : "BAD")))
             return .report(row)
         })))
+        if !report.unlistedFiles.isEmpty {
+            fields.append(("unlisted_files", .text(report.unlistedFiles.joined(separator: ", ") + " (not in the manifest: Redis ignores them)")))
+        }
         if !report.historyFiles.isEmpty { fields.append(("history_files", .text(report.historyFiles.joined(separator: ", ") + " (not loaded, not checked)"))) }
         if let problem = report.problem {
             fields.append(("problem", .text(problem.description)))
