@@ -143,6 +143,37 @@ import Testing
         }
     }
 
+    @Test func replicationCopyAuthenticatesAndWorksOverAUnixSocket() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("m")
+            // Set after start: the Lab waits for PING without a password.
+            let open = try await RedisConnection.connect(server.connectionConfiguration)
+            try await open.configSet("requirepass", "s3cret pass")
+            await open.close()
+            var configuration = RedisConnectionConfiguration(endpoint: .unix(path: server.unixSocket))
+            configuration.password = RedisSecret("s3cret pass")
+            let c = try await RedisConnection.connect(configuration)
+            try await c.fill(300)
+            let target = try temporaryFolder("copies")
+            let report = try await Snapshot.run(c, Snapshot.Options(copyTo: target, name: "auth", overReplication: true))
+            let copy = try #require(report.copy)
+            #expect(copy.source == "replication from \(server.unixSocket)")
+            #expect(try await Self.keysIn(copy.path, lab: lab, name: "auth") == 300)
+            // A wrong password: refused, named, and nothing written.
+            var wrong = configuration
+            wrong.password = RedisSecret("nope")
+            do {
+                _ = try await ReplicationSnapshotFetch.fetch(wrong, to: target, fileName: "x.rdb", timeout: .seconds(10))
+                Issue.record("SYNC with a wrong password succeeded")
+            } catch let error as PersistenceError {
+                #expect(error.message.contains("AUTH on \(server.unixSocket) was refused"), "\(error.message)")
+                #expect(!error.message.contains("nope"))
+            }
+            #expect(folderContents(target).count == 2)
+            await c.close()
+        }
+    }
+
     @Test func fullDiskLeavesNothingBehind() async throws {
         try await withLab { lab in
             let server = try await lab.start("m")
