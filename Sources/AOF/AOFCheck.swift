@@ -145,7 +145,7 @@ public enum AOFCheck {
             throw AOFError(.io, "cannot open: \(String(cString: strerror(errno)))", file: path)
         }
         defer { try? handle.close() }
-        let prefix = (try? handle.read(upToCount: 5)) ?? Data()
+        let prefix: Data? = try? handle.read(upToCount: 5)
         return RDBTrailerCheck.looksLikeRDB(prefix ?? Data())
     }
 }

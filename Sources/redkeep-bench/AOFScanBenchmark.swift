@@ -93,7 +93,7 @@ struct AOFScanBenchmark: AsyncParsableCommand {
 
     /// Writes the AOF in 1 MB pieces (so generating it does not count as scanner memory).
     static func generate(_ path: String, commands: Int) throws -> Int {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         var chunk: [UInt8] = []

@@ -50,7 +50,7 @@ public enum AOFRewrite {
                 let now = try await ServerPersistenceState.read(connection)
                 return now.rewriteBusy ? nil : now
             }
-        } catch {
+        } catch where error.kind == .timeout {
             throw PersistenceError(.timeout, error.message + " (it keeps running on the server; INFO persistence shows aof_rewrite_in_progress)")
         }
         guard after.lastRewriteOK else {

@@ -80,7 +80,7 @@ public enum AOFSetup {
                     let now = try await ServerPersistenceState.read(connection)
                     return now.rewriteBusy ? nil : now
                 }
-            } catch {
+            } catch where error.kind == .timeout {
                 throw PersistenceError(.timeout, error.message + " (appendonly is yes; the AOF is incomplete until its rewrite ends)")
             }
             let after = try await ServerPersistenceState.read(connection)

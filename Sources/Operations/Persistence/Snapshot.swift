@@ -127,7 +127,7 @@ public enum Snapshot {
                     if now.totalForks > forksBefore && !now.rewriteBusy { return now }
                     return nil
                 }
-            } catch {
+            } catch where error.kind == .timeout {
                 throw PersistenceError(.timeout, error.message + " (it keeps running on the server; `save` again waits for it)")
             }
         }
