@@ -157,6 +157,9 @@ struct Aof: ShellCommand {
                 ("timestamps", .integer(Int64(file.timestamps))),
                 ("valid_up_to", .integer(Int64(file.validLength))),
             ]
+            if let first = file.firstTimestamp, let last = file.lastTimestamp {
+                row.append(("ts_range", .text("\(first)..\(last)")))
+            }
             row.append(("status", .text(file.problem == nil ? "ok" : "BAD")))
             return .report(row)
         })))
