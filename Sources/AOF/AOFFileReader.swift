@@ -18,10 +18,17 @@ public final class AOFFileReader {
     private let ownsDescriptor: Bool
     private let blockSize: Int
     private let end: Int?
-    private var buffer: ByteBuffer
-    private var scanner: AOFScanner
-    private var readPosition: Int
-    private var exhausted = false
+    /// The mutable state, behind a pointer: `next()` runs once per command, and stored
+    /// properties of a class passed `inout` cost two dynamic exclusivity checks per call
+    /// (about a tenth of the scan time); the pointer has none. Only this class touches it.
+    private let state: UnsafeMutablePointer<State>
+
+    private struct State {
+        var buffer: ByteBuffer
+        var scanner: AOFScanner
+        var readPosition: Int
+        var exhausted = false
+    }
 
     /// Opens `path` and reads from byte `start` up to `end` (exclusive; nil: to the end of
     /// the file as it is when reading gets there).
@@ -44,32 +51,33 @@ public final class AOFFileReader {
         self.name = name
         self.blockSize = max(blockSize, 4096)
         self.end = end
-        self.readPosition = start
-        self.scanner = AOFScanner(startOffset: start)
-        self.buffer = ByteBuffer()
+        self.state = .allocate(capacity: 1)
+        state.initialize(to: State(buffer: ByteBuffer(), scanner: AOFScanner(startOffset: start), readPosition: start))
     }
 
     deinit {
         if ownsDescriptor { close(descriptor) }
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// The offset just after the last entry returned: where the next one starts.
-    public var offset: Int { scanner.offset }
+    public var offset: Int { state.pointee.scanner.offset }
 
     /// After ``next()`` returned nil: the bytes at the end of the range that do not make a
     /// whole entry (0 when the range ends on an entry boundary).
-    public var pendingBytes: Int { buffer.readableBytes }
+    public var pendingBytes: Int { state.pointee.buffer.readableBytes }
 
     /// The next entry, or nil at the end of the range. Throws for malformed bytes (with the
     /// file and offset) and read errors.
     public func next() throws(AOFError) -> AOFEntry? {
         while true {
             do {
-                if let entry = try scanner.next(&buffer) { return entry }
+                if let entry = try state.pointee.scanner.next(&state.pointee.buffer) { return entry }
             } catch {
                 throw error.inFile(name)
             }
-            if exhausted { return nil }
+            if state.pointee.exhausted { return nil }
             try fill()
         }
     }
@@ -93,13 +101,13 @@ public final class AOFFileReader {
     /// handed out untouched and copies only the leftover; capacity doubles with the
     /// leftover, so one huge command costs O(size) copying, not O(size^2).
     private func fill() throws(AOFError) {
-        let remaining = end.map { $0 - readPosition } ?? Int.max
-        guard remaining > 0 else { exhausted = true; return }
-        let leftover = buffer.readableBytes
+        let remaining = end.map { $0 - state.pointee.readPosition } ?? Int.max
+        guard remaining > 0 else { state.pointee.exhausted = true; return }
+        let leftover = state.pointee.buffer.readableBytes
         var fresh = ByteBufferAllocator().buffer(capacity: max(blockSize, leftover * 2))
-        fresh.writeBuffer(&buffer)
+        fresh.writeBuffer(&state.pointee.buffer)
         let want = min(fresh.writableBytes, remaining)
-        let position = readPosition
+        let position = state.pointee.readPosition
         let descriptor = self.descriptor
         var result = 0
         var failure: Int32 = 0
@@ -114,8 +122,8 @@ public final class AOFFileReader {
             throw AOFError(.io, "cannot read: \(String(cString: strerror(failure)))", file: name, offset: position)
         }
         let got = result
-        if got == 0 { exhausted = true }
-        readPosition += got
-        buffer = fresh
+        if got == 0 { state.pointee.exhausted = true }
+        state.pointee.readPosition += got
+        state.pointee.buffer = fresh
     }
 }

@@ -6,8 +6,8 @@ struct RedkeepBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redkeep-bench",
         abstract: "redkeep's benchmarks, each compared with its reference tool in the same run.",
-        subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, DemosBenchmark.self,
-                      ReplicationBenchmark.self, ClientWorker.self],
+        subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, AOFScanBenchmark.self,
+                      DemosBenchmark.self, ReplicationBenchmark.self, ClientWorker.self],
         defaultSubcommand: All.self
     )
 }
@@ -32,5 +32,8 @@ struct All: AsyncParsableCommand {
         print()
         var replication = try ReplicationBenchmark.parse(["--rounds", String(rounds)])
         try await replication.run()
+        print()
+        var aof = try AOFScanBenchmark.parse(["--rounds", String(rounds)])
+        try await aof.run()
     }
 }

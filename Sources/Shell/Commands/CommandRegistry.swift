@@ -101,6 +101,9 @@ enum CommandRegistry {
         .command(VerifySync.self, .replication),
         .command(Replicas.self, .replication),
         .command(FailoverCommand.self, .replication, shadows: "FAILOVER"),
+        .command(Save.self, .persistence, shadows: "SAVE"),
+        .command(Rewrite.self, .persistence),
+        .command(Aof.self, .persistence),
         .command(Help.self, .help),
     ]
 
