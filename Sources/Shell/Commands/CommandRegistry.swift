@@ -94,6 +94,8 @@ enum CommandRegistry {
         .command(Stop.self, .servers),
         .command(Crash.self, .servers),
         .command(Restart.self, .servers),
+        .command(ReplayUntil.self, .rollForward),
+        .command(ArchiveCommand.self, .rollForward),
         .command(Help.self, .help),
     ]
 
