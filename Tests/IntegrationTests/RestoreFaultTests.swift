@@ -31,6 +31,7 @@ import Testing
             let c = try await RedisConnection.connect(target.connectionConfiguration)
             var replay = ConnectionReplay(plan: try RestorePlan.make(try ArchiveIndex.read(archive), target: .latest), target: c)
             replay.window = 100
+            replay.lab = lab
             let stop = replay.stop
             replay.progress = { _, _ in stop.set() }
             let outcome = try await replay.run()
@@ -50,6 +51,7 @@ import Testing
             let c = try await RedisConnection.connect(target.connectionConfiguration)
             var replay = ConnectionReplay(plan: try RestorePlan.make(try ArchiveIndex.read(archive), target: .latest), target: c)
             replay.window = 10
+            replay.lab = lab
             let crashed = StopFlag()
             replay.progress = { _, _ in
                 guard !crashed.isSet else { return }

@@ -23,13 +23,20 @@ import Testing
             let s = try await RestoreScenario.run(in: lab, name: "source", timestamps: true)
             let target = try await lab.start("target")
             let c = try await RedisConnection.connect(target.connectionConfiguration)
+            // The test means something only if the seconds differ and rewrites made new bases.
+            #expect(Set(s.seconds.map { s.expected[$0]! }).count == s.seconds.count)
+            let generations = try ArchiveIndex.read(s.archive).generations
+            #expect(generations.count >= 3 && generations.allSatisfy { $0.format == "rdb" })
+            var usedGenerations: Set<Int> = []
             for second in s.seconds {
                 let outcome = try await Self.restore(s.archive, .time(second: second, inclusive: true), into: lab, c)
+                usedGenerations.insert(outcome.generation)
                 let got = try await restoreContents(c)
                 #expect(got == s.expected[second]!, "restore to \(second) (rewrite in \(s.rewriteSecond), flush in \(s.flushSecond))")
                 #expect(outcome.rolledBack.isEmpty && outcome.truncated == nil && outcome.errorReplies == 0)
                 if let last = outcome.lastTimestamp { #expect(last <= second) }
             }
+            #expect(usedGenerations.count >= 3)
             // Exclusive: everything stamped before the second, i.e. the previous second's end.
             let exclusive = s.seconds[3]
             _ = try await Self.restore(s.archive, .time(second: exclusive, inclusive: false), into: lab, c)

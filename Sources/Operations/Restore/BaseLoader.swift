@@ -66,7 +66,7 @@ struct BaseLoader {
     }
 
     private func loadThroughTemporaryServer() async throws(RestoreError) -> Int {
-        guard let lab else { throw RestoreError("an RDB base needs a temporary local server, and no redis-server is available") }
+        guard let lab else { throw RestoreError("the base \(plan.basePath) is an RDB file: loading it through a connection needs a temporary local redis-server (set REDKEEP_SERVER or install redis-server), and none is available") }
         let name = "restore-base-\(getpid())-\(UInt32.random(in: 0...UInt32.max) % 1_000_000)"
         let folder = lab.root + "/" + name
         do {
