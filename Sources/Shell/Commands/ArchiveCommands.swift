@@ -10,13 +10,16 @@ struct ArchiveCommand: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "archive", abstract: "Look into a roll-forward archive: timeline, log, verify, prune.",
         discussion: """
-        archive timeline DIR                 generations, covered time, gaps, marks, sizes, writes over time
+        archive timeline DIR
+            generations, covered time, gaps, marks, sizes, writes over time
         archive log DIR [--from T] [--to T] [--key GLOB] [--command NAME]
-                                             the archived commands with their times and offsets
-        archive verify DIR                   every sha256, every chunk parses, offsets contiguous, gaps;
-                                             fails (exit code 3) when anything is wrong
-        archive prune DIR --keep 7d|N        drop whole generations older than the window (or all but
-                                             the newest N), never the one a kept time needs
+            the archived commands with their times and offsets
+        archive verify DIR
+            every sha256, every chunk parses, offsets contiguous, gaps;
+            fails (exit code 3) when anything is wrong
+        archive prune DIR --keep 7d|N [--dry-run]
+            drop whole generations older than the window (or all but the
+            newest N), never the one a kept time needs
         Times take the forms of replay-until.
         """)
     @Argument(help: "timeline, log, verify or prune.") var action: String

@@ -10,17 +10,23 @@ struct ReplayUntil: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay-until", abstract: "Roll a separate server forward from an archive to a point in time.",
         discussion: """
-        TIME: "2026-11-20 15:12:01" or ISO-8601 (local time unless a zone is given), @UNIXSECONDS,
-        -10m / -2h (before now), or now (everything archived). Inclusive: every write stamped at
-        or before that second; --exclusive stops before it. Instead of a time: --mark NAME,
-        --offset GEN:STREAM:BYTES, or TIME with --before-first "FLUSHALL|FLUSHDB" (stop just
-        before the first such command at or after TIME).
-        Where: --into NAME (any connection; a non-empty server is refused unless --flush),
-        --write-aof DIR (a Redis 7 AOF folder redis-server loads natively), or --start NAME
-        (that folder in a new local server, connected as NAME). A MULTI block cut by the target
-        and a truncated last command are not applied; the report names them with offsets.
-        Without #TS annotations the archive's size samples are the time map and the report
-        gives the precision reached. Ctrl-C stops between batches and reports how far it got.
+        TIME: "2026-11-20 15:12:01" or ISO-8601 (local time unless a zone
+        is given), @UNIXSECONDS, -10m / -2h (before now), or now (all of
+        the archive). Inclusive: every write stamped at or before that
+        second; --exclusive stops before it. Other targets: --mark NAME,
+        --offset GEN:STREAM:BYTES, or TIME --before-first "FLUSHALL|FLUSHDB"
+        (stop just before the first such command at or after TIME).
+
+        Where: --into NAME (any connection; a server holding keys is
+        refused unless --flush), --write-aof DIR (a Redis 7 AOF folder that
+        redis-server loads natively), or --start NAME (that folder in a new
+        local server, connected as NAME).
+
+        A MULTI block cut by the target and a truncated last command are
+        not applied; the report names them with offsets. Without #TS
+        annotations the size samples are the time map and the report gives
+        the precision reached. Ctrl-C stops between batches and reports how
+        far it got.
         """)
     @Argument(help: "The point in time.") var time: String?
     @Option(help: "The archive folder.") var archive: String
