@@ -29,6 +29,12 @@ struct RestoreScenario {
         let archive = try restoreTemporaryFolder("archive")
         let builder = try RestoreArchiveBuilder(root: archive, serverDirectory: server.directory)
         try builder.collect()
+        return try await write(on: server, archive: archive, steps: steps) { try builder.collect() }
+    }
+
+    /// Runs the writer on `server`; `collect` runs in the quiet part of each second (a
+    /// stand-in collector copies then; the real one runs on its own and needs nothing).
+    static func write(on server: LocalServer, archive: String, steps: Int, collect: () throws -> Void) async throws -> RestoreScenario {
         let c = try await RedisConnection.connect(server.connectionConfiguration)
         var scenario = RestoreScenario(archive: archive)
         // Start in a fresh second, after the first base.
@@ -69,10 +75,10 @@ struct RestoreScenario {
             try await sleepUntilFraction(0.8)
             scenario.expected[second] = try await restoreContents(c)
             scenario.seconds.append(second)
-            try builder.collect()
+            try collect()
         }
         try await Task.sleep(for: .milliseconds(300))
-        try builder.collect()
+        try collect()
         await c.close()
         return scenario
     }

@@ -127,9 +127,26 @@ struct SyntheticArchive {
             #expect("\(error)".contains(path) && "\(error)".contains("sha256"))
         }
         #expect(applied == 2)  // the first chunk's commands, nothing past the damaged one
-        let verification = ArchiveVerification.run(try a.index)
+        let verification = ArchiveVerifyResult.run(try a.index)
         #expect(!verification.isSound && verification.problems.contains { $0.contains(path) })
-        #expect(ArchiveVerification.run(try timed().index).isSound)
+        #expect(ArchiveVerifyResult.run(try timed().index).isSound)
+    }
+
+    @Test func aMissingOrDamagedBaseIsNamedAndNothingIsWritten() throws {
+        let a = try timed()
+        let plan = try RestorePlan.make(try a.index, target: .latest)
+        try plan.verifyBase()
+        try Data("*1\r\n$4\r\nPING\r\n".utf8).write(to: URL(fileURLWithPath: plan.basePath))
+        #expect(throws: RestoreError.self) { try plan.verifyBase() }
+        try FileManager.default.removeItem(atPath: plan.basePath)
+        let out = NSTemporaryDirectory() + "redkeep-aof-\(UUID().uuidString)"
+        do {
+            _ = try AOFFolderWriter(plan: plan, folder: out).run()
+            Issue.record("a missing base was accepted")
+        } catch {
+            #expect("\(error)".contains(plan.basePath) && "\(error)".contains("missing"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/appendonly.aof.manifest"))
     }
 
     @Test func refusesTimesOutsideTheCoverageAndInGaps() throws {
@@ -206,7 +223,7 @@ struct SyntheticArchive {
         #expect(index.generations.map(\.gen) == [2] && index.streams.map(\.stream) == [2])
         #expect(!FileManager.default.fileExists(atPath: root + "/gen-000001"))
         #expect(!FileManager.default.fileExists(atPath: root + "/stream-000001"))
-        #expect(ArchiveVerification.run(index).isSound)
+        #expect(ArchiveVerifyResult.run(index).isSound)
         #expect(try SyntheticArchiveReplay.keys(root) == ["b"])
     }
 }
@@ -217,5 +234,35 @@ enum SyntheticArchiveReplay {
         var keys: [String] = []
         while let e = try cursor.next() { if e.entry.isCommand { keys.append(e.entry.argument(1)!) } }
         return keys
+    }
+}
+
+@Suite struct AOFFolderWriterTests {
+    /// Chunks before the cut are copied whole, a chunk holding a MULTI is read entry by
+    /// entry, and the cut chunk is cut: the incr file equals the archived bytes up to the
+    /// first #TS after the target, whatever path each chunk took.
+    @Test func writesTheArchivedBytesUpToTheCut() throws {
+        let a = try SyntheticArchive()
+        try a.generation(1, base: aof("SET", "base", "1"), firstStream: 1, asOf: 100)
+        let chunks = [
+            "#TS:100\r\n" + aof("SET", "a", "1"),
+            aof("MULTI") + aof("SET", "t", "1") + aof("EXEC"),
+            "#TS:101\r\n" + aof("set", "x", "$5\r\nmulti\r\n"),
+            aof("SET", "b", "1") + "#TS:102\r\n" + aof("SET", "c", "1"),
+            "#TS:103\r\n" + aof("SET", "d", "1"),
+        ]
+        try a.stream(1, opened: 100, chunks: chunks.map { ($0, 104) })
+        for (second, expected) in [(Int64(101), chunks[0] + chunks[1] + chunks[2] + aof("SET", "b", "1")), (103, chunks.joined())] {
+            let plan = try RestorePlan.make(try a.index, target: .time(second: second, inclusive: true))
+            let out = NSTemporaryDirectory() + "redkeep-aof-\(UUID().uuidString)"
+            let outcome = try AOFFolderWriter(plan: plan, folder: out).run()
+            let written = try String(contentsOfFile: out + "/appendonly.aof.1.incr.aof", encoding: .utf8)
+            #expect(written == expected)
+            #expect(outcome.bytes == expected.utf8.count)
+            #expect(outcome.lastTimestamp == second && outcome.transactions == 1)
+            let manifest = try AOFManifest.load(out + "/appendonly.aof.manifest")
+            #expect(manifest.base?.name == "appendonly.aof.1.base.aof" && manifest.incrs.map(\.name) == ["appendonly.aof.1.incr.aof"])
+            #expect(try String(contentsOfFile: out + "/appendonly.aof.1.base.aof", encoding: .utf8) == aof("SET", "base", "1"))
+        }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// `archive verify`: every file the index names is present with its size and sha256,
 /// every chunk parses on its own with the recorded command count, each stream's chunks
 /// are contiguous from byte 0 and reach the size its stream-end record gives.
-public struct ArchiveVerification: Sendable {
+public struct ArchiveVerifyResult: Sendable {
     /// What is wrong, one sentence each naming the file (and offset).
     public var problems: [String] = []
     /// Recorded gaps (facts about the archive, not damage).
@@ -19,8 +19,8 @@ public struct ArchiveVerification: Sendable {
     public var isSound: Bool { problems.isEmpty }
 
     /// Checks an archive, reading every file once (twice for chunks: hash, then parse).
-    public static func run(_ index: ArchiveIndex) -> ArchiveVerification {
-        var result = ArchiveVerification()
+    public static func run(_ index: ArchiveIndex) -> ArchiveVerifyResult {
+        var result = ArchiveVerifyResult()
         result.gaps = index.gaps
         let layout = index.layout
         for g in index.generations {

@@ -1,4 +1,5 @@
 import AOF
+import Crypto
 import Foundation
 import NIOCore
 #if canImport(Glibc)
@@ -42,31 +43,12 @@ public struct AOFFolderWriter {
 
         let cursor = ReplayCursor(plan)
         var failure: RestoreError?
+        let layout = plan.index.layout
         do {
             try DurableFile.write(to: folder + "/" + incrName) { sink throws(DurableFile.WriteError) in
-                var staging = ByteBufferAllocator().buffer(capacity: 1 << 20)
-                var sinceProgress = 0
-                do {
-                    while let e = try cursor.next() {
-                        var bytes = e.entry.bytes
-                        staging.writeBuffer(&bytes)
-                        if staging.readableBytes >= 1 << 20 {
-                            try Self.append(staging, to: &sink)
-                            sinceProgress += staging.readableBytes
-                            staging.clear()
-                            if sinceProgress >= 16 << 20 { progress?(cursor.bytesRead, plan.plannedBytes); sinceProgress = 0 }
-                        }
-                    }
-                } catch let error as RestoreError {
-                    failure = error
-                    return
-                } catch let error as DurableFile.WriteError {
-                    throw error
-                } catch {
-                    failure = RestoreError("\(error)")
-                    return
+                failure = try withUnsafeMutablePointer(to: &sink) { pointer throws(DurableFile.WriteError) in
+                    try Self.writeIncr(cursor, to: pointer, layout: layout, planned: plan.plannedBytes, progress: progress)
                 }
-                try Self.append(staging, to: &sink)
             }
         } catch {
             throw RestoreError("\(error)", progress: cursor.outcome)
@@ -123,6 +105,106 @@ public struct AOFFolderWriter {
             try? FileManager.default.removeItem(atPath: path)
             throw RestoreError("the base \(source) does not match its sha256 (index \(plan.generation.sha256.prefix(12))..., file \(digest.prefix(12))...); nothing written")
         }
+    }
+
+    /// Writes the cursor's entries to the sink: whole chunks as they are when the cursor
+    /// allows it, the rest entry by entry through a 1 MB staging buffer. Returns the
+    /// archive problem that stopped it, if any (the file is then discarded).
+    static func writeIncr(_ cursor: ReplayCursor, to sink: UnsafeMutablePointer<DurableFile.Sink>, layout: ArchiveLayout,
+                          planned: Int, progress: ((Int, Int) -> Void)?) throws(DurableFile.WriteError) -> RestoreError? {
+        var staging = ByteBufferAllocator().buffer(capacity: 1 << 20)
+        var sinceProgress = 0
+        var writeFailure: DurableFile.WriteError?
+        // Chunks wholly before the cut are copied as they are: one read, checked against
+        // their sha256, no parsing. (The pointer is used only while this function runs.)
+        cursor.wholeChunkCopier = { chunk throws(RestoreError) -> Bool in
+            let bytes = try Self.readChunk(chunk, layout: layout)
+            defer { bytes.deallocate() }
+            guard !Self.mayHoldMulti(bytes) else { return false }
+            do throws(DurableFile.WriteError) {
+                if staging.readableBytes > 0 { try Self.append(staging, to: &sink.pointee); staging.clear() }
+                try sink.pointee.append(raw: UnsafeRawBufferPointer(bytes))
+            } catch {
+                writeFailure = error
+                throw RestoreError("\(error)")
+            }
+            progress?(cursor.bytesRead + chunk.length, planned)
+            return true
+        }
+        defer { cursor.wholeChunkCopier = nil }
+        do {
+            while let e = try cursor.next() {
+                var bytes = e.entry.bytes
+                staging.writeBuffer(&bytes)
+                if staging.readableBytes >= 1 << 20 {
+                    try Self.append(staging, to: &sink.pointee)
+                    sinceProgress += staging.readableBytes
+                    staging.clear()
+                    if sinceProgress >= 16 << 20 { progress?(cursor.bytesRead, planned); sinceProgress = 0 }
+                }
+            }
+        } catch let error as RestoreError {
+            if let writeFailure { throw writeFailure }
+            return error
+        } catch let error as DurableFile.WriteError {
+            throw error
+        } catch {
+            return RestoreError("\(error)")
+        }
+        try Self.append(staging, to: &sink.pointee)
+        return nil
+    }
+
+    /// A chunk's bytes, read once and checked against its size and sha256. The caller
+    /// deallocates them.
+    static func readChunk(_ chunk: ArchiveRecord.Chunk, layout: ArchiveLayout) throws(RestoreError) -> UnsafeMutableRawBufferPointer {
+        let path = layout.absolute(chunk.path)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw RestoreError("chunk \(path) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end)) cannot be opened: \(String(cString: strerror(errno))); nothing past it applied") }
+        defer { close(fd) }
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunk.length, 1), alignment: 16)
+        var got = 0
+        while got < chunk.length {
+            let n = pread(fd, bytes.baseAddress! + got, chunk.length - got, off_t(got))
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        var extra: UInt8 = 0
+        let more = pread(fd, &extra, 1, off_t(chunk.length))
+        guard got == chunk.length, more == 0 else {
+            bytes.deallocate()
+            throw RestoreError("chunk \(path) does not have the \(chunk.length) bytes the index says; nothing past stream \(chunk.stream) byte \(chunk.offset) applied")
+        }
+        let digest = DurableFile.hex(SHA256.hash(data: UnsafeRawBufferPointer(start: bytes.baseAddress, count: chunk.length)))
+        guard digest == chunk.sha256 else {
+            bytes.deallocate()
+            throw RestoreError("chunk \(path) does not match its sha256 (index \(chunk.sha256.prefix(12))..., file \(digest.prefix(12))...); nothing past stream \(chunk.stream) byte \(chunk.offset) applied")
+        }
+        return UnsafeMutableRawBufferPointer(start: bytes.baseAddress, count: chunk.length)
+    }
+
+    /// False only when the bytes cannot hold a MULTI command (`$5\r\nMULTI\r\n`, any
+    /// case): such a chunk opens no transaction and can be copied whole.
+    static func mayHoldMulti(_ bytes: UnsafeMutableRawBufferPointer) -> Bool {
+        let pattern: [UInt8] = Array("$5\r\nmulti\r\n".utf8)
+        guard bytes.count >= pattern.count else { return false }
+        var i = 0
+        let last = bytes.count - pattern.count
+        while i <= last {
+            // Scan for the '$' fast, then compare the rest without regard to case.
+            guard let dollar = memchr(bytes.baseAddress! + i, 0x24, last - i + 1) else { return false }
+            i = bytes.baseAddress!.distance(to: dollar)
+            var matched = true
+            for k in 1..<pattern.count {
+                var b = bytes[i + k]
+                if b >= 0x41 && b <= 0x5A { b += 0x20 }
+                if b != pattern[k] { matched = false; break }
+            }
+            if matched { return true }
+            i += 1
+        }
+        return false
     }
 
     /// Appends a buffer's readable bytes without copying them.

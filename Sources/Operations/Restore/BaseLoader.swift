@@ -21,17 +21,7 @@ struct BaseLoader {
     }
 
     /// The base file must exist and match its sha256.
-    static func verify(_ plan: RestorePlan) throws(RestoreError) {
-        let path = plan.basePath
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw RestoreError("the base of generation \(plan.generation.gen) is missing: \(path)")
-        }
-        let digest: String
-        do { digest = try DurableFile.sha256(ofFile: path) } catch { throw RestoreError("cannot read the base \(path): \(error.reason)") }
-        guard digest == plan.generation.sha256 else {
-            throw RestoreError("the base \(path) does not match its sha256 (index \(plan.generation.sha256.prefix(12))..., file \(digest.prefix(12))...); nothing applied")
-        }
-    }
+    static func verify(_ plan: RestorePlan) throws(RestoreError) { try plan.verifyBase() }
 
     private func loadCommands() async throws(RestoreError) -> Int {
         let path = plan.basePath

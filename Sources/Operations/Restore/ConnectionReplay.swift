@@ -13,8 +13,12 @@ public struct ConnectionReplay {
     public let plan: RestorePlan
     /// The server to fill.
     public let target: RedisConnection
-    /// Commands per pipeline (a transaction is never split, so one may exceed it).
-    public var window: Int = 10_000
+    /// Commands in flight at most (a transaction is never split, so a batch may exceed
+    /// its share).
+    public var window: Int = 50_000
+    /// The window is sent as this many pipelines, each written while the previous ones
+    /// are being answered, so the server never waits for the next batch.
+    public var batchesInFlight = 4
     /// FLUSHALL a target that holds keys (otherwise it is refused).
     public var flush = false
     /// Where a temporary server for an RDB base runs.
@@ -74,27 +78,31 @@ public struct ConnectionReplay {
         }
     }
 
-    /// Sends the incr commands up to the cut.
+    /// Sends the incr commands up to the cut: `batchesInFlight` batches of the window in flight,
+    /// so the server always has the next batch queued while the replies of the previous
+    /// one travel back, and the batch after is read from the archive meanwhile.
     private func streamIncr() async throws(RestoreError) -> ReplayOutcome {
         let cursor = ReplayCursor(plan)
         let endpoint = target.endpoint
         let planned = plan.plannedBytes
-        var current = try Self.fill(cursor, window: window)
+        let depth = Self.canSubmitInOrder ? max(1, min(batchesInFlight, window)) : 1
+        let size = max(1, window / depth)
+        var inFlight: [(batch: Batch, replies: Task<[RESPValue], any Error>)] = []
+        var next = try Self.fill(cursor, window: size)
         var acknowledged = ReplayOutcome(generation: plan.generation.gen)
         var errors = 0
         var firstError: String?
-        while current.count > 0 {
-            let batch = current
-            let target = self.target
-            async let replies = target.pipeline(encoded: batch.bytes, count: batch.count)
-            // Read the next batch while this one is on the wire.
-            let next: Batch
-            do { next = try Self.fill(cursor, window: window) } catch {
-                _ = try? await replies
-                throw error
+        var stopping = false
+        while true {
+            while !stopping, inFlight.count < depth, next.count > 0 {
+                inFlight.append((next, submit(next)))
+                next = try Self.fill(cursor, window: size)
             }
+            guard !inFlight.isEmpty else { break }
+            let (batch, replies) = inFlight.removeFirst()
             let values: [RESPValue]
-            do { values = try await replies } catch {
+            do { values = try await replies.value } catch {
+                for other in inFlight { _ = try? await other.replies.value }
                 var progress = acknowledged
                 progress.errorReplies = errors
                 throw RestoreError("the target \(endpoint) failed after \(acknowledged.commands) commands of the incr stream (applied up to \(batch.first.map(String.init(describing:)) ?? "the start")): \(error)", progress: progress)
@@ -105,20 +113,42 @@ public struct ConnectionReplay {
             }
             acknowledged = batch.outcome
             progress?(cursor.bytesRead, planned)
-            if stop.isSet {
+            if stop.isSet && !stopping {
+                // Finish what is on the wire, send nothing more.
+                stopping = true
+            }
+            if stopping && inFlight.isEmpty {
                 acknowledged.interrupted = true
-                acknowledged.stoppedAt = next.first
+                acknowledged.stoppedAt = next.first ?? acknowledged.stoppedAt
                 acknowledged.stopReason = "interrupted"
                 acknowledged.errorReplies = errors
                 acknowledged.firstError = firstError
                 return acknowledged
             }
-            current = next
         }
         var outcome = cursor.outcome
         outcome.errorReplies = errors
         outcome.firstError = firstError
         return outcome
+    }
+
+    /// Writes a batch now, in call order, and returns the task that collects its replies.
+    /// The task starts immediately on the caller's thread and runs until the pipeline is
+    /// handed to the channel (nothing before that suspends), so batches reach the server
+    /// in the order they are submitted.
+    private func submit(_ batch: Batch) -> Task<[RESPValue], any Error> {
+        let target = self.target
+        if #available(macOS 26.0, *) {
+            return Task.immediate { try await target.pipeline(encoded: batch.bytes, count: batch.count) }
+        }
+        // Without Task.immediate only one batch is in flight at a time (see canSubmitInOrder).
+        return Task { try await target.pipeline(encoded: batch.bytes, count: batch.count) }
+    }
+
+    /// Task.immediate (Swift 6.2 runtime; always on Linux) keeps submissions in order.
+    static var canSubmitInOrder: Bool {
+        if #available(macOS 26.0, *) { return true }
+        return false
     }
 
     /// Commands ready to send, with where each is and the cursor's outcome after them.

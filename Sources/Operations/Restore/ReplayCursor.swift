@@ -26,6 +26,8 @@ public final class ReplayCursor {
     private var chunkIndex = 0
     private var reader: AOFFileReader?
     private var chunk: ArchiveRecord.Chunk?
+    private var chunkStream = 0
+    private var chunkOffset = 0
     private var tracker = AOFTransactionTracker()
     private var held: [ReplayEntry] = []
     private var released: [ReplayEntry] = []
@@ -33,14 +35,34 @@ public final class ReplayCursor {
     private var timestamp: Int64?
     private var finished = false
     private let markKey: String?
+    /// The target, reduced to what the per-entry check needs (no copies of the plan).
+    private enum Kind { case latest, time, mark, beforeFirst, offset }
+    private let kind: Kind
+    /// Time targets: the last #TS second that may be applied.
+    private let lastSecond: Int64
+    /// The sample limit of the stream being read (Int.max: none).
+    private var limit = Int.max
     /// Bytes read so far (for progress).
     public private(set) var bytesRead = 0
+    /// For a writer that keeps the bytes as they are (an AOF file): offered every chunk
+    /// whose entries all lie before the cut while no transaction is open. It copies the
+    /// chunk whole (checking its sha256) and returns true, or returns false to have the
+    /// chunk read entry by entry (when it holds a MULTI, say). Nil: every chunk is read
+    /// entry by entry.
+    public var wholeChunkCopier: ((ArchiveRecord.Chunk) throws(RestoreError) -> Bool)?
 
     /// Starts before the first entry of the plan's first stream.
     public init(_ plan: RestorePlan) {
         self.plan = plan
         self.outcome = ReplayOutcome(generation: plan.generation.gen)
         if case .mark(let name) = plan.target { markKey = ArchiveRecord.Mark.key(for: name) } else { markKey = nil }
+        switch plan.target {
+        case .latest: kind = .latest; lastSecond = .max
+        case .time(let second, let inclusive): kind = .time; lastSecond = inclusive ? second : second - 1
+        case .mark: kind = .mark; lastSecond = .max
+        case .beforeFirst: kind = .beforeFirst; lastSecond = .max
+        case .offset: kind = .offset; lastSecond = .max
+        }
     }
 
     /// The next entry to apply, nil at the cut. Commands and `#` annotations both come out
@@ -92,9 +114,9 @@ public final class ReplayCursor {
     }
 
     private func note(_ e: ReplayEntry) {
+        outcome.bytes += e.entry.length
         guard e.entry.isCommand else { return }
         outcome.commands += 1
-        outcome.bytes += e.entry.length
         if outcome.firstTimestamp == nil { outcome.firstTimestamp = timestamp }
         outcome.lastTimestamp = timestamp
     }
@@ -111,19 +133,24 @@ public final class ReplayCursor {
         outcome.stopReason = reason
     }
 
-    /// Why the replay stops before `e`, if it does.
+    /// Why the replay stops before `e`, if it does. Called for every entry: the common
+    /// cases (everything, a time) touch only stored scalars.
+    @inline(__always)
     private func stopReason(_ e: ReplayEntry) -> String? {
-        let stream = plan.streams[streamIndex]
-        if let limit = stream.sampleLimit, e.offset >= limit, !isBeforeFirst {
-            return "the last size sample at or before the target"
-        }
-        switch plan.target {
-        case .time(let second, let inclusive):
-            if case .timestamp(let ts) = e.entry.kind, inclusive ? ts > second : ts >= second {
-                return "first #TS after the target (\(ts))"
-            }
+        if e.offset >= limit, kind != .beforeFirst { return "the last size sample at or before the target" }
+        switch kind {
         case .latest:
-            break
+            return nil
+        case .time:
+            if case .timestamp(let ts) = e.entry.kind, ts > lastSecond { return "first #TS after the target (\(ts))" }
+            return nil
+        default:
+            return slowStopReason(e)
+        }
+    }
+
+    private func slowStopReason(_ e: ReplayEntry) -> String? {
+        switch plan.target {
         case .mark(let name):
             if e.entry.isCommand, e.entry.argumentCount >= 2, e.entry.argument(1) == markKey {
                 return "the write of mark \(name)"
@@ -132,11 +159,13 @@ public final class ReplayCursor {
             guard e.entry.isCommand else { return nil }
             let reached: Bool
             if plan.usesTimestamps { reached = (timestamp ?? Int64.min) >= notBefore }
-            else if let limit = stream.sampleLimit { reached = e.offset >= limit }
+            else if let sampleLimit = plan.streams[streamIndex].sampleLimit { reached = e.offset >= sampleLimit }
             else { reached = false }
             if reached, commands.contains(e.entry.name) { return "the first \(e.entry.name) at or after the target" }
         case .offset(_, let s, let bytes):
             if e.stream > s || (e.stream == s && e.offset + e.entry.length > bytes) { return "the target offset" }
+        default:
+            break
         }
         return nil
     }
@@ -146,14 +175,16 @@ public final class ReplayCursor {
     /// The next raw entry of the plan's streams, opening (and checking) chunks as needed.
     private func readEntry() throws(RestoreError) -> ReplayEntry? {
         while true {
-            if let reader, let chunk {
+            if let reader {
                 let entry: AOFEntry?
                 do { entry = try reader.next() } catch {
+                    let chunk = self.chunk!
                     throw RestoreError("chunk \(plan.index.layout.absolute(chunk.path)) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end)) does not parse: \(error); nothing past it applied", progress: outcome)
                 }
                 if let entry {
-                    return ReplayEntry(entry: entry, stream: chunk.stream, offset: chunk.offset + entry.offset)
+                    return ReplayEntry(entry: entry, stream: chunkStream, offset: chunkOffset + entry.offset)
                 }
+                let chunk = self.chunk!
                 let stream = plan.streams[streamIndex]
                 if reader.pendingBytes > 0 {
                     let isLast = streamIndex == plan.streams.count - 1 && chunkIndex == stream.chunks.count - 1
@@ -197,6 +228,21 @@ public final class ReplayCursor {
                 continue
             }
             let next = stream.chunks[chunkIndex]
+            limit = stream.sampleLimit ?? Int.max
+            if let copier = wholeChunkCopier, tracker.open == nil, held.isEmpty, isWhollyBeforeCut(next),
+               streamIndex < plan.streams.count - 1 || chunkIndex < stream.chunks.count - 1, try copier(next) {
+                // Copied whole: account for it as if read entry by entry.
+                bytesRead += next.length
+                outcome.bytes += next.length
+                if next.commands > 0 {
+                    outcome.commands += next.commands
+                    if outcome.firstTimestamp == nil { outcome.firstTimestamp = timestamp ?? next.firstTimestamp }
+                }
+                if let last = next.lastTimestamp { timestamp = last }
+                if next.commands > 0 { outcome.lastTimestamp = timestamp }
+                chunkIndex += 1
+                continue
+            }
             try check(next)
             do {
                 reader = try AOFFileReader(path: plan.index.layout.absolute(next.path))
@@ -204,7 +250,23 @@ public final class ReplayCursor {
                 throw RestoreError("cannot read chunk \(plan.index.layout.absolute(next.path)): \(error)", progress: outcome)
             }
             chunk = next
+            chunkStream = next.stream
+            chunkOffset = next.offset
             bytesRead += next.length
+        }
+    }
+
+    /// True when every entry of `chunk` (the next one to read) is before the cut. The last
+    /// chunk of the plan is never taken whole (its end may be truncated).
+    private func isWhollyBeforeCut(_ chunk: ArchiveRecord.Chunk) -> Bool {
+        guard chunk.end <= limit else { return false }
+        switch kind {
+        case .latest: return true
+        case .time: return (chunk.lastTimestamp ?? Int64.min) <= lastSecond && (timestamp ?? Int64.min) <= lastSecond
+        case .offset:
+            if case .offset(_, let s, let bytes) = plan.target { return chunk.stream < s || (chunk.stream == s && chunk.end <= bytes) }
+            return false
+        case .mark, .beforeFirst: return false
         }
     }
 

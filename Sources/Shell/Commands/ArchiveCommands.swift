@@ -105,7 +105,7 @@ struct ArchiveCommand: ShellCommand {
     /// The report, and the error to fail with when anything is wrong (exit code 3).
     private func verify(_ location: SourceLocation) throws -> (RESPValue, ShellError?) {
         let index = try ArchiveIndex.read(dir)
-        let v = ArchiveVerification.run(index)
+        let v = ArchiveVerifyResult.run(index)
         let report = RESPValue.report([
             ("archive", .text(dir)),
             ("generations", .integer(Int64(v.generations))),

@@ -37,7 +37,7 @@ struct ReplayUntil: ShellCommand {
     @Flag(help: "Stop before the target second instead of after it.") var exclusive = false
     @Flag(name: .customLong("dry-run"), help: "Plan and read (checking every chunk) without writing anything.") var dryRun = false
     @Flag(help: "With --into: FLUSHALL a target that holds keys.") var flush = false
-    @Option(help: "Commands in flight at most (pipeline size).") var window: Int = 10_000
+    @Option(help: "Commands in flight at most (sent as 4 pipelines).") var window: Int = 50_000
     @Option(help: "Stop just before the named mark.") var mark: String?
     @Option(name: .customLong("before-first"), help: "Stop before the first of these commands (A|B) at or after TIME.") var beforeFirst: String?
     @Option(help: "Stop at GEN:STREAM:BYTES.") var offset: String?
@@ -66,6 +66,7 @@ struct ReplayUntil: ShellCommand {
         let bar = ProgressBar(enabled: await interpreter.configuration.interactive && isatty(2) == 1)
         do {
             if dryRun {
+                try plan.verifyBase()
                 let cursor = ReplayCursor(plan)
                 let clock = ContinuousClock.now
                 while try cursor.next() != nil {}
