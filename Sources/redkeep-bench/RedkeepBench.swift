@@ -6,7 +6,7 @@ struct RedkeepBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redkeep-bench",
         abstract: "redkeep's benchmarks, each compared with its reference tool in the same run.",
-        subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, ClientWorker.self],
+        subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, CollectorBenchmark.self, ClientWorker.self],
         defaultSubcommand: All.self
     )
 }
@@ -25,5 +25,8 @@ struct All: AsyncParsableCommand {
         print()
         var interpreter = try InterpreterBenchmark.parse(["--rounds", String(rounds)])
         try await interpreter.run()
+        print()
+        var collector = try CollectorBenchmark.parse(["--rounds", String(min(rounds, 3))])
+        try await collector.run()
     }
 }
