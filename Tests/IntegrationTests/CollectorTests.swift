@@ -34,14 +34,14 @@ import Testing
                 while !stop.isSet {
                     round += 1
                     var commands: [RESPCommand] = []
-                    for i in 0..<50 {
+                    for i in 0..<20 {
                         commands.append(RESPCommand("SET", "k\(i % 97)", "value-\(round)-\(i)"))
                         commands.append(RESPCommand("INCR", "counter"))
                     }
                     commands += [RESPCommand("MULTI"), RESPCommand("INCR", "tx"), RESPCommand("APPEND", "log", "x"), RESPCommand("EXEC")]
                     if round % 7 == 0 { commands.append(RESPCommand("SET", "big", String(repeating: "b", count: 5000 + round))) }
                     _ = try await connection.pipeline(commands)
-                    try await Task.sleep(for: .milliseconds(2))
+                    try await Task.sleep(for: .milliseconds(10))
                 }
                 return round
             }
@@ -102,7 +102,7 @@ import Testing
             // A base replaced again before a pass saw it is not archived (its streams are): at least
             // several generations, one stream per incr file.
             #expect(summary.generations >= 3)
-            #expect(summary.streams >= 6)
+            #expect(summary.streams >= 6, "one stream per incr file: the first and one per rewrite")
             #expect(summary.chunks >= 200, "only \(summary.chunks) chunks")
             let index = try ArchiveIndex.read(archive)
             #expect(index.marks.map(\.name) == ["after-load"])

@@ -104,9 +104,16 @@ public final class Collector: Sendable {
     /// unless stopping), end the streams Redis is done with.
     func pass(pausing: Bool) async {
         let engine = self.engine
-        let now = Date().timeIntervalSince1970
-        do { try await io { () throws(CollectorError) in try engine.observe(now: now) } } catch { noteError(error) }
+        let interval = Self.seconds(options.interval)
+        var observed = -Double.infinity
         while true {
+            // A long pass (a backlog, small chunks) still looks at the folder every
+            // interval, so a new incr file is opened (and kept) before Redis can delete it.
+            if RateLimiter.now() - observed >= interval {
+                observed = RateLimiter.now()
+                let now = Date().timeIntervalSince1970
+                do { try await io { () throws(CollectorError) in try engine.observe(now: now) } } catch { noteError(error) }
+            }
             let step: (bytes: Int, wait: Duration)
             do {
                 step = try await io { () throws(CollectorError) in try engine.copyNextChunk(now: Date().timeIntervalSince1970) }

@@ -47,7 +47,11 @@ extension CollectorEngine {
         do { manifest = try AOFManifest.load(path) } catch {
             throw CollectorError("cannot follow the AOF: \(error) (the files already open are still copied)")
         }
-        for file in manifest.incrs {
+        // Incr files that became history before a pass saw them (a rewrite began and
+        // finished within one interval, or a long pass): still on disk until Redis's
+        // background deletion, and newer than anything followed, so they come first.
+        let missed = lastSeq.map { last in manifest.history.filter { $0.name.contains(".incr.") && $0.seq > last } } ?? []
+        for file in missed.sorted(by: { $0.seq < $1.seq }) + manifest.incrs {
             var st = stat()
             // Listed but gone: a later rewrite finished between the manifest read and now.
             guard stat(aofDirectory + "/" + file.name, &st) == 0 else { continue }
