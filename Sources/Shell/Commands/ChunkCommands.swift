@@ -8,17 +8,18 @@ struct ChunkCommand: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "chunk", abstract: "The roll-forward collector: copy a server's AOF into an archive, chunk by chunk.",
         discussion: """
-        chunk start [--name N] --archive DIR [options]   collect in the background; the prompt stays usable
-        chunk run [--name N] --archive DIR [options]     the same in the foreground (for a service manager);
-                                                         SIGTERM or Ctrl-C copies what is pending and returns
-        chunk status [NAME]                              files followed, bytes behind, chunks, rate, errors
-        chunk stop [NAME]                                copy what is pending, then stop
+        chunk start --archive DIR [options]   collect in the background (the prompt stays usable)
+        chunk run --archive DIR [options]     the same in the foreground, for a service manager:
+                                              SIGTERM or Ctrl-C copies what is pending and returns
+        chunk status [NAME]                   files followed, bytes behind, chunks, rate, errors
+        chunk stop [NAME]                     copies what is pending, then stops
 
-        The collector follows the current (or @name) server's AOF folder (CONFIG GET dir and appenddirname;
-        it runs on the Redis host), copies new whole commands every --interval in chunks of at most
-        --chunk-size with --pause between them and reads capped at --rate, follows rewrites (new incr file,
-        new base: a new generation) and asks for BGREWRITEAOF at --rewrite-at (local time, daily) or
-        every --rewrite-every. Sizes: 16KB, 4MB, 1GB (1KB = 1024 bytes). See docs/roll-forward.md.
+        Follows the current (or @name) server's AOF folder (CONFIG GET dir, appenddirname:
+        it runs on the Redis host). Every --interval it copies new whole commands in chunks
+        of at most --chunk-size, --pause between chunks, reads capped at --rate; it follows
+        rewrites (new incr file; new base = new generation) and asks for BGREWRITEAOF at
+        --rewrite-at (local time, daily) or every --rewrite-every. Sizes: 16KB, 4MB, 1GB
+        (1KB = 1024 bytes). See docs/roll-forward.md and docs/archive.md.
         """)
     @Argument(help: "start, run, status or stop.") var action: String
     @Argument(help: "The collector (status, stop).") var collector: String?
@@ -88,9 +89,10 @@ struct MarkCommand: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "mark", abstract: "Record a named restore point in the archive and in the AOF (for replay-until --mark).",
         discussion: """
-        Writes SET redkeep:mark:NAME <unix time> on the server, so the mark sits in the AOF exactly where it
-        was made, then a mark record in the archive. Uses the collector of the current (or @name)
-        connection, or --collector N; with no collector running here, --archive DIR writes the record itself.
+        Writes SET redkeep:mark:NAME <unix time> on the server, so the mark sits in the AOF
+        exactly where it was made, then a mark record in the archive. Uses the collector of
+        the current (or @name) connection, or --collector N; with no collector running in
+        this session, --archive DIR writes the record itself.
         """)
     @Argument(help: "The mark's name (no blanks).") var name: String
     @Option(help: "The collector whose archive gets the mark.") var collector: String?
