@@ -6,7 +6,7 @@ struct RedkeepBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redkeep-bench",
         abstract: "redkeep's benchmarks, each compared with its reference tool in the same run.",
-        subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, RestoreBenchmark.self, ClientWorker.self],
+        subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, CollectorBenchmark.self, RestoreBenchmark.self, ClientWorker.self],
         defaultSubcommand: All.self
     )
 }
@@ -26,7 +26,10 @@ struct All: AsyncParsableCommand {
         var interpreter = try InterpreterBenchmark.parse(["--rounds", String(rounds)])
         try await interpreter.run()
         print()
-        var restore = try RestoreBenchmark.parse(["--rounds", String(rounds)])
+        var collector = try CollectorBenchmark.parse(["--rounds", String(min(rounds, 3))])
+        try await collector.run()
+        print()
+        var restore = try RestoreBenchmark.parse(["--rounds", String(min(rounds, 3))])
         try await restore.run()
     }
 }

@@ -94,6 +94,8 @@ enum CommandRegistry {
         .command(Stop.self, .servers),
         .command(Crash.self, .servers),
         .command(Restart.self, .servers),
+        .command(ChunkCommand.self, .rollForward),
+        .command(MarkCommand.self, .rollForward),
         .command(ReplayUntil.self, .rollForward),
         .command(ArchiveCommand.self, .rollForward),
         .command(Help.self, .help),
