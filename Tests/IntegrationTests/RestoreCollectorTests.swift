@@ -64,3 +64,48 @@ import Testing
         }
     }
 }
+
+/// The same without #TS annotations: the collector's size samples are the time map.
+@Suite(.serialized) struct RestoreCollectorSamplesTests {
+    @Test func restoresWithinTheSamplingPrecision() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("source", LocalServerOptions(appendOnly: true, config: [("appendfsync", "always")]))
+            let archive = try restoreTemporaryFolder("collected-samples")
+            let options = CollectorOptions(archive: archive, chunkSize: 2048, pause: .zero, interval: .milliseconds(100), rate: nil)
+            let collector = try await Collector.open(name: "source", source: server.connectionConfiguration, options: options)
+            let running = Task.detached { await collector.run() }
+            try await Task.sleep(for: .milliseconds(500))
+            let s = try await RestoreScenario.write(on: server, archive: archive, steps: 5) {}
+            try await Task.sleep(for: .milliseconds(500))
+            collector.requestStop()
+            await running.value
+
+            let target = try await lab.start("target")
+            let c = try await RedisConnection.connect(target.connectionConfiguration)
+            var exact = 0
+            for (i, second) in s.seconds.enumerated() {
+                let plan = try RestorePlan.make(try ArchiveIndex.read(archive), target: .time(second: second, inclusive: true))
+                #expect(!plan.usesTimestamps)
+                let precision = try #require(plan.precision)
+                let sampled = try #require(plan.sampleTime)
+                var replay = ConnectionReplay(plan: plan, target: c)
+                replay.flush = true
+                replay.lab = lab
+                _ = try await replay.run()
+                let got = try await restoreContents(c)
+                // The result is the source's state when the sample was taken: exactly the
+                // second's contents when it came after that second's writes ended, the
+                // previous second's when it came before they began.
+                if sampled >= s.writesEnded[second]! {
+                    #expect(got == s.expected[second]!, "restore to \(second), sample at \(sampled)")
+                    exact += 1
+                } else if i > 0, sampled < s.writesBegan[second]! {
+                    #expect(got == s.expected[s.seconds[i - 1]]!, "restore to \(second), sample at \(sampled)")
+                }
+                #expect(sampled <= Double(second) + 1 && precision < 2)
+            }
+            #expect(exact > 0)
+            await c.close()
+        }
+    }
+}

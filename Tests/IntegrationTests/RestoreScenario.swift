@@ -13,6 +13,10 @@ struct RestoreScenario {
     var expected: [Int64: [String: String]] = [:]
     /// The seconds, in order.
     var seconds: [Int64] = []
+    /// When each second's writes began and ended (wall time): the contents are
+    /// `expected[second]` from the end until the next second's writes begin.
+    var writesBegan: [Int64: Double] = [:]
+    var writesEnded: [Int64: Double] = [:]
     /// The second in which a rewrite ran among the writes.
     var rewriteSecond: Int64 = 0
     /// The second with the FLUSHALL, and the contents just before it.
@@ -42,6 +46,7 @@ struct RestoreScenario {
         for step in 0..<steps {
             try await sleepUntilFraction(0.1)
             let second = currentSecond()
+            scenario.writesBegan[second] = Date().timeIntervalSince1970
             func write(_ command: RESPCommand) async throws { _ = try await c.send(command) }
             try await write(["SET", .string("s:\(step)"), .string("value \(step)\r\nwith a newline")])
             try await write(["INCR", "counter"])
@@ -71,6 +76,7 @@ struct RestoreScenario {
                 try await write(["SET", "after-flush", .string("\(step)")])
             }
             if step == 5 { try await write(["BGREWRITEAOF"]) }
+            scenario.writesEnded[second] = Date().timeIntervalSince1970
             guard currentSecond() == second else { throw LabError("the writes of step \(step) crossed a second boundary; the machine is too slow for this test") }
             try await sleepUntilFraction(0.8)
             scenario.expected[second] = try await restoreContents(c)

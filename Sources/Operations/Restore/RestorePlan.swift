@@ -35,6 +35,8 @@ public struct RestorePlan: Sendable {
     public let precision: Double?
     /// The archived time range (unix seconds).
     public let coverage: ClosedRange<Double>
+    /// Without `#TS`: when the sample that gives the cut was taken (nil: no such sample).
+    public let sampleTime: Double?
 
     /// The absolute path of the base file.
     public var basePath: String { index.layout.absolute(generation.path) }
@@ -124,11 +126,12 @@ public struct RestorePlan: Sendable {
         }
 
         var precision: Double?
+        var sampleTime: Double?
         if let cutoff, !usesTimestamps {
-            (planned, precision) = Self.applySamples(index, planned, cutoff: cutoff)
+            (planned, precision, sampleTime) = Self.applySamples(index, planned, cutoff: cutoff)
         }
         return RestorePlan(index: index, target: target, generation: generation, streams: planned,
-                           usesTimestamps: usesTimestamps, precision: precision, coverage: coverage)
+                           usesTimestamps: usesTimestamps, precision: precision, coverage: coverage, sampleTime: sampleTime)
     }
 
     /// The archived time: from the first base's as-of time to the last copy or sample.
@@ -150,9 +153,10 @@ public struct RestorePlan: Sendable {
     /// Without `#TS`, the sample records are the time map: a stream whose successor was
     /// opened (or which ended) before the cutoff is read whole; in the stream being
     /// written at the cutoff, reading stops at the size of the last sample before it.
-    static func applySamples(_ index: ArchiveIndex, _ streams: [Stream], cutoff: Double) -> ([Stream], Double?) {
+    static func applySamples(_ index: ArchiveIndex, _ streams: [Stream], cutoff: Double) -> ([Stream], Double?, Double?) {
         var result: [Stream] = []
         var precision: Double?
+        var sampleTime: Double?
         var cut = false
         for (i, s) in streams.enumerated() {
             if cut { result.append(Stream(stream: s.stream, chunks: s.chunks, sampleLimit: 0, gapAfter: s.gapAfter, missingFrom: s.missingFrom)); continue }
@@ -169,10 +173,11 @@ public struct RestorePlan: Sendable {
             let lower = before?.at ?? opened ?? cutoff
             let upper = after?.at ?? [nextOpened, ended].compactMap { $0 }.min() ?? cutoff
             precision = max(0, upper - lower)
+            sampleTime = before?.at
             result.append(Stream(stream: s.stream, chunks: s.chunks, sampleLimit: before?.size ?? 0, gapAfter: s.gapAfter, missingFrom: s.missingFrom))
             cut = true
         }
-        return (result, precision)
+        return (result, precision, sampleTime)
     }
 
     private static func recordPositions(_ index: ArchiveIndex) -> (stream: [Int: Int], gaps: [(position: Int, gap: ArchiveRecord.Gap)]) {
