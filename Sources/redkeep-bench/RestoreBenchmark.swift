@@ -52,10 +52,12 @@ struct RestoreBenchmark: AsyncParsableCommand {
             let reading = seconds(ContinuousClock.now - clock)
             print("  reading the archive alone: sha256 of every chunk \(fixed(hashing))s; sha256 + every entry through the cursor \(fixed(reading))s")
             var ours: [Double] = [], reference: [Double] = []
+            var ourCPU: [Double] = [], referenceCPU: [Double] = []
             for round in 0..<rounds {
                 for which in (round % 2 == 0 ? [0, 1] : [1, 0]) {
                     _ = try await c.send(["FLUSHALL"])
                     let start = ContinuousClock.now
+                    let cpuBefore = Self.cpuSeconds(RUSAGE_SELF), childrenBefore = Self.cpuSeconds(RUSAGE_CHILDREN)
                     if which == 0 {
                         var replay = ConnectionReplay(plan: plan, target: c)
                         replay.window = window
@@ -63,10 +65,12 @@ struct RestoreBenchmark: AsyncParsableCommand {
                         let outcome = try await replay.run()
                         guard outcome.commands == commands else { throw ValidationError("replay applied \(outcome.commands) commands, not \(commands)") }
                         ours.append(seconds(ContinuousClock.now - start))
+                        ourCPU.append(Self.cpuSeconds(RUSAGE_SELF) - cpuBefore)
                     } else {
                         let result = try await ExternalCommand.run("/bin/sh", ["-c", "\(cli) -p \(server.port) --pipe < \(flat)"])
                         guard result.succeeded else { throw ValidationError("redis-cli --pipe failed: \(result.output.prefix(300))") }
                         reference.append(seconds(ContinuousClock.now - start))
+                        referenceCPU.append(Self.cpuSeconds(RUSAGE_CHILDREN) - childrenBefore)
                     }
                     let keys = try await c.send(["DBSIZE"]).int ?? 0
                     guard keys >= min(commands, 100_000) else { throw ValidationError("the server holds \(keys) keys after a run") }
@@ -76,6 +80,7 @@ struct RestoreBenchmark: AsyncParsableCommand {
             let ratio = rate / referenceRate
             print("  replay-until --into      redkeep \(grouped(rate)) cmd/s (\(fixed(median(ours)))s)   redis-cli --pipe \(grouped(referenceRate)) cmd/s (\(fixed(median(reference)))s)   ratio \(fixed(ratio))  \(verdict(ratio, goal: 1.0))")
             print("      rounds: redkeep \(ours.map { fixed($0) }.joined(separator: " ")) s; redis-cli --pipe \(reference.map { fixed($0) }.joined(separator: " ")) s")
+            print("      client CPU (user+sys): redkeep \(fixed(median(ourCPU)))s, redis-cli \(fixed(median(referenceCPU)))s")
             await c.close()
 
             var writes: [Double] = [], copies: [Double] = [], synced: [Double] = []
@@ -167,6 +172,13 @@ struct RestoreBenchmark: AsyncParsableCommand {
         flatFile.write(Data(flatBuffer))
         try writer.append(.streamEnd(.init(stream: 1, size: offset, at: now)))
         return offset
+    }
+
+    /// User + system CPU seconds of this process or of its waited-for children.
+    static func cpuSeconds(_ who: __rusage_who) -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(who.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// VmHWM of this process, in MB.
