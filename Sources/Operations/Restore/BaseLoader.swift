@@ -73,17 +73,18 @@ struct BaseLoader {
         } catch {
             throw RestoreError("cannot start a temporary server to read the base \(plan.basePath): \(error.message)")
         }
+        var source: RedisConnection?
         do {
-            let source = try await RedisConnection.connect(server.connectionConfiguration)
-            defer { Task { await source.close() } }
-            let copied = try await copyKeys(from: source)
+            let connection = try await RedisConnection.connect(server.connectionConfiguration)
+            source = connection
+            let copied = try await copyKeys(from: connection)
+            await connection.close()
             try? await lab.stop(name)
             return copied
-        } catch let error as RestoreError {
-            try? await lab.stop(name)
-            throw error
         } catch {
+            await source?.close()
             try? await lab.stop(name)
+            if let error = error as? RestoreError { throw error }
             throw RestoreError("reading the base through the temporary server \(server.endpoint) failed: \(error)")
         }
     }
