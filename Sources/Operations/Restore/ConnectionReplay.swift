@@ -167,6 +167,10 @@ public struct ConnectionReplay {
         batch.positions.reserveCapacity(window)
         var inTransaction = false
         while batch.count < window || inTransaction {
+            if !inTransaction {
+                let appended = try cursor.appendPlainCommands(to: &batch.bytes, positions: &batch.positions, max: window - batch.count)
+                if appended > 0 { batch.count += appended; continue }
+            }
             guard let e = try cursor.next() else { break }
             guard e.entry.isCommand else { continue }
             if e.entry.hasName("MULTI") { inTransaction = true } else if e.entry.hasName("EXEC") { inTransaction = false }

@@ -1,5 +1,6 @@
 import AOF
 import Foundation
+import NIOCore
 
 /// One entry to apply, with where it is in the archive.
 public struct ReplayEntry: Sendable {
@@ -28,6 +29,8 @@ public final class ReplayCursor {
     private var chunk: ArchiveRecord.Chunk?
     private var chunkStream = 0
     private var chunkOffset = 0
+    /// An entry the fast path read but left to the transaction machinery.
+    private var pushedBack: ReplayEntry?
     private var tracker = AOFTransactionTracker()
     private var held: [ReplayEntry] = []
     private var released: [ReplayEntry] = []
@@ -113,6 +116,67 @@ public final class ReplayCursor {
         }
     }
 
+    /// The fast path of a replay into a connection: appends the bytes of the next plain
+    /// commands of the chunk being read (annotations are skipped, not copied) to `out`, up
+    /// to `max` commands, and returns how many. It stops at the chunk's end, at the cut,
+    /// and before MULTI, EXEC or DISCARD, which go through ``next()``; 0 means: call
+    /// ``next()``. Only for targets that are a time or everything; the outcome counts the
+    /// same as entry by entry.
+    public func appendPlainCommands(to out: inout ByteBuffer, positions: inout [ReplayOutcome.Position], max: Int) throws(RestoreError) -> Int {
+        guard kind == .latest || kind == .time, max > 0, !finished, released.isEmpty, held.isEmpty, tracker.open == nil,
+              pushedBack == nil, let reader else { return 0 }
+        let stream = chunkStream, base = chunkOffset, limit = self.limit, lastSecond = self.lastSecond
+        var ts = timestamp
+        var commands = 0, bytes = 0, appended = 0
+        var firstTimestamp = outcome.firstTimestamp
+        var lastTimestamp = outcome.lastTimestamp
+        defer {
+            timestamp = ts
+            outcome.commands += commands
+            outcome.bytes += bytes
+            outcome.firstTimestamp = firstTimestamp
+            outcome.lastTimestamp = lastTimestamp
+        }
+        while appended < max {
+            let next: AOFEntry?
+            do { next = try reader.next() } catch {
+                let chunk = self.chunk!
+                throw RestoreError("chunk \(plan.index.layout.absolute(chunk.path)) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end)) does not parse: \(error); nothing past it applied", progress: outcome)
+            }
+            guard let entry = next else { break }  // the chunk's end: next() handles it
+            let offset = base + entry.offset
+            if offset >= limit {
+                stop(at: ReplayEntry(entry: entry, stream: stream, offset: offset), reason: "the last size sample at or before the target")
+                break
+            }
+            switch entry.kind {
+            case .timestamp(let t):
+                if t > lastSecond {
+                    stop(at: ReplayEntry(entry: entry, stream: stream, offset: offset), reason: "first #TS after the target (\(t))")
+                    return appended
+                }
+                ts = t
+                bytes += entry.length
+            case .annotation:
+                bytes += entry.length
+            case .command:
+                if entry.hasName("MULTI") || entry.hasName("EXEC") || entry.hasName("DISCARD") {
+                    pushedBack = ReplayEntry(entry: entry, stream: stream, offset: offset)
+                    return appended
+                }
+                var copy = entry.bytes
+                out.writeBuffer(&copy)
+                positions.append(.init(stream: stream, offset: offset))
+                appended += 1
+                commands += 1
+                bytes += entry.length
+                if firstTimestamp == nil { firstTimestamp = ts }
+                lastTimestamp = ts
+            }
+        }
+        return appended
+    }
+
     private func note(_ e: ReplayEntry) {
         outcome.bytes += e.entry.length
         guard e.entry.isCommand else { return }
@@ -174,6 +238,10 @@ public final class ReplayCursor {
 
     /// The next raw entry of the plan's streams, opening (and checking) chunks as needed.
     private func readEntry() throws(RestoreError) -> ReplayEntry? {
+        if let e = pushedBack {
+            pushedBack = nil
+            return e
+        }
         while true {
             if let reader {
                 let entry: AOFEntry?
