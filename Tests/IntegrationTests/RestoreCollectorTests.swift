@@ -12,7 +12,7 @@ import Testing
     @Test func restoresWhatTheCollectorArchived() async throws {
         try await withLab { lab in
             let server = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [("appendfsync", "always")]))
-            let archive = try restoreTemporaryFolder("collected")
+            let archive = try restoreTemporaryFolder("collected", in: lab)
             let options = CollectorOptions(archive: archive, chunkSize: 2048, pause: .zero, interval: .milliseconds(100), rate: nil)
             let collector = try await Collector.open(name: "source", source: server.connectionConfiguration, options: options)
             let running = Task.detached { await collector.run() }
@@ -53,7 +53,7 @@ import Testing
             #expect(try await restoreContents(c) == withoutMark)
 
             let second = s.seconds[4]
-            let folder = try restoreTemporaryFolder("collected-aof") + "/server"
+            let folder = try restoreTemporaryFolder("collected-aof", in: lab) + "/server"
             _ = try AOFFolderWriter(plan: try RestorePlan.make(index, target: .time(second: second, inclusive: true)), folder: folder + "/appendonlydir").run()
             let loaded = try await lab.start("loaded", LocalServerOptions(appendOnly: true, directory: folder))
             let l = try await RedisConnection.connect(loaded.connectionConfiguration)
@@ -70,7 +70,7 @@ import Testing
     @Test func restoresWithinTheSamplingPrecision() async throws {
         try await withLab { lab in
             let server = try await lab.start("source", LocalServerOptions(appendOnly: true, config: [("appendfsync", "always")]))
-            let archive = try restoreTemporaryFolder("collected-samples")
+            let archive = try restoreTemporaryFolder("collected-samples", in: lab)
             let options = CollectorOptions(archive: archive, chunkSize: 2048, pause: .zero, interval: .milliseconds(100), rate: nil)
             let collector = try await Collector.open(name: "source", source: server.connectionConfiguration, options: options)
             let running = Task.detached { await collector.run() }

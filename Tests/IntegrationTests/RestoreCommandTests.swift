@@ -46,7 +46,7 @@ import Testing
             #expect(try await restoreContents(c) == s.beforeFlush)
 
             // --write-aof, then a server started on it natively.
-            let out = try restoreTemporaryFolder("written") + "/server"
+            let out = try restoreTemporaryFolder("written", in: lab) + "/server"
             run = try Self.script("replay-until @\(second) --archive \(s.archive) --write-aof \(out)/appendonlydir")
             #expect(run.status == 0, "\(run.err)")
             let loaded = try await lab.start("loaded", LocalServerOptions(appendOnly: true, directory: out))

@@ -10,7 +10,7 @@ import Testing
     /// A server with 20,000 SETs in its incr file, archived.
     static func bigArchive(_ lab: Lab) async throws -> String {
         let server = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [("aof-disable-auto-gc", "yes")]))
-        let archive = try restoreTemporaryFolder("archive")
+        let archive = try restoreTemporaryFolder("archive", in: lab)
         let builder = try RestoreArchiveBuilder(root: archive, serverDirectory: server.directory)
         builder.chunkBytes = 64 * 1024
         try builder.collect()

@@ -30,7 +30,7 @@ struct RestoreScenario {
     static func run(in lab: Lab, name: String, timestamps: Bool, steps: Int = 7) async throws -> RestoreScenario {
         let server = try await lab.start(name, LocalServerOptions(appendOnly: true, aofTimestamps: timestamps,
                                                                   config: [("aof-disable-auto-gc", "yes"), ("appendfsync", "always")]))
-        let archive = try restoreTemporaryFolder("archive")
+        let archive = try restoreTemporaryFolder("archive", in: lab)
         let builder = try RestoreArchiveBuilder(root: archive, serverDirectory: server.directory)
         try builder.collect()
         return try await write(on: server, archive: archive, steps: steps) { try builder.collect() }

@@ -59,9 +59,9 @@ func sleepUntilFraction(_ fraction: Double) async throws {
 /// The current unix second.
 func currentSecond() -> Int64 { Int64(Date().timeIntervalSince1970.rounded(.down)) }
 
-/// A fresh temporary folder.
-func restoreTemporaryFolder(_ label: String) throws -> String {
-    let folder = NSTemporaryDirectory() + "redkeep-\(label)-\(UUID().uuidString)"
+/// A fresh folder inside the Lab's temporary folder, removed with it when the test ends.
+func restoreTemporaryFolder(_ label: String, in lab: Lab) throws -> String {
+    let folder = lab.root + "/\(label)-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     return folder
 }

@@ -109,7 +109,7 @@ import Testing
             let c = try await RedisConnection.connect(target.connectionConfiguration)
             for second in [s.seconds[1], s.seconds[2], s.seconds.last!] {
                 let plan = try RestorePlan.make(try ArchiveIndex.read(s.archive), target: .time(second: second, inclusive: true))
-                let folder = try restoreTemporaryFolder("aof") + "/server"
+                let folder = try restoreTemporaryFolder("aof", in: lab) + "/server"
                 let outcome = try AOFFolderWriter(plan: plan, folder: folder + "/appendonlydir").run()
                 #expect(outcome.commands > 0)
                 let manifest = try AOFManifest.load(folder + "/appendonlydir/appendonly.aof.manifest")

@@ -8,15 +8,22 @@ func aof(_ args: String...) -> String {
     "*\(args.count)\r\n" + args.map { "$\($0.utf8.count)\r\n\($0)\r\n" }.joined()
 }
 
-/// A hand-made archive: an AOF base and streams whose chunks are given as text.
-struct SyntheticArchive {
+/// A hand-made archive: an AOF base and streams whose chunks are given as text. Its
+/// folder goes when the value does.
+final class SyntheticArchive {
     let root: String
-    let writer: ArchiveIndexWriter
+    private var openWriter: ArchiveIndexWriter?
+    var writer: ArchiveIndexWriter { openWriter! }
 
     init() throws {
         root = NSTemporaryDirectory() + "redkeep-synthetic-\(UUID().uuidString)"
-        writer = try ArchiveIndexWriter(root: root, create: ArchiveDescriptor(created: 1000, source: "synthetic"))
+        openWriter = try ArchiveIndexWriter(root: root, create: ArchiveDescriptor(created: 1000, source: "synthetic"))
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    /// Lets go of the archive's lock (as a collector that stopped).
+    func closeWriter() { openWriter = nil }
 
     func generation(_ gen: Int, base: String, firstStream: Int, asOf: Double) throws {
         let path = ArchiveLayout.basePath(gen: gen, format: "aof")
@@ -129,7 +136,9 @@ struct SyntheticArchive {
         #expect(applied == 2)  // the first chunk's commands, nothing past the damaged one
         let verification = ArchiveVerifyResult.run(try a.index)
         #expect(!verification.isSound && verification.problems.contains { $0.contains(path) })
-        #expect(ArchiveVerifyResult.run(try timed().index).isSound)
+        let sound = try timed()
+        #expect(ArchiveVerifyResult.run(try sound.index).isSound)
+        withExtendedLifetime(sound) {}
     }
 
     @Test func aMissingOrDamagedBaseIsNamedAndNothingIsWritten() throws {
@@ -140,6 +149,7 @@ struct SyntheticArchive {
         #expect(throws: RestoreError.self) { try plan.verifyBase() }
         try FileManager.default.removeItem(atPath: plan.basePath)
         let out = NSTemporaryDirectory() + "redkeep-aof-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: out) }
         do {
             _ = try AOFFolderWriter(plan: plan, folder: out).run()
             Issue.record("a missing base was accepted")
@@ -208,15 +218,13 @@ struct SyntheticArchive {
     }
 
     @Test func pruneDropsOldGenerationsAndTheirFiles() throws {
-        let root: String
-        do {
-            let a = try SyntheticArchive()
-            try a.generation(1, base: aof("SET", "g1", "1"), firstStream: 1, asOf: 100)
-            try a.stream(1, opened: 100, chunks: [("#TS:100\r\n" + aof("SET", "a", "1"), 150)])
-            try a.generation(2, base: aof("SET", "g2", "1"), firstStream: 2, asOf: 200)
-            try a.stream(2, opened: 200, chunks: [("#TS:200\r\n" + aof("SET", "b", "1"), 250)])
-            root = a.root
-        }
+        let a = try SyntheticArchive()
+        try a.generation(1, base: aof("SET", "g1", "1"), firstStream: 1, asOf: 100)
+        try a.stream(1, opened: 100, chunks: [("#TS:100\r\n" + aof("SET", "a", "1"), 150)])
+        try a.generation(2, base: aof("SET", "g2", "1"), firstStream: 2, asOf: 200)
+        try a.stream(2, opened: 200, chunks: [("#TS:200\r\n" + aof("SET", "b", "1"), 250)])
+        a.closeWriter()
+        let root = a.root
         let result = try ArchivePrune.run(root, keep: .generations(1), now: 300)
         #expect(result.droppedGenerations == [1] && result.droppedStreams == [1])
         let index = try ArchiveIndex.read(root)
@@ -255,6 +263,7 @@ enum SyntheticArchiveReplay {
         for (second, expected) in [(Int64(101), chunks[0] + chunks[1] + chunks[2] + aof("SET", "b", "1")), (103, chunks.joined())] {
             let plan = try RestorePlan.make(try a.index, target: .time(second: second, inclusive: true))
             let out = NSTemporaryDirectory() + "redkeep-aof-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: out) }
             let outcome = try AOFFolderWriter(plan: plan, folder: out).run()
             let written = try String(contentsOfFile: out + "/appendonly.aof.1.incr.aof", encoding: .utf8)
             #expect(written == expected)
