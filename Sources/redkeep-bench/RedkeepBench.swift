@@ -7,7 +7,8 @@ struct RedkeepBench: AsyncParsableCommand {
         commandName: "redkeep-bench",
         abstract: "redkeep's benchmarks, each compared with its reference tool in the same run.",
         subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, AOFScanBenchmark.self,
-                      DemosBenchmark.self, ReplicationBenchmark.self, ClientWorker.self],
+                      CollectorBenchmark.self, RestoreBenchmark.self, ReplicationBenchmark.self, DemosBenchmark.self,
+                      ClientWorker.self],
         defaultSubcommand: All.self
     )
 }
@@ -27,13 +28,20 @@ struct All: AsyncParsableCommand {
         var interpreter = try InterpreterBenchmark.parse(["--rounds", String(rounds)])
         try await interpreter.run()
         print()
-        var demos = try DemosBenchmark.parse(["--rounds", String(rounds)])
-        try await demos.run()
+        var aof = try AOFScanBenchmark.parse(["--rounds", String(rounds)])
+        try await aof.run()
+        print()
+        // The collector and restore rounds take a minute each: three are enough for a median.
+        var collector = try CollectorBenchmark.parse(["--rounds", String(min(rounds, 3))])
+        try await collector.run()
+        print()
+        var restore = try RestoreBenchmark.parse(["--rounds", String(min(rounds, 3))])
+        try await restore.run()
         print()
         var replication = try ReplicationBenchmark.parse(["--rounds", String(rounds)])
         try await replication.run()
         print()
-        var aof = try AOFScanBenchmark.parse(["--rounds", String(rounds)])
-        try await aof.run()
+        var demos = try DemosBenchmark.parse(["--rounds", String(rounds)])
+        try await demos.run()
     }
 }

@@ -96,6 +96,8 @@ struct Session {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                // A foreground collector (chunk run) stops cleanly and the run exits 0.
+                if number != SIGHUP, ForegroundInterrupt.deliver() { return }
                 if !keep { ProcessRegistry.shared.stopAllNow(grace: .seconds(5)) }
                 exit(128 + number)
             }

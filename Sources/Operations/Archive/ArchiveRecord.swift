@@ -45,12 +45,15 @@ public enum ArchiveRecord: Sendable, Hashable {
         /// incr file was opened): the base holds no write made after this time.
         public var asOf: Double
         public var recordedAt: Double
+        /// The inode of the source file (optional, added by the collector): with the name it
+        /// tells a new base from an old one when Redis's sequence numbers restart.
+        public var sourceInode: UInt64?
 
         public init(gen: Int, sourceFile: String, sourceSeq: Int64, format: String, path: String, size: Int,
-                    sha256: String, firstStream: Int, asOf: Double, recordedAt: Double) {
+                    sha256: String, firstStream: Int, asOf: Double, recordedAt: Double, sourceInode: UInt64? = nil) {
             self.gen = gen; self.sourceFile = sourceFile; self.sourceSeq = sourceSeq; self.format = format
             self.path = path; self.size = size; self.sha256 = sha256; self.firstStream = firstStream
-            self.asOf = asOf; self.recordedAt = recordedAt
+            self.asOf = asOf; self.recordedAt = recordedAt; self.sourceInode = sourceInode
         }
     }
 
@@ -62,10 +65,13 @@ public enum ArchiveRecord: Sendable, Hashable {
         /// When the collector first saw the file (an upper bound on when Redis opened it).
         public var openedBy: Double
         public var recordedAt: Double
+        /// The inode of the source file (optional, added by the collector): a restarted
+        /// collector checks it is resuming the same file, not a new one of the same name.
+        public var sourceInode: UInt64?
 
-        public init(stream: Int, sourceFile: String, sourceSeq: Int64, openedBy: Double, recordedAt: Double) {
+        public init(stream: Int, sourceFile: String, sourceSeq: Int64, openedBy: Double, recordedAt: Double, sourceInode: UInt64? = nil) {
             self.stream = stream; self.sourceFile = sourceFile; self.sourceSeq = sourceSeq
-            self.openedBy = openedBy; self.recordedAt = recordedAt
+            self.openedBy = openedBy; self.recordedAt = recordedAt; self.sourceInode = sourceInode
         }
     }
 

@@ -92,6 +92,8 @@ public enum DurableFile {
         let path: String
         var hasher = SHA256()
         var closed = false
+        /// Bytes appended so far.
+        public private(set) var count = 0
 
         init(descriptor: Int32, path: String) {
             self.descriptor = descriptor
@@ -107,6 +109,7 @@ public enum DurableFile {
                 throw WriteError(path: path, reason: String(cString: strerror(failure)))
             }
             array.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            count += array.count
         }
 
         /// Appends raw bytes (no copy).
@@ -114,6 +117,7 @@ public enum DurableFile {
             var failure: Int32 = 0
             guard Self.writeAll(descriptor, raw, &failure) else { throw WriteError(path: path, reason: String(cString: strerror(failure))) }
             hasher.update(bufferPointer: raw)
+            count += raw.count
         }
 
         static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, _ failure: inout Int32) -> Bool {

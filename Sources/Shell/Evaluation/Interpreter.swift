@@ -81,6 +81,8 @@ public actor Interpreter {
     var scriptDirectory: String?
     /// The current server's command names, for completion (asked for once).
     var redisCommandNames: [String]?
+    /// Roll-forward collectors running in the background (`chunk start`), by name.
+    var collectors: [String: BackgroundCollector] = [:]
 
     /// Creates an interpreter.
     public init(_ configuration: Configuration) {
@@ -144,6 +146,7 @@ public actor Interpreter {
     /// Stops the servers this session started (unless `keepServers`) and closes every
     /// connection.
     public func shutdown(keepServers: Bool) async {
+        await stopCollectors()
         await connections.closeAll()
         if let lab, !keepServers { await lab.shutdown() }
     }

@@ -1,0 +1,53 @@
+import Foundation
+import RESP
+import RedisClient
+
+extension Collector {
+    /// Writes a named restore point: `SET redkeep:mark:NAME <unix time>` on the server, so
+    /// the write lands in the AOF at the point of the mark, then a `mark` record in the
+    /// archive (after the write succeeded: a mark in the index always has its key).
+    public func mark(_ markName: String) async throws(CollectorError) -> ArchiveRecord.Mark {
+        try Self.validate(markName)
+        let key = ArchiveRecord.Mark.key(for: markName)
+        let at = Date().timeIntervalSince1970
+        let connection = try await redis()
+        do { _ = try await connection.send(RESPCommand("SET", key, String(at))) } catch {
+            throw CollectorError("cannot write the mark \(key) to \(source.endpoint): \(error.message)")
+        }
+        let engine = self.engine
+        return try await io { () throws(CollectorError) in try engine.appendMark(name: markName, key: key, at: at) }
+    }
+
+    /// A mark in an archive no collector of this process holds (a collector in another
+    /// process holds its archive's lock, and this fails saying so).
+    public static func mark(_ markName: String, archive: String, source: RedisConnectionConfiguration) async throws(CollectorError) -> ArchiveRecord.Mark {
+        try validate(markName)
+        let writer: ArchiveIndexWriter
+        let index: ArchiveIndex
+        do {
+            writer = try ArchiveIndexWriter(root: archive, create: nil)
+            index = try ArchiveIndex.read(archive)
+        } catch {
+            throw CollectorError(error.message)
+        }
+        let key = ArchiveRecord.Mark.key(for: markName)
+        let at = Date().timeIntervalSince1970
+        do {
+            let connection = try await RedisConnection.connect(source)
+            defer { Task { await connection.close() } }
+            _ = try await connection.send(RESPCommand("SET", key, String(at)))
+        } catch {
+            throw CollectorError("cannot write the mark \(key) to \(source.endpoint): \(error.message)")
+        }
+        let ended = Set(index.streamEnds.map(\.stream))
+        let mark = ArchiveRecord.Mark(name: markName, key: key, at: at, stream: index.streams.last { !ended.contains($0.stream) }?.stream)
+        do { try writer.append(.mark(mark)) } catch { throw CollectorError(error.message) }
+        return mark
+    }
+
+    static func validate(_ markName: String) throws(CollectorError) {
+        guard !markName.isEmpty, markName.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw CollectorError("a mark name is printable text without blanks, not \"\(markName)\"")
+        }
+    }
+}

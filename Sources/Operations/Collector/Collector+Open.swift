@@ -1,0 +1,80 @@
+import Foundation
+import RESP
+import RedisClient
+
+extension Collector {
+    /// Connects, reads where the server keeps its AOF (CONFIG GET dir, appenddirname,
+    /// appendfilename), opens or creates the archive, resumes from its index, and makes a
+    /// first pass, so a wrong folder or a server without AOF fails here, clearly.
+    /// `log` receives errors and warnings as they happen (a foreground run prints them).
+    public static func open(name: String, source: RedisConnectionConfiguration, options: CollectorOptions,
+                            log: (@Sendable (String) -> Void)? = nil) async throws(CollectorError) -> Collector {
+        let endpoint = source.endpoint.description
+        let connection: RedisConnection
+        do { connection = try await RedisConnection.connect(source) } catch { throw CollectorError(error.message) }
+        var warnings: [String] = []
+        let aofDirectory: String
+        let appendFilename: String
+        let descriptor: ArchiveDescriptor
+        do {
+            let append = try await connection.configGet("append*")
+            let dir = try await connection.configGet("dir")["dir"] ?? "."
+            let autoRewrite = try await connection.configGet("auto-aof-rewrite-percentage")["auto-aof-rewrite-percentage"]
+            let info = try await connection.info("server")
+            guard append["appendonly"] == "yes" else {
+                await connection.close()
+                throw CollectorError("\(endpoint) has appendonly no: there is no AOF to collect. Turn it on with CONFIG SET appendonly yes (and appendonly yes in redis.conf)")
+            }
+            appendFilename = append["appendfilename"] ?? "appendonly.aof"
+            if let folder = options.aofDirectory {
+                aofDirectory = folder
+            } else if let sub = append["appenddirname"] {
+                aofDirectory = sub.hasPrefix("/") ? sub : dir + "/" + sub
+            } else {
+                aofDirectory = dir  // Redis <= 6: appendonly.aof in dir
+            }
+            if let autoRewrite, autoRewrite != "0" {
+                warnings.append("auto-aof-rewrite-percentage is \(autoRewrite) on \(endpoint): Redis may rewrite the AOF on its own. The collector follows such rewrites without losing bytes (it keeps the incr file open), but to rewrite only on the collector's schedule run CONFIG SET auto-aof-rewrite-percentage 0")
+            }
+            descriptor = ArchiveDescriptor(created: Date().timeIntervalSince1970, source: endpoint, runId: info.string("run_id"),
+                                           aofDirectory: aofDirectory, serverVersion: info.string("valkey_version") ?? info.string("redis_version"))
+        } catch let error as CollectorError {
+            throw error
+        } catch {
+            await connection.close()
+            throw CollectorError("cannot read the AOF settings of \(endpoint): \((error as? RedisClientError)?.message ?? "\(error)")")
+        }
+        let queue = DispatchQueue(label: "redkeep.collector.\(name)")
+        let engine: CollectorEngine
+        do {
+            engine = try await withCheckedThrowingContinuation { (c: CheckedContinuation<CollectorEngine, any Error>) in
+                queue.async {
+                    do {
+                        c.resume(returning: try CollectorEngine(archive: options.archive, aofDirectory: aofDirectory, appendFilename: appendFilename,
+                                                                chunkSize: options.chunkSize, rate: options.rate, descriptor: descriptor,
+                                                                now: Date().timeIntervalSince1970))
+                    } catch {
+                        c.resume(throwing: error)
+                    }
+                }
+            }
+        } catch {
+            await connection.close()
+            throw (error as? CollectorError) ?? CollectorError("\(error)")
+        }
+        var status = CollectorStatus(name: name, source: endpoint, archive: options.archive)
+        status.aofDirectory = aofDirectory
+        status.mode = engine.mode.label
+        status.warnings = warnings
+        let collector = Collector(name: name, options: options, source: source, engine: engine, queue: queue, status: status,
+                                  connection: connection, log: log)
+        for warning in warnings { log?("chunk \(name): warning: \(warning)") }
+        // The first look at the folder fails loudly: a collector that cannot follow
+        // anything should not start.
+        do { try await collector.io { () throws(CollectorError) in try engine.observe(now: Date().timeIntervalSince1970) } } catch {
+            await connection.close()
+            throw error
+        }
+        return collector
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension CollectorEngine {
+    /// Copies the manifest's base into a new generation when it is not the one archived
+    /// last. Redis names a base in the manifest only once its rewrite finished, so the
+    /// file is complete; it is read through a descriptor opened first, so a later rewrite
+    /// deleting it cannot cut the copy short.
+    func copyBase(name: String, seq: Int64, format: String, firstStream: Int, now: Double) throws(CollectorError) {
+        let path = aofDirectory + "/" + name
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }  // replaced since the manifest was read: the next pass sees the newer one
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let identity = FileIdentity(name: name, inode: UInt64(st.st_ino))
+        guard identity != lastGeneration else { return }
+        // The base holds no write made after its incr file was opened (Redis opens it just
+        // before forking the rewrite), and none after the base's own mtime.
+        let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+        let asOf = min(openedBy[firstStream] ?? now, mtime)
+        try recordGeneration(sourceFile: name, seq: seq, format: format, inode: identity.inode, firstStream: firstStream,
+                             asOf: asOf, now: now) { sink throws(DurableFile.WriteError) in
+            var block = [UInt8](repeating: 0, count: 1 << 20)
+            var position = 0
+            while true {
+                limiter.waitBlocking()
+                let got = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(position)) }
+                if got < 0 && errno == EINTR { continue }
+                guard got >= 0 else { throw DurableFile.WriteError(path: path, reason: "cannot read: " + String(cString: strerror(errno))) }
+                if got == 0 { break }
+                try sink.append(block[0..<got])
+                limiter.charge(got)
+                position += got
+            }
+        }
+    }
+
+    /// Writes a generation's base (durably, through `fill`) and then its `gen` record.
+    func recordGeneration(sourceFile: String, seq: Int64, format: String, inode: UInt64, firstStream: Int, asOf: Double,
+                          now: Double, fill: (inout DurableFile.Sink) throws(DurableFile.WriteError) -> Void) throws(CollectorError) {
+        let gen = nextGeneration
+        let relative = ArchiveLayout.basePath(gen: gen, format: format)
+        let absolute = layout.absolute(relative)
+        let folder = (absolute as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CollectorError("cannot create \(folder): \(error.localizedDescription)")
+        }
+        DurableFile.syncFolder(layout.root)
+        var size = 0
+        let sha: String
+        do {
+            sha = try DurableFile.write(to: absolute) { sink throws(DurableFile.WriteError) in
+                try fill(&sink)
+                size = sink.count
+            }
+        } catch {
+            throw CollectorError("cannot copy the base \(aofDirectory)/\(sourceFile) into the archive: \(error)")
+        }
+        try append(.generation(.init(gen: gen, sourceFile: sourceFile, sourceSeq: seq, format: format, path: relative, size: size,
+                                     sha256: sha, firstStream: firstStream, asOf: asOf, recordedAt: now, sourceInode: inode)))
+        nextGeneration += 1
+        generationsCopied += 1
+        lastGeneration = FileIdentity(name: sourceFile, inode: inode)
+    }
+}

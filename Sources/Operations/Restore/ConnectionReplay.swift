@@ -1,0 +1,185 @@
+import AOF
+import Foundation
+import NIOCore
+import RESP
+import RedisClient
+
+/// Rolls a server forward through a connection: loads the plan's base, then sends the
+/// incr commands exactly as archived (their raw bytes, never re-encoded), pipelined with
+/// at most `window` commands in flight. The next batch is read from the archive while the
+/// previous one is on the wire.
+public struct ConnectionReplay {
+    /// The plan.
+    public let plan: RestorePlan
+    /// The server to fill.
+    public let target: RedisConnection
+    /// Commands in flight at most (a transaction is never split, so a batch may exceed
+    /// its share).
+    public var window: Int = 50_000
+    /// The window is sent as this many pipelines, each written while the previous ones
+    /// are being answered, so the server never waits for the next batch.
+    public var batchesInFlight = 4
+    /// FLUSHALL a target that holds keys (otherwise it is refused).
+    public var flush = false
+    /// Where a temporary server for an RDB base runs.
+    public var lab: Lab?
+    /// Set to stop cleanly between batches.
+    public var stop = StopFlag()
+    /// Called after each batch with (bytes read, bytes planned).
+    public var progress: (@Sendable (Int, Int) -> Void)?
+
+    /// Creates a replay.
+    public init(plan: RestorePlan, target: RedisConnection) {
+        self.plan = plan
+        self.target = target
+    }
+
+    /// Runs it. Throws ``RestoreError`` (with how far it got) when the target refuses or
+    /// dies, or the archive is damaged.
+    public func run() async throws(RestoreError) -> ReplayOutcome {
+        let clock = ContinuousClock.now
+        let endpoint = target.endpoint
+        try await prepareTarget()
+        var outcome: ReplayOutcome
+        let baseKeys = try await BaseLoader(plan: plan, target: target, lab: lab, window: window).load()
+        do {
+            _ = try await target.send(["SELECT", "0"])
+        } catch {
+            throw RestoreError("cannot SELECT 0 on \(endpoint) after loading the base: \(error)")
+        }
+        outcome = try await streamIncr()
+        outcome.baseKeys = baseKeys
+        _ = try? await target.send(["SELECT", "0"])
+        let elapsed = ContinuousClock.now - clock
+        outcome.duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return outcome
+    }
+
+    /// Refuses a target holding keys, unless asked to flush it.
+    private func prepareTarget() async throws(RestoreError) {
+        let endpoint = target.endpoint
+        let keys: Int
+        do {
+            let info = try await target.info("keyspace")
+            keys = (info.section("keyspace") ?? []).reduce(0) { total, field in
+                let text = field.value.text
+                guard let part = text.split(separator: ",").first(where: { $0.hasPrefix("keys=") }) else { return total }
+                return total + (Int(part.dropFirst(5)) ?? 0)
+            }
+        } catch {
+            throw RestoreError("cannot read the keyspace of the target \(endpoint): \(error)")
+        }
+        guard keys > 0 else { return }
+        guard flush else {
+            throw RestoreError("the target \(endpoint) holds \(keys) keys; restoring into it would mix data sets. Use --flush to empty it first, or another target")
+        }
+        do { _ = try await target.send(["FLUSHALL"]) } catch {
+            throw RestoreError("cannot FLUSHALL the target \(endpoint): \(error)")
+        }
+    }
+
+    /// Sends the incr commands up to the cut: `batchesInFlight` batches of the window in flight,
+    /// so the server always has the next batch queued while the replies of the previous
+    /// one travel back, and the batch after is read from the archive meanwhile.
+    private func streamIncr() async throws(RestoreError) -> ReplayOutcome {
+        let cursor = ReplayCursor(plan)
+        let endpoint = target.endpoint
+        let planned = plan.plannedBytes
+        let depth = Self.canSubmitInOrder ? max(1, min(batchesInFlight, window)) : 1
+        let size = max(1, window / depth)
+        var inFlight: [(batch: Batch, replies: Task<[RESPValue], any Error>)] = []
+        var next = try Self.fill(cursor, window: size)
+        var acknowledged = ReplayOutcome(generation: plan.generation.gen)
+        var errors = 0
+        var firstError: String?
+        var stopping = false
+        while true {
+            while !stopping, inFlight.count < depth, next.count > 0 {
+                inFlight.append((next, submit(next)))
+                next = try Self.fill(cursor, window: size)
+            }
+            guard !inFlight.isEmpty else { break }
+            let (batch, replies) = inFlight.removeFirst()
+            let values: [RESPValue]
+            do { values = try await replies.value } catch {
+                for other in inFlight { _ = try? await other.replies.value }
+                var progress = acknowledged
+                progress.errorReplies = errors
+                throw RestoreError("the target \(endpoint) failed after \(acknowledged.commands) commands of the incr stream (applied up to \(batch.first.map(String.init(describing:)) ?? "the start")): \(error)", progress: progress)
+            }
+            for (i, value) in values.enumerated() where value.isError {
+                errors += 1
+                if firstError == nil { firstError = "\(value.errorMessage ?? "error") (command at \(batch.positions[i]))" }
+            }
+            acknowledged = batch.outcome
+            progress?(cursor.bytesRead, planned)
+            if stop.isSet && !stopping {
+                // Finish what is on the wire, send nothing more.
+                stopping = true
+            }
+            if stopping && inFlight.isEmpty {
+                acknowledged.interrupted = true
+                acknowledged.stoppedAt = next.first ?? acknowledged.stoppedAt
+                acknowledged.stopReason = "interrupted"
+                acknowledged.errorReplies = errors
+                acknowledged.firstError = firstError
+                return acknowledged
+            }
+        }
+        var outcome = cursor.outcome
+        outcome.errorReplies = errors
+        outcome.firstError = firstError
+        return outcome
+    }
+
+    /// Writes a batch now, in call order, and returns the task that collects its replies.
+    /// The task starts immediately on the caller's thread and runs until the pipeline is
+    /// handed to the channel (nothing before that suspends), so batches reach the server
+    /// in the order they are submitted.
+    private func submit(_ batch: Batch) -> Task<[RESPValue], any Error> {
+        let target = self.target
+        if #available(macOS 26.0, *) {
+            return Task.immediate { try await target.pipeline(encoded: batch.bytes, count: batch.count) }
+        }
+        // Without Task.immediate only one batch is in flight at a time (see canSubmitInOrder).
+        return Task { try await target.pipeline(encoded: batch.bytes, count: batch.count) }
+    }
+
+    /// Task.immediate (Swift 6.2 runtime; always on Linux) keeps submissions in order.
+    static var canSubmitInOrder: Bool {
+        if #available(macOS 26.0, *) { return true }
+        return false
+    }
+
+    /// Commands ready to send, with where each is and the cursor's outcome after them.
+    struct Batch: Sendable {
+        var bytes: ByteBuffer
+        var count = 0
+        var positions: [ReplayOutcome.Position] = []
+        var outcome: ReplayOutcome
+        var first: ReplayOutcome.Position? { positions.first }
+    }
+
+    /// Up to `window` commands (more only to finish a transaction, which is never split
+    /// across batches, so an interrupted replay never leaves the target inside MULTI).
+    static func fill(_ cursor: ReplayCursor, window: Int) throws(RestoreError) -> Batch {
+        var batch = Batch(bytes: ByteBufferAllocator().buffer(capacity: 256 * 1024), outcome: cursor.outcome)
+        batch.positions.reserveCapacity(window)
+        var inTransaction = false
+        while batch.count < window || inTransaction {
+            if !inTransaction {
+                let appended = try cursor.appendPlainCommands(to: &batch.bytes, positions: &batch.positions, max: window - batch.count)
+                if appended > 0 { batch.count += appended; continue }
+            }
+            guard let e = try cursor.next() else { break }
+            guard e.entry.isCommand else { continue }
+            if e.entry.hasName("MULTI") { inTransaction = true } else if e.entry.hasName("EXEC") { inTransaction = false }
+            var bytes = e.entry.bytes
+            batch.bytes.writeBuffer(&bytes)
+            batch.count += 1
+            batch.positions.append(.init(stream: e.stream, offset: e.offset))
+        }
+        batch.outcome = cursor.outcome
+        return batch
+    }
+}

@@ -1,0 +1,61 @@
+/// What a roll-forward applied and what it left out, for the report.
+public struct ReplayOutcome: Sendable {
+    /// A place in the archive: a stream and a byte offset in its incr file.
+    public struct Position: Sendable, Hashable, CustomStringConvertible {
+        public let stream: Int
+        public let offset: Int
+        public var description: String { "stream \(stream) byte \(offset)" }
+    }
+
+    /// A MULTI block not applied because the cut (or the archive's end) came before its EXEC.
+    public struct RolledBack: Sendable, Hashable {
+        /// Where its MULTI is.
+        public let at: Position
+        /// Commands queued after MULTI before the cut.
+        public let commands: Int
+        /// Why it was left out.
+        public let reason: String
+    }
+
+    /// A last command cut short (the archive ends inside it): not applied.
+    public struct Truncated: Sendable, Hashable {
+        public let at: Position
+        public let bytes: Int
+    }
+
+    /// The generation whose base was loaded.
+    public var generation: Int
+    /// Commands applied (MULTI and EXEC included), after the base.
+    public var commands = 0
+    /// Bytes of those commands.
+    public var bytes = 0
+    /// Keys loaded from the base, when it went through DUMP/RESTORE or as commands.
+    public var baseKeys: Int?
+    /// `#TS` second of the first and last applied command.
+    public var firstTimestamp: Int64?
+    public var lastTimestamp: Int64?
+    /// Transactions applied whole.
+    public var transactions = 0
+    /// Transactions left out.
+    public var rolledBack: [RolledBack] = []
+    /// The truncated last command, if any.
+    public var truncated: Truncated?
+    /// Where reading stopped (the first entry not applied), nil when it read everything.
+    public var stoppedAt: Position?
+    /// Why it stopped.
+    public var stopReason = "end of the archive"
+    /// Error replies from the target (the commands stay applied, as Redis's loader would).
+    public var errorReplies = 0
+    /// The first error reply and where its command is.
+    public var firstError: String?
+    /// True when Ctrl-C stopped the replay.
+    public var interrupted = false
+    /// Seconds the whole restore took.
+    public var duration: Double = 0
+
+    /// Creates an empty outcome.
+    public init(generation: Int) { self.generation = generation }
+
+    /// Commands per second over the whole restore.
+    public var commandsPerSecond: Double { duration > 0 ? Double(commands) / duration : 0 }
+}

@@ -1,0 +1,231 @@
+import ArgumentParser
+import Foundation
+import Operations
+import RESP
+import RedisClient
+
+struct ChunkCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chunk", abstract: "The roll-forward collector: copy a server's AOF into an archive, chunk by chunk.",
+        discussion: """
+        chunk start --archive DIR [options]   collect in the background (the prompt stays usable)
+        chunk run --archive DIR [options]     the same in the foreground, for a service manager:
+                                              SIGTERM or Ctrl-C copies what is pending and returns
+        chunk status [NAME]                   files followed, bytes behind, chunks, rate, errors
+        chunk stop [NAME]                     copies what is pending, then stops
+
+        Follows the current (or @name) server's AOF folder (CONFIG GET dir, appenddirname:
+        it runs on the Redis host). Every --interval it copies new whole commands in chunks
+        of at most --chunk-size, --pause between chunks, reads capped at --rate; it follows
+        rewrites (new incr file; new base = new generation) and asks for BGREWRITEAOF at
+        --rewrite-at (local time, daily) or every --rewrite-every. Sizes: 16KB, 4MB, 1GB
+        (1KB = 1024 bytes). See docs/roll-forward.md and docs/archive.md.
+        """)
+    @Argument(help: "start, run, status or stop.") var action: String
+    @Argument(help: "The collector (status, stop).") var collector: String?
+    @Option(help: "The collector's name (default: the connection's).") var name: String?
+    @Option(help: "The archive folder (created when missing; one per server).") var archive: String?
+    @Option(name: .customLong("aof-dir"), help: "The AOF folder (default: CONFIG GET dir + appenddirname).") var aofDir: String?
+    @Option(name: .customLong("chunk-size"), help: "The largest chunk (default 4MB).") var chunkSize = "4MB"
+    @Option(help: "The sleep between chunks (default 100ms).") var pause = "100ms"
+    @Option(help: "How often to sample and copy (default 1s).") var interval = "1s"
+    @Option(help: "Cap on the read rate, e.g. 50MB/s (default 50MB/s; 0 = no cap).") var rate = "50MB/s"
+    @Option(name: .customLong("rewrite-at"), help: "BGREWRITEAOF daily at this local time, e.g. 03:00.") var rewriteAt: String?
+    @Option(name: .customLong("rewrite-every"), help: "BGREWRITEAOF every so often, e.g. 24h.") var rewriteEvery: String?
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let at = invocation.location
+        switch action {
+        case "start", "run":
+            guard collector == nil else {
+                throw ShellError(.usage, "chunk \(action) takes options only; name the collector with --name \(collector!)", at: at)
+            }
+            let options = try collectorOptions(at: at)
+            return try await interpreter.startCollector(name: name, options: options, foreground: action == "run", invocation)
+        case "status":
+            return try await interpreter.collectorStatus(collector ?? name, at: at)
+        case "stop":
+            return try await interpreter.stopCollector(collector ?? name, at: at)
+        default:
+            throw ShellError(.usage, "chunk takes start, run, status or stop, not \"\(action)\"", at: at)
+        }
+    }
+
+    func collectorOptions(at location: SourceLocation) throws -> CollectorOptions {
+        guard let archive else { throw ShellError(.usage, "chunk \(action) needs --archive DIR: the folder the chunks go to", at: location) }
+        guard let size = SizeText.parse(chunkSize), size > 0 else {
+            throw ShellError(.usage, "--chunk-size takes a size like 64KB or 4MB, not \"\(chunkSize)\"", at: location)
+        }
+        guard let pauseDuration = DurationText.parse(pause) else {
+            throw ShellError(.usage, "--pause takes a duration like 100ms or 1s, not \"\(pause)\"", at: location)
+        }
+        guard let intervalDuration = DurationText.parse(interval), intervalDuration > .zero else {
+            throw ShellError(.usage, "--interval takes a duration above zero like 1s or 500ms, not \"\(interval)\"", at: location)
+        }
+        guard let bytesPerSecond = SizeText.parseRate(rate) else {
+            throw ShellError(.usage, "--rate takes a rate like 50MB/s (0 for no cap), not \"\(rate)\"", at: location)
+        }
+        var timeOfDay: RewriteSchedule.TimeOfDay?
+        if let rewriteAt {
+            guard let t = RewriteSchedule.TimeOfDay(rewriteAt) else {
+                throw ShellError(.usage, "--rewrite-at takes a local time like 03:00, not \"\(rewriteAt)\"", at: location)
+            }
+            timeOfDay = t
+        }
+        var every: Duration?
+        if let rewriteEvery {
+            guard let d = DurationText.parse(rewriteEvery), d > .zero else {
+                throw ShellError(.usage, "--rewrite-every takes a duration like 24h or 30m, not \"\(rewriteEvery)\"", at: location)
+            }
+            every = d
+        }
+        let path = archive.hasPrefix("/") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
+        return CollectorOptions(archive: path, aofDirectory: aofDir, chunkSize: size, pause: pauseDuration, interval: intervalDuration,
+                                rate: bytesPerSecond == 0 ? nil : bytesPerSecond, rewriteAt: timeOfDay, rewriteEvery: every)
+    }
+}
+
+struct MarkCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mark", abstract: "Record a named restore point in the archive and in the AOF (for replay-until --mark).",
+        discussion: """
+        Writes SET redkeep:mark:NAME <unix time> on the server, so the mark sits in the AOF
+        exactly where it was made, then a mark record in the archive. Uses the collector of
+        the current (or @name) connection, or --collector N; with no collector running in
+        this session, --archive DIR writes the record itself.
+        """)
+    @Argument(help: "The mark's name (no blanks).") var name: String
+    @Option(help: "The collector whose archive gets the mark.") var collector: String?
+    @Option(help: "An archive no collector of this session holds.") var archive: String?
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        try await interpreter.mark(name, collector: collector, archive: archive, invocation)
+    }
+}
+
+/// A collector running in the background of a session.
+struct BackgroundCollector {
+    let collector: Collector
+    let task: Task<Void, Never>
+}
+
+extension Interpreter {
+    func startCollector(name: String?, options: CollectorOptions, foreground: Bool, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let at = invocation.location
+        let (connectionName, _) = try await connection(invocation.target, at: at)
+        guard let source = connections[connectionName]?.configuration else {
+            throw ShellError(.usage, "unknown connection \(connectionName)", at: at)
+        }
+        let collectorName = name ?? connectionName
+        if collectors[collectorName] != nil {
+            throw ShellError(.usage, "a collector called \(collectorName) already runs in this session (chunk stop \(collectorName) first, or --name)", at: at)
+        }
+        let output = configuration.output
+        let log: @Sendable (String) -> Void = { output.writeError($0 + "\n") }
+        let collector: Collector
+        do {
+            collector = try await Collector.open(name: collectorName, source: source, options: options, log: foreground ? log : nil)
+        } catch {
+            throw ShellError(.script, "chunk \(foreground ? "run" : "start") on \(source.endpoint): \(error.message)", at: at)
+        }
+        if foreground {
+            let token = ForegroundInterrupt.install { collector.requestStop() }
+            defer { ForegroundInterrupt.remove(token) }
+            await collector.run()
+            return Self.statusReport(collector.status())
+        }
+        let task = Task.detached { await collector.run() }
+        collectors[collectorName] = BackgroundCollector(collector: collector, task: task)
+        for warning in collector.status().warnings { output.writeError("warning: chunk \(collectorName): \(warning)\n") }
+        return Self.statusReport(collector.status())
+    }
+
+    func collectorStatus(_ name: String?, at location: SourceLocation) throws -> RESPValue {
+        if let name {
+            guard let entry = collectors[name] else { throw ShellError(.usage, "no collector called \(name) (\(knownCollectors))", at: location) }
+            return Self.statusReport(entry.collector.status())
+        }
+        return .array(collectors.keys.sorted().map { Self.statusReport(collectors[$0]!.collector.status()) })
+    }
+
+    func stopCollector(_ name: String?, at location: SourceLocation) async throws -> RESPValue {
+        guard let name = name ?? (collectors.count == 1 ? collectors.keys.first : nil) else {
+            throw ShellError(.usage, collectors.isEmpty ? "no collector runs in this session" : "chunk stop NAME: several collectors run (\(knownCollectors))", at: location)
+        }
+        guard let entry = collectors[name] else { throw ShellError(.usage, "no collector called \(name) (\(knownCollectors))", at: location) }
+        entry.collector.requestStop()
+        await entry.task.value
+        collectors[name] = nil
+        return Self.statusReport(entry.collector.status())
+    }
+
+    /// Stops every background collector, each copying what is pending (at shutdown).
+    func stopCollectors() async {
+        for (_, entry) in collectors { entry.collector.requestStop() }
+        for (_, entry) in collectors { await entry.task.value }
+        collectors = [:]
+    }
+
+    var knownCollectors: String { collectors.isEmpty ? "none runs" : "running: " + collectors.keys.sorted().joined(separator: ", ") }
+
+    func mark(_ name: String, collector: String?, archive: String?, _ invocation: CommandInvocation) async throws -> RESPValue {
+        let at = invocation.location
+        let record: ArchiveRecord.Mark
+        do {
+            if let archive, collector == nil {
+                let (connectionName, _) = try await connection(invocation.target, at: at)
+                guard let configuration = connections[connectionName]?.configuration else { throw ShellError(.usage, "unknown connection", at: at) }
+                let path = archive.hasPrefix("/") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
+                record = try await Collector.mark(name, archive: path, source: configuration)
+            } else {
+                let chosen: String
+                if let collector {
+                    chosen = collector
+                } else if let target = invocation.target ?? connections.current, collectors[target] != nil {
+                    chosen = target
+                } else if collectors.count == 1 {
+                    chosen = collectors.keys.first!
+                } else {
+                    throw ShellError(.usage, "mark \(name): which collector? (\(knownCollectors)); use --collector N, or --archive DIR", at: at)
+                }
+                guard let entry = collectors[chosen] else { throw ShellError(.usage, "no collector called \(chosen) (\(knownCollectors))", at: at) }
+                record = try await entry.collector.mark(name)
+            }
+        } catch let error as CollectorError {
+            throw ShellError(.script, "mark \(name): \(error.message)", at: at)
+        }
+        var fields: [(String, RESPValue)] = [("mark", .text(record.name)), ("key", .text(record.key)), ("at", .double(record.at))]
+        if let stream = record.stream { fields.append(("stream", .integer(Int64(stream)))) }
+        return .report(fields)
+    }
+
+    static func statusReport(_ s: CollectorStatus) -> RESPValue {
+        var fields: [(String, RESPValue)] = [
+            ("name", .text(s.name)),
+            ("state", .text(s.state.rawValue)),
+            ("source", .text(s.source)),
+            ("archive", .text(s.archive)),
+            ("aof_dir", .text(s.aofDirectory)),
+            ("mode", .text(s.mode)),
+            ("files", .array(s.files.map { .text($0) })),
+            ("bytes_behind", .integer(Int64(s.bytesBehind))),
+            ("chunks", .integer(Int64(s.chunks))),
+            ("bytes_copied", .integer(Int64(s.bytesCopied))),
+            ("generations", .integer(Int64(s.generations))),
+            ("last_copy", s.lastCopy.map { .text(Self.timeText($0)) } ?? .null),
+            ("rate", .text(SizeText.format(Int(s.rate)) + "/s")),
+            ("next_rewrite", s.nextRewrite.map { .text(Self.timeText($0)) } ?? .null),
+            ("rewrites", .integer(Int64(s.rewrites))),
+            ("errors", .integer(Int64(s.errors))),
+            ("last_error", s.lastError.map { .text($0) } ?? .null),
+        ]
+        if !s.warnings.isEmpty { fields.append(("warnings", .array(s.warnings.map { .text($0) }))) }
+        return .report(fields)
+    }
+
+    static func timeText(_ unix: Double) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: Date(timeIntervalSince1970: unix))
+    }
+}
