@@ -44,11 +44,11 @@ extension Collector {
             await connection.close()
             throw CollectorError("cannot read the AOF settings of \(endpoint): \((error as? RedisClientError)?.message ?? "\(error)")")
         }
-        let queue = DispatchQueue(label: "redkeep.collector.\(name)")
+        let worker = CollectorThread(name: "redkeep-collector-\(name)")
         let engine: CollectorEngine
         do {
             engine = try await withCheckedThrowingContinuation { (c: CheckedContinuation<CollectorEngine, any Error>) in
-                queue.async {
+                worker.async {
                     do {
                         c.resume(returning: try CollectorEngine(archive: options.archive, aofDirectory: aofDirectory, appendFilename: appendFilename,
                                                                 chunkSize: options.chunkSize, rate: options.rate, descriptor: descriptor,
@@ -66,7 +66,7 @@ extension Collector {
         status.aofDirectory = aofDirectory
         status.mode = engine.mode.label
         status.warnings = warnings
-        let collector = Collector(name: name, options: options, source: source, engine: engine, queue: queue, status: status,
+        let collector = Collector(name: name, options: options, source: source, engine: engine, worker: worker, status: status,
                                   connection: connection, log: log)
         for warning in warnings { log?("chunk \(name): warning: \(warning)") }
         // The first look at the folder fails loudly: a collector that cannot follow
