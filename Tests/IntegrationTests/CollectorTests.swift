@@ -180,6 +180,33 @@ import Testing
         }
     }
 
+    @Test func vanishedAOFFolderIsReportedAndOpenFilesAreStillCopied() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("m", Self.serverOptions())
+            let archive = try Self.temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            let options = CollectorOptions(archive: archive, chunkSize: 4096, pause: .zero, interval: .milliseconds(50), rate: nil)
+            let collector = try await Collector.open(name: "m", source: server.connectionConfiguration, options: options)
+            let run = Task.detached { await collector.run() }
+            let control = try await lab.connect("m")
+            try await Task.sleep(for: .milliseconds(200))
+            // The folder is moved away; Redis keeps appending to its open incr file.
+            let folder = Self.aofDirectory(server), moved = server.directory + "/moved"
+            #expect(rename(folder, moved) == 0)
+            for i in 0..<200 { _ = try await control.send(RESPCommand("SET", "after-\(i)", "v")) }
+            try await Task.sleep(for: .milliseconds(300))
+            let status = collector.status()
+            #expect(status.state == .running)
+            #expect(status.lastError?.contains("cannot follow the AOF") == true, "\(status.lastError ?? "no error")")
+            #expect(rename(moved, folder) == 0)
+            collector.requestStop()
+            await run.value
+            // Everything written while the folder was gone was copied through the kept descriptor.
+            try ArchiveVerification.verify(archive: archive, aofDirectory: folder)
+            await control.close()
+        }
+    }
+
     @Test func secondCollectorOnTheSameArchiveIsRefused() async throws {
         try await withLab { lab in
             let server = try await lab.start("m", Self.serverOptions())

@@ -4,8 +4,8 @@ import RedisClient
 
 extension Collector {
     /// Connects, reads where the server keeps its AOF (CONFIG GET dir, appenddirname,
-    /// appendfilename), opens or creates the archive, resumes from its index, and makes a
-    /// first pass, so a wrong folder or a server without AOF fails here, clearly.
+    /// appendfilename), opens or creates the archive, resumes from its index, and reads the
+    /// manifest once, so a wrong folder or a server without AOF fails here, clearly.
     /// `log` receives errors and warnings as they happen (a foreground run prints them).
     public static func open(name: String, source: RedisConnectionConfiguration, options: CollectorOptions,
                             log: (@Sendable (String) -> Void)? = nil) async throws(CollectorError) -> Collector {
@@ -69,9 +69,9 @@ extension Collector {
         let collector = Collector(name: name, options: options, source: source, engine: engine, worker: worker, status: status,
                                   connection: connection, log: log)
         for warning in warnings { log?("chunk \(name): warning: \(warning)") }
-        // The first look at the folder fails loudly: a collector that cannot follow
-        // anything should not start.
-        do { try await collector.io { () throws(CollectorError) in try engine.observe(now: Date().timeIntervalSince1970) } } catch {
+        // An unreadable manifest fails loudly here: a collector that cannot follow anything
+        // should not start. The copying itself (a large base first) is left to run().
+        do { try await collector.io { () throws(CollectorError) in try engine.validate() } } catch {
             await connection.close()
             throw error
         }
