@@ -121,4 +121,32 @@ import Testing
         #expect(noAOF.status == 3)
         #expect(noAOF.err.contains("has appendonly no"), "\(noAOF.err)")
     }
+
+    @Test func twoCollectorsForTwoServersRunAtOnce() async throws {
+        let folder = try CollectorTests.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let script = """
+            start a --aof --dir \(folder)/a --config aof-disable-auto-gc yes
+            start b --aof --dir \(folder)/b --config aof-disable-auto-gc yes
+            @a chunk start --archive \(folder)/archive-a --interval 50ms --pause 0ms
+            @b chunk start --archive \(folder)/archive-b --interval 50ms --pause 0ms
+            @a SET only-a 1
+            @b SET only-b 2
+            sleep 300ms
+            let all = chunk status
+            echo collectors ${all[0].name} ${all[1].name}
+            chunk stop a
+            chunk stop b
+            """
+        let run = try RedkeepBinaryTests.redkeep(["-c", script])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("collectors a b"), "\(run.out)")
+        for (name, key, other) in [("a", "only-a", "only-b"), ("b", "only-b", "only-a")] {
+            let archive = "\(folder)/archive-\(name)"
+            try ArchiveVerification.verify(archive: archive, aofDirectory: "\(folder)/\(name)/appendonlydir")
+            let index = try ArchiveIndex.read(archive)
+            let text = String(decoding: try index.chunks.flatMap { try ArchiveVerification.read(archive + "/" + $0.path) }, as: UTF8.self)
+            #expect(text.contains(key) && !text.contains(other), "archive-\(name)")
+        }
+    }
 }

@@ -148,6 +148,65 @@ import Testing
         }
     }
 
+    @Test func scheduledRewritesRunAndAutoRewriteIsWarnedAbout() async throws {
+        try await withLab { lab in
+            // Redis's default auto-aof-rewrite-percentage (100): the collector must say so.
+            let server = try await lab.start("m", LocalServerOptions(aofTimestamps: true, config: [("aof-disable-auto-gc", "yes")]))
+            let archive = try Self.temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            let options = CollectorOptions(archive: archive, chunkSize: 4096, pause: .zero, interval: .milliseconds(50), rate: nil,
+                                           rewriteEvery: .milliseconds(400))
+            let collector = try await Collector.open(name: "m", source: server.connectionConfiguration, options: options)
+            #expect(collector.status().warnings.contains { $0.contains("auto-aof-rewrite-percentage is 100") })
+            #expect(collector.status().nextRewrite == nil, "not scheduled before run")
+            let run = Task.detached { await collector.run() }
+            let load = Load(server.connectionConfiguration)
+            let control = try await lab.connect("m")
+            var rewrites = 0
+            for _ in 0..<200 where rewrites < 3 {
+                try await Task.sleep(for: .milliseconds(50))
+                rewrites = try await control.info("persistence").int("aof_rewrites") ?? 0
+            }
+            _ = try await load.finish()
+            #expect(rewrites >= 3, "the collector asked for no rewrites")
+            #expect(collector.status().nextRewrite != nil)
+            collector.requestStop()
+            await run.value
+            #expect(collector.status().rewrites >= 2)
+            #expect(collector.status().errors == 0, "\(collector.status().lastError ?? "")")
+            let summary = try ArchiveVerification.verify(archive: archive, aofDirectory: Self.aofDirectory(server))
+            #expect(summary.streams >= 4)
+            await control.close()
+        }
+    }
+
+    @Test func vanishedAOFFolderIsReportedAndOpenFilesAreStillCopied() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("m", Self.serverOptions())
+            let archive = try Self.temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            let options = CollectorOptions(archive: archive, chunkSize: 4096, pause: .zero, interval: .milliseconds(50), rate: nil)
+            let collector = try await Collector.open(name: "m", source: server.connectionConfiguration, options: options)
+            let run = Task.detached { await collector.run() }
+            let control = try await lab.connect("m")
+            try await Task.sleep(for: .milliseconds(200))
+            // The folder is moved away; Redis keeps appending to its open incr file.
+            let folder = Self.aofDirectory(server), moved = server.directory + "/moved"
+            #expect(rename(folder, moved) == 0)
+            for i in 0..<200 { _ = try await control.send(RESPCommand("SET", "after-\(i)", "v")) }
+            try await Task.sleep(for: .milliseconds(300))
+            let status = collector.status()
+            #expect(status.state == .running)
+            #expect(status.lastError?.contains("cannot follow the AOF") == true, "\(status.lastError ?? "no error")")
+            #expect(rename(moved, folder) == 0)
+            collector.requestStop()
+            await run.value
+            // Everything written while the folder was gone was copied through the kept descriptor.
+            try ArchiveVerification.verify(archive: archive, aofDirectory: folder)
+            await control.close()
+        }
+    }
+
     @Test func secondCollectorOnTheSameArchiveIsRefused() async throws {
         try await withLab { lab in
             let server = try await lab.start("m", Self.serverOptions())

@@ -137,8 +137,14 @@ public final class ArchiveIndexWriter {
         line.append(UInt8(ascii: "\n"))
         let fd = descriptor
         var failure: Int32 = 0
+        let before = lseek(fd, 0, SEEK_END)
         let ok = line.withUnsafeBytes { DurableFile.Sink.writeAll(fd, $0, &failure) }
-        guard ok else { throw ArchiveError("cannot append to \(layout.indexPath): \(String(cString: strerror(failure)))") }
+        guard ok else {
+            // A short write (disk full) would leave half a line in the middle of the index
+            // once a later append succeeds: cut it off now.
+            if before >= 0 { _ = ftruncate(fd, before) }
+            throw ArchiveError("cannot append to \(layout.indexPath): \(String(cString: strerror(failure)))")
+        }
         guard fsync(fd) == 0 else { throw ArchiveError("cannot fsync \(layout.indexPath): \(String(cString: strerror(errno)))") }
     }
 

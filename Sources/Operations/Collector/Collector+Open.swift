@@ -4,8 +4,8 @@ import RedisClient
 
 extension Collector {
     /// Connects, reads where the server keeps its AOF (CONFIG GET dir, appenddirname,
-    /// appendfilename), opens or creates the archive, resumes from its index, and makes a
-    /// first pass, so a wrong folder or a server without AOF fails here, clearly.
+    /// appendfilename), opens or creates the archive, resumes from its index, and reads the
+    /// manifest once, so a wrong folder or a server without AOF fails here, clearly.
     /// `log` receives errors and warnings as they happen (a foreground run prints them).
     public static func open(name: String, source: RedisConnectionConfiguration, options: CollectorOptions,
                             log: (@Sendable (String) -> Void)? = nil) async throws(CollectorError) -> Collector {
@@ -44,11 +44,11 @@ extension Collector {
             await connection.close()
             throw CollectorError("cannot read the AOF settings of \(endpoint): \((error as? RedisClientError)?.message ?? "\(error)")")
         }
-        let queue = DispatchQueue(label: "redkeep.collector.\(name)")
+        let worker = CollectorThread(name: "redkeep-collector-\(name)")
         let engine: CollectorEngine
         do {
             engine = try await withCheckedThrowingContinuation { (c: CheckedContinuation<CollectorEngine, any Error>) in
-                queue.async {
+                worker.async {
                     do {
                         c.resume(returning: try CollectorEngine(archive: options.archive, aofDirectory: aofDirectory, appendFilename: appendFilename,
                                                                 chunkSize: options.chunkSize, rate: options.rate, descriptor: descriptor,
@@ -66,12 +66,12 @@ extension Collector {
         status.aofDirectory = aofDirectory
         status.mode = engine.mode.label
         status.warnings = warnings
-        let collector = Collector(name: name, options: options, source: source, engine: engine, queue: queue, status: status,
+        let collector = Collector(name: name, options: options, source: source, engine: engine, worker: worker, status: status,
                                   connection: connection, log: log)
         for warning in warnings { log?("chunk \(name): warning: \(warning)") }
-        // The first look at the folder fails loudly: a collector that cannot follow
-        // anything should not start.
-        do { try await collector.io { () throws(CollectorError) in try engine.observe(now: Date().timeIntervalSince1970) } } catch {
+        // An unreadable manifest fails loudly here: a collector that cannot follow anything
+        // should not start. The copying itself (a large base first) is left to run().
+        do { try await collector.io { () throws(CollectorError) in try engine.validate() } } catch {
             await connection.close()
             throw error
         }

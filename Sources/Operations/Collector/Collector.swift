@@ -10,7 +10,7 @@ import Synchronization
 /// One pass (``pass(pausing:)``) samples the files' sizes, follows the manifest (new incr
 /// files, new base) and copies what is new; ``run()`` repeats it every interval until
 /// ``requestStop()`` (or cancellation), then copies what is pending. The file work runs on
-/// the collector's own serial queue; the Redis connection is used only to read the
+/// the collector's own low-priority thread; the Redis connection is used only to read the
 /// configuration at the start, for scheduled rewrites, and for marks.
 public final class Collector: Sendable {
     /// The collector's name (one per server in a session).
@@ -19,7 +19,7 @@ public final class Collector: Sendable {
     public let options: CollectorOptions
     let source: RedisConnectionConfiguration
     let engine: CollectorEngine
-    let queue: DispatchQueue
+    let worker: CollectorThread
     let shared: Mutex<Shared>
     let log: (@Sendable (String) -> Void)?
 
@@ -32,12 +32,12 @@ public final class Collector: Sendable {
     }
 
     init(name: String, options: CollectorOptions, source: RedisConnectionConfiguration, engine: CollectorEngine,
-         queue: DispatchQueue, status: CollectorStatus, connection: RedisConnection, log: (@Sendable (String) -> Void)?) {
+         worker: CollectorThread, status: CollectorStatus, connection: RedisConnection, log: (@Sendable (String) -> Void)?) {
         self.name = name
         self.options = options
         self.source = source
         self.engine = engine
-        self.queue = queue
+        self.worker = worker
         self.log = log
         self.shared = Mutex(Shared(status: status, connection: connection))
     }
@@ -51,10 +51,10 @@ public final class Collector: Sendable {
 
     var stopRequested: Bool { shared.withLock { $0.stopRequested } }
 
-    /// Runs blocking file work on the collector's queue.
+    /// Runs blocking file work on the collector's thread.
     func io<T: Sendable>(_ body: @escaping @Sendable () throws(CollectorError) -> T) async throws(CollectorError) -> T {
         let result: Result<T, CollectorError> = await withCheckedContinuation { continuation in
-            queue.async {
+            worker.async {
                 do throws(CollectorError) {
                     continuation.resume(returning: .success(try body()))
                 } catch {

@@ -40,6 +40,20 @@ extension CollectorEngine {
         if let failure { throw failure }
     }
 
+    /// Checks the AOF can be followed (the manifest parses, or the single file is there).
+    func validate() throws(CollectorError) {
+        switch mode {
+        case .multiPart(let manifest):
+            do { _ = try AOFManifest.load(aofDirectory + "/" + manifest) } catch {
+                throw CollectorError("cannot follow the AOF: \(error)")
+            }
+        case .singleFile(let name):
+            guard access(aofDirectory + "/" + name, R_OK) == 0 else {
+                throw CollectorError("cannot read \(aofDirectory)/\(name): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
     /// Redis 7+: the manifest says which incr files and which base make up the AOF now.
     private func followManifest(_ manifestName: String, now: Double) throws(CollectorError) {
         let path = aofDirectory + "/" + manifestName

@@ -6,7 +6,7 @@ import Glibc
 
 /// The collector's file work: following the AOF folder, copying chunks and bases, and
 /// appending the index. Everything here is blocking file I/O, so it runs on the
-/// collector's own serial queue (``Collector``), never on the event loops that carry the
+/// collector's own thread (``CollectorThread``), never on the event loops that carry the
 /// shell's Redis traffic; nothing else touches it (hence `@unchecked Sendable`).
 final class CollectorEngine: @unchecked Sendable {
     /// Which AOF layout is followed.

@@ -3,11 +3,15 @@ public struct CollectorStatus: Sendable, Hashable {
     /// Running, stopping (copying what is pending), stopped, or failed (see ``lastError``).
     public enum State: String, Sendable, Hashable { case starting, running, rewriting, stopping, stopped, failed }
 
+    /// The collector's name.
     public var name: String
+    /// What it is doing.
     public var state: State
     /// The server, `host:port`.
     public var source: String
+    /// The archive folder.
     public var archive: String
+    /// The AOF folder followed.
     public var aofDirectory: String
     /// `multi-part` (Redis 7+) or `single-file` (Redis <= 6).
     public var mode: String

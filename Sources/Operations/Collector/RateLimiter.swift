@@ -30,7 +30,7 @@ struct RateLimiter {
         return wait > 0 ? .nanoseconds(Int64(wait * 1e9)) : .zero
     }
 
-    /// Waits (blocking the calling thread: only for the collector's own file queue) until
+    /// Waits (blocking the calling thread: only on the collector's own thread) until
     /// the next read is allowed.
     func waitBlocking() {
         let d = delay()

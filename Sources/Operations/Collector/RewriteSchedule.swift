@@ -5,7 +5,9 @@ import Foundation
 public struct RewriteSchedule: Sendable, Hashable {
     /// A local time of day.
     public struct TimeOfDay: Sendable, Hashable, CustomStringConvertible {
+        /// 0 to 23.
         public var hour: Int
+        /// 0 to 59.
         public var minute: Int
 
         /// Parses `03:00` or `3:05`; nil for anything else.
@@ -17,10 +19,13 @@ public struct RewriteSchedule: Sendable, Hashable {
             minute = m
         }
 
+        /// `03:00`.
         public var description: String { (hour < 10 ? "0" : "") + "\(hour):" + (minute < 10 ? "0" : "") + "\(minute)" }
     }
 
+    /// Daily, at this local time.
     public var at: TimeOfDay?
+    /// Every so often, from `origin`.
     public var every: Duration?
     /// Where `every` counts from.
     public var origin: Date

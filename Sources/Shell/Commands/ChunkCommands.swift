@@ -8,11 +8,11 @@ struct ChunkCommand: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "chunk", abstract: "The roll-forward collector: copy a server's AOF into an archive, chunk by chunk.",
         discussion: """
-        chunk start --archive DIR [options]   collect in the background (the prompt stays usable)
-        chunk run --archive DIR [options]     the same in the foreground, for a service manager:
-                                              SIGTERM or Ctrl-C copies what is pending and returns
-        chunk status [NAME]                   files followed, bytes behind, chunks, rate, errors
-        chunk stop [NAME]                     copies what is pending, then stops
+        chunk start --archive DIR [...]  collect in the background; the prompt stays usable
+        chunk run --archive DIR [...]    the same in the foreground (for a service manager);
+                                         SIGTERM or Ctrl-C copies what is pending, returns
+        chunk status [NAME]              files followed, bytes behind, chunks, rate, errors
+        chunk stop [NAME]                copies what is pending, then stops
 
         Follows the current (or @name) server's AOF folder (CONFIG GET dir, appenddirname:
         it runs on the Redis host). Every --interval it copies new whole commands in chunks
