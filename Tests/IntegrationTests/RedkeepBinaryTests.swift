@@ -158,6 +158,17 @@ import Testing
         #expect(!first.err.contains("secret-password"))
     }
 
+    /// scripts/tour.rk is what scripts/demo runs (the README's first command): it must run
+    /// to the end, roll-forward included (a FLUSHALL searched for from before the archive's
+    /// first base, and a mark).
+    @Test func theTourRunsToTheEnd() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let run = try Self.redkeep([root.appendingPathComponent("scripts/tour.rk").path])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("restored: alice 125, bob 25; at the mark: alice 100"), "\(run.out.suffix(600))")
+        #expect(run.out.contains("sound:yes"))
+    }
+
     @Test func versionAndHelp() throws {
         let version = try Self.redkeep(["--version"])
         #expect(version.status == 0 && version.out.hasPrefix("redkeep "))

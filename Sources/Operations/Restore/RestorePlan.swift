@@ -75,7 +75,10 @@ public struct RestorePlan: Sendable {
         let generation: ArchiveRecord.Generation
         switch target {
         case .time, .beforeFirst:
-            guard let g = generations.last(where: { $0.asOf <= cutoff! }) else {
+            // Searching for the first FLUSHALL from a moment before the first base: the
+            // search starts at that base (what came before it cannot be replayed anyway).
+            let searchFromFirstBase: ArchiveRecord.Generation? = if case .beforeFirst = target { generations.first } else { nil }
+            guard let g = generations.last(where: { $0.asOf <= cutoff! }) ?? searchFromFirstBase else {
                 let when = Double(target.timeSecond ?? 0)
                 throw RestoreError("\(TimeFormat.text(when)) is before the archive's first base (as of \(TimeFormat.text(generations[0].asOf))): \(range)")
             }
