@@ -7,6 +7,7 @@ enum LanguageHelp {
                 let n = INCR counter        keeps the reply; $n, ${n} give it back
                 let info = INFO replication  INFO becomes a map: ${info.role}
                 let key = user:42           a single word is kept as text
+                let t = redis TIME          a one-word Redis command runs with redis
                 let r = pipeline { ... }    a block statement's value
                 ${name.field} and ${name[0]} reach into maps and arrays (0-based, negative from the end).
                 """),
