@@ -34,26 +34,35 @@ import Testing
         try pty.expect("alpha")
         try pty.expect("> ")
 
+        // Each line is typed once the prompt is back, as a person would.
         pty.send("SET greeting hello\r")
         try pty.expect("OK")
+        try pty.expect("> ")
         pty.send("MULTI\r")
         try pty.expect("(TX)> ")
         pty.send("INCR n\r")
         try pty.expect("QUEUED")
+        try pty.expect("(TX)> ")
         pty.send("EXEC\r")
         try pty.expect("1) (integer) 1")
+        try pty.expect("> ")
 
         // A password typed at the prompt: the command runs, history does not keep it.
         pty.send("AUTH someone hunter2-secret\r")
         try pty.expect("WRONGPASS")
+        try pty.expect("> ")
         pty.send("CONFIG SET requirepass other-secret; CONFIG SET requirepass ''\r")
+        try pty.expect("OK")
         try pty.expect("> ")
 
         // Ctrl-C drops a half-typed line; the prompt comes back.
         pty.send("GET never-sent")
+        try pty.expect("GET never-sent")
         pty.send("\u{03}")
+        try pty.expect("> ")
         pty.send("GET greeting\r")
         try pty.expect("\"hello\"")
+        try pty.expect("> ")
 
         pty.send("\u{04}")
         #expect(try pty.waitForExit(timeout: .seconds(20)) == 0)
