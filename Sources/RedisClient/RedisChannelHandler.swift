@@ -89,7 +89,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private let commandTimeout: TimeAmount?
     private var decoder = RESPDecoder()
     private var buffer: ByteBuffer?
-    private var queue = ReplyQueue()
+    /// Nil only while `channelRead` works on it (see there).
+    private var queue: ReplyQueue? = ReplyQueue()
     private var timer: Scheduled<Void>?
     /// Set once the connection is unusable; later requests fail with it at once.
     private var failure: RedisClientError?
@@ -112,7 +113,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             promise?.succeed()
             return
         }
-        queue.waiting.append(request.pending)
+        queue!.waiting.append(request.pending)
         if timer == nil, let deadline = request.pending.deadline { arm(context, at: deadline) }
         context.writeAndFlush(wrapOutboundOut(request.bytes), promise: nil)
         promise?.succeed()
@@ -126,8 +127,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             buffer!.writeBuffer(&incoming)
         }
         // Work on a local queue for the whole read (see ReplyQueue), then put it back.
-        var replies = queue
-        queue = ReplyQueue()
+        // Taking it out leaves nil, not a fresh ReplyQueue: that would allocate a new
+        // buffer on every read (measured: ~1.5% of a sequential SET's CPU time).
+        var replies = queue!
+        queue = nil
         var stray: RESPValue?
         let onPush = self.onPush
         var decodingError: (any Error)?
@@ -171,7 +174,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     /// One timer per connection, re-armed for the oldest request, rather than one per command.
     private func timerFired(_ context: ChannelHandlerContext) {
         timer = nil
-        guard let head = queue.waiting.first, let deadline = head.deadline else { return }
+        guard let head = queue!.waiting.first, let deadline = head.deadline else { return }
         if deadline <= .now() {
             let waited = commandTimeout.map { Self.format($0) } ?? "the timeout"
             fail(RedisClientError(.timeout, "no reply from \(endpoint) to \(head.label) within \(waited); connection closed"),
@@ -188,7 +191,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         let reason: String
         if closingOnPurpose {
             reason = "connection to \(endpoint) was closed"
-        } else if let head = queue.waiting.first {
+        } else if let head = queue!.waiting.first {
             let partial = decoder.bytesOfIncompleteMessage + (buffer?.readableBytes ?? 0) > 0
                 ? ", after \(buffer?.readableBytes ?? 0) bytes of an incomplete reply" : ""
             reason = "connection to \(endpoint) closed by the server while waiting for a reply to \(head.label)\(partial)"
@@ -200,7 +203,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let what = queue.waiting.first.map { " while waiting for a reply to \($0.label)" } ?? ""
+        let what = queue!.waiting.first.map { " while waiting for a reply to \($0.label)" } ?? ""
         fail(RedisClientError(.connectionClosed, "connection to \(endpoint) failed\(what): \(describeIOError(error))"),
              context: context)
     }
@@ -210,7 +213,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         if failure == nil { failure = error }
         timer?.cancel()
         timer = nil
-        queue.failAll(failure!)
+        queue!.failAll(failure!)
         context?.close(promise: nil)
     }
 

@@ -189,6 +189,13 @@ public final class RedisConnection: Sendable {
     /// Hands a request to the channel. If the channel is already closed the request never
     /// reaches the handler, so the write's failure is what resumes the caller.
     private static func submit(_ request: OutboundRequest, on channel: any Channel, endpoint: RedisEndpoint) {
+        // On the channel's own loop an active channel still has its handler, and the write
+        // reaches it at once: the handler answers the request, so no promise is needed
+        // (it costs an allocation and a callback per command).
+        if channel.eventLoop.inEventLoop && channel.isActive {
+            channel.writeAndFlush(request, promise: nil)
+            return
+        }
         let promise = channel.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenFailure { error in
             let reason = "connection to \(endpoint) is closed; cannot send \(request.pending.label)"
