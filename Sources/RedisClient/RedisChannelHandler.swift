@@ -6,6 +6,8 @@ struct PendingRequest {
     enum Sink {
         case one(CheckedContinuation<RESPValue, any Error>)
         case many(CheckedContinuation<[RESPValue], any Error>)
+        /// Only the error replies are looked at (see ``RedisConnection/pipelineCountingErrors(encoded:count:)``).
+        case counting(CheckedContinuation<PipelineErrorCount, any Error>)
     }
 
     /// The command's name (or "pipeline of N"), for error messages; never arguments.
@@ -20,6 +22,7 @@ struct PendingRequest {
         switch sink {
         case .one(let c): c.resume(throwing: error)
         case .many(let c): c.resume(throwing: error)
+        case .counting(let c): c.resume(throwing: error)
         }
     }
 }
@@ -33,11 +36,36 @@ struct ReplyQueue {
     var waiting = CircularBuffer<PendingRequest>(initialCapacity: 16)
     /// Replies so far for the request at the head (pipelines).
     var collected: [RESPValue] = []
+    /// Replies so far, and the errors among them, for a counting request at the head.
+    var countedReplies = 0
+    var counted = PipelineErrorCount()
 
     enum Delivery {
         case delivered
         /// A reply arrived with no request waiting for it.
         case unexpected
+    }
+
+    /// Hands the reply `token` to the request at the head. A counting request only looks
+    /// at error replies; the others get the reply as a value.
+    mutating func deliver(_ token: RESPToken) -> Delivery {
+        guard !waiting.isEmpty else { return .unexpected }
+        guard case .counting(let c) = waiting[waiting.startIndex].sink else { return deliver(token.value) }
+        if token.isError {
+            if counted.firstErrors.count < PipelineErrorCount.kept {
+                counted.firstErrors.append(.init(index: countedReplies, message: token.value.errorMessage ?? ""))
+            }
+            counted.errors += 1
+        }
+        countedReplies += 1
+        if countedReplies == waiting[waiting.startIndex].expected {
+            waiting.removeFirst()
+            let result = counted
+            counted = PipelineErrorCount()
+            countedReplies = 0
+            c.resume(returning: result)
+        }
+        return .delivered
     }
 
     /// Hands `value` to the request at the head, resuming it once all its replies are in.
@@ -49,6 +77,7 @@ struct ReplyQueue {
             switch done.sink {
             case .one(let c): c.resume(returning: value)
             case .many(let c): c.resume(returning: [value])
+            case .counting: preconditionFailure("counting requests are answered by deliver(_: RESPToken)")
             }
             return .delivered
         }
@@ -66,6 +95,8 @@ struct ReplyQueue {
     /// Fails every waiting request.
     mutating func failAll(_ error: RedisClientError) {
         collected = []
+        countedReplies = 0
+        counted = PipelineErrorCount()
         while let pending = waiting.popFirst() { pending.fail(error) }
     }
 }
@@ -136,14 +167,13 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         var decodingError: (any Error)?
         do {
             try decoder.decodeAll(&buffer!) { token in
-                let value = token.value
-                if case .push = value {
+                if token.typeByte == UInt8(ascii: ">") {
                     // RESP3 pushes answer no request; nobody listening means they are dropped.
-                    onPush?(value)
+                    onPush?(token.value)
                     return
                 }
-                if case .unexpected = replies.deliver(value) {
-                    stray = value
+                if case .unexpected = replies.deliver(token) {
+                    stray = token.value
                     throw StopReading()
                 }
             }
