@@ -39,6 +39,9 @@ struct ReplyQueue {
     /// Replies so far, and the errors among them, for a counting request at the head.
     var countedReplies = 0
     var counted = PipelineErrorCount()
+    /// The head request's reply count and kind, read once per request: reading the head
+    /// out of the buffer copies it (retains included), which showed per reply in profiles.
+    private var head: (expected: Int, counting: Bool)?
 
     enum Delivery {
         case delivered
@@ -50,7 +53,8 @@ struct ReplyQueue {
     /// at error replies; the others get the reply as a value.
     mutating func deliver(_ token: RESPToken) -> Delivery {
         guard !waiting.isEmpty else { return .unexpected }
-        guard case .counting(let c) = waiting[waiting.startIndex].sink else { return deliver(token.value) }
+        let head = self.head ?? readHead()
+        guard head.counting else { return deliver(token.value) }
         if token.isError {
             if counted.firstErrors.count < PipelineErrorCount.kept {
                 counted.firstErrors.append(.init(index: countedReplies, message: token.value.errorMessage ?? ""))
@@ -58,22 +62,33 @@ struct ReplyQueue {
             counted.errors += 1
         }
         countedReplies += 1
-        if countedReplies == waiting[waiting.startIndex].expected {
-            waiting.removeFirst()
+        if countedReplies == head.expected {
+            let done = waiting.removeFirst()
+            self.head = nil
             let result = counted
             counted = PipelineErrorCount()
             countedReplies = 0
-            c.resume(returning: result)
+            if case .counting(let c) = done.sink { c.resume(returning: result) }
         }
         return .delivered
+    }
+
+    /// Notes the head request's reply count and kind (see ``head``).
+    private mutating func readHead() -> (expected: Int, counting: Bool) {
+        let request = waiting[waiting.startIndex]
+        var counting = false
+        if case .counting = request.sink { counting = true }
+        head = (request.expected, counting)
+        return head!
     }
 
     /// Hands `value` to the request at the head, resuming it once all its replies are in.
     mutating func deliver(_ value: RESPValue) -> Delivery {
         guard !waiting.isEmpty else { return .unexpected }
-        let expected = waiting[waiting.startIndex].expected
+        let expected = (self.head ?? readHead()).expected
         if expected == 1 {
             let done = waiting.removeFirst()
+            head = nil
             switch done.sink {
             case .one(let c): c.resume(returning: value)
             case .many(let c): c.resume(returning: [value])
@@ -85,6 +100,7 @@ struct ReplyQueue {
         collected.append(value)
         if collected.count == expected {
             let done = waiting.removeFirst()
+            head = nil
             let replies = collected
             collected = []
             if case .many(let c) = done.sink { c.resume(returning: replies) }
@@ -97,6 +113,7 @@ struct ReplyQueue {
         collected = []
         countedReplies = 0
         counted = PipelineErrorCount()
+        head = nil
         while let pending = waiting.popFirst() { pending.fail(error) }
     }
 }
