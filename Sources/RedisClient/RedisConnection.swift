@@ -186,9 +186,40 @@ public final class RedisConnection: Sendable {
         }
     }
 
+    /// Sends `count` commands already encoded into `bytes` and counts the error replies,
+    /// keeping the first ``PipelineErrorCount/kept`` messages with their command's index.
+    /// Replies are framed and validated but never built into values: for bulk loaders
+    /// that only need to know what failed.
+    public func pipelineCountingErrors(encoded bytes: ByteBuffer, count: Int) async throws(RedisClientError) -> PipelineErrorCount {
+        guard count > 0 else { return PipelineErrorCount() }
+        let deadline = self.deadline()
+        let endpoint = self.endpoint
+        let channel = self.channel
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PipelineErrorCount, any Error>) in
+                    let pending = PendingRequest(label: "a pipeline of \(count) commands", expected: count,
+                                                 deadline: deadline, sink: .counting(continuation))
+                    Self.submit(OutboundRequest(bytes: bytes, pending: pending), on: channel, endpoint: endpoint)
+                }
+            } onCancel: {
+                channel.close(promise: nil)
+            }
+        } catch {
+            throw asClientError(error)
+        }
+    }
+
     /// Hands a request to the channel. If the channel is already closed the request never
     /// reaches the handler, so the write's failure is what resumes the caller.
     private static func submit(_ request: OutboundRequest, on channel: any Channel, endpoint: RedisEndpoint) {
+        // On the channel's own loop an active channel still has its handler, and the write
+        // reaches it at once: the handler answers the request, so no promise is needed
+        // (it costs an allocation and a callback per command).
+        if channel.eventLoop.inEventLoop && channel.isActive {
+            channel.writeAndFlush(request, promise: nil)
+            return
+        }
         let promise = channel.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenFailure { error in
             let reason = "connection to \(endpoint) is closed; cannot send \(request.pending.label)"

@@ -96,6 +96,37 @@ import Testing
         }
     }
 
+    @Test func pipelineCountingErrorsCountsAndKeepsTheFirstMessages() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("m")
+            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            defer { Task { await c.close() } }
+            _ = try await c.send(["LPUSH", "list", "x"])
+            // 30 commands: every third one (2, 5, 8...) is an INCR of a list, an error.
+            var bytes = ByteBuffer()
+            var expectedErrors: [Int] = []
+            for i in 0..<30 {
+                if i % 3 == 2 {
+                    bytes.writeRESPCommand(["INCR", "list"])
+                    expectedErrors.append(i)
+                } else {
+                    bytes.writeRESPCommand(RESPCommand("SET", "k:\(i)", "v"))
+                }
+            }
+            let counted = try await c.pipelineCountingErrors(encoded: bytes, count: 30)
+            #expect(counted.errors == 10)
+            #expect(counted.firstErrors.map(\.index) == Array(expectedErrors.prefix(PipelineErrorCount.kept)))
+            #expect(counted.firstErrors.allSatisfy { $0.message.hasPrefix("WRONGTYPE") })
+            // Commands without errors count none; the connection goes on in step.
+            var clean = ByteBuffer()
+            for i in 0..<5 { clean.writeRESPCommand(RESPCommand("GET", "k:\(i)")) }
+            let none = try await c.pipelineCountingErrors(encoded: clean, count: 5)
+            #expect(none.errors == 0 && none.firstErrors.isEmpty)
+            #expect(try await c.send(["GET", "k:0"]) == .bulk("v"))
+            #expect(try await c.send(["DBSIZE"]) == .integer(21))
+        }
+    }
+
     @Test func concurrentSendersGetTheirOwnReplies() async throws {
         try await withLab { lab in
             let server = try await lab.start("m")

@@ -42,12 +42,12 @@ struct BaseLoader {
                 throw RestoreError("the base \(path) does not parse: \(error)")
             }
             if count == 0 { break }
-            let replies: [RESPValue]
-            do { replies = try await target.pipeline(encoded: bytes, count: count) } catch {
+            let counted: PipelineErrorCount
+            do { counted = try await target.pipelineCountingErrors(encoded: bytes, count: count) } catch {
                 throw RestoreError("the target \(target.endpoint) failed while loading the base (\(sent) of its commands sent): \(error)")
             }
-            if let bad = replies.first(where: \.isError) {
-                throw RestoreError("the target \(target.endpoint) refused a command of the base \(path): \(bad.errorMessage ?? "")")
+            if let bad = counted.firstErrors.first {
+                throw RestoreError("the target \(target.endpoint) refused a command of the base \(path): \(bad.message)")
             }
             sent += count
         }

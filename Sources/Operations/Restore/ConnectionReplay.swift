@@ -87,7 +87,7 @@ public struct ConnectionReplay {
         let planned = plan.plannedBytes
         let depth = Self.canSubmitInOrder ? max(1, min(batchesInFlight, window)) : 1
         let size = max(1, window / depth)
-        var inFlight: [(batch: Batch, replies: Task<[RESPValue], any Error>)] = []
+        var inFlight: [(batch: Batch, replies: Task<PipelineErrorCount, any Error>)] = []
         var next = try Self.fill(cursor, window: size)
         var acknowledged = ReplayOutcome(generation: plan.generation.gen)
         var errors = 0
@@ -100,16 +100,16 @@ public struct ConnectionReplay {
             }
             guard !inFlight.isEmpty else { break }
             let (batch, replies) = inFlight.removeFirst()
-            let values: [RESPValue]
-            do { values = try await replies.value } catch {
+            let counted: PipelineErrorCount
+            do { counted = try await replies.value } catch {
                 for other in inFlight { _ = try? await other.replies.value }
                 var progress = acknowledged
                 progress.errorReplies = errors
                 throw RestoreError("the target \(endpoint) failed after \(acknowledged.commands) commands of the incr stream (applied up to \(batch.first.map(String.init(describing:)) ?? "the start")): \(error)", progress: progress)
             }
-            for (i, value) in values.enumerated() where value.isError {
-                errors += 1
-                if firstError == nil { firstError = "\(value.errorMessage ?? "error") (command at \(batch.positions[i]))" }
+            errors += counted.errors
+            if firstError == nil, let first = counted.firstErrors.first {
+                firstError = "\(first.message) (command at \(batch.positions[first.index]))"
             }
             acknowledged = batch.outcome
             progress?(cursor.bytesRead, planned)
@@ -136,13 +136,14 @@ public struct ConnectionReplay {
     /// The task starts immediately on the caller's thread and runs until the pipeline is
     /// handed to the channel (nothing before that suspends), so batches reach the server
     /// in the order they are submitted.
-    private func submit(_ batch: Batch) -> Task<[RESPValue], any Error> {
+    /// Only the error replies are looked at: the replies are never built into values.
+    private func submit(_ batch: Batch) -> Task<PipelineErrorCount, any Error> {
         let target = self.target
         if #available(macOS 26.0, *) {
-            return Task.immediate { try await target.pipeline(encoded: batch.bytes, count: batch.count) }
+            return Task.immediate { try await target.pipelineCountingErrors(encoded: batch.bytes, count: batch.count) }
         }
         // Without Task.immediate only one batch is in flight at a time (see canSubmitInOrder).
-        return Task { try await target.pipeline(encoded: batch.bytes, count: batch.count) }
+        return Task { try await target.pipelineCountingErrors(encoded: batch.bytes, count: batch.count) }
     }
 
     /// Task.immediate (Swift 6.2 runtime; always on Linux) keeps submissions in order.

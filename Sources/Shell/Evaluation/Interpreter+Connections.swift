@@ -83,12 +83,16 @@ extension Interpreter {
 
     /// Notes MULTI/EXEC/DISCARD typed by hand, for the prompt's `(TX)`.
     func noteTransactionState(_ name: String, command: String, reply: RESPValue) {
-        guard var entry = connections[name] else { return }
+        // The command is looked at first: most commands change nothing, and the table's
+        // entry is not worth fetching for them (this runs once per Redis statement).
+        let inTransaction: Bool
         switch command {
-        case "MULTI" where !reply.isError: entry.inTransaction = true
-        case "EXEC", "DISCARD": entry.inTransaction = false
+        case "MULTI" where !reply.isError: inTransaction = true
+        case "EXEC", "DISCARD": inTransaction = false
         default: return
         }
+        guard var entry = connections[name] else { return }
+        entry.inTransaction = inTransaction
         connections[name] = entry
     }
 

@@ -6,13 +6,16 @@ extension Interpreter {
     /// Runs one statement and returns its value (nil: nothing to print).
     func execute(_ statement: Statement, capturing: Bool = false) async throws -> RESPValue? {
         try Task.checkCancellation()
+        let words = statement.words
+        // The first word's text is made once: the keyword, `@name` and the command
+        // lookup below all look at it (this runs once per statement).
+        let firstText = words.first?.bareText
+        let keyword = firstText?.lowercased()
         // `echo` statements are not echoed: their output already says what they are.
-        if configuration.echo && quiet == 0 && statement.keyword?.lowercased() != "echo" {
+        if configuration.echo && quiet == 0 && keyword != "echo" {
             configuration.output.write("> " + SecretFilter.redact(statement.text) + "\n")
         }
-        let words = statement.words
         let location = statement.location
-        let keyword = statement.keyword?.lowercased()
 
         switch keyword {
         case "let": return try await executeLet(statement)
@@ -41,12 +44,14 @@ extension Interpreter {
         // @name CMD ...: the statement goes to connection `name`.
         var target: String?
         var rest = words[...]
-        if let first = words.first?.bareText, first.hasPrefix("@"), first.count > 1 {
+        var name = firstText
+        if let first = firstText, first.hasPrefix("@"), first.count > 1 {
             target = String(first.dropFirst())
             rest = words.dropFirst()
             guard !rest.isEmpty else { throw ShellError(.usage, "\(first) needs a command after it", at: location) }
+            name = rest.first?.bareText
         }
-        if let name = rest.first?.bareText, let entry = CommandRegistry.entry(for: name) {
+        if let name, let entry = CommandRegistry.entry(for: name) {
             let arguments = try await expandTexts(rest.dropFirst())
             return try await entry.run!(arguments, self, CommandInvocation(target: target, location: location, statement: statement))
         }

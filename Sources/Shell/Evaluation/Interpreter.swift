@@ -175,11 +175,15 @@ public actor Interpreter {
 
     /// The words of the Redis command a statement sends (for redis-cli's verbatim replies).
     private func commandWords(of statement: Statement) -> [String]? {
-        var words = statement.words.map { $0.literalText ?? "" }
-        if words.first?.hasPrefix("@") == true { words.removeFirst() }
-        if words.first?.lowercased() == "redis" { words.removeFirst() }
-        guard let first = words.first, CommandRegistry.entry(for: first) == nil else { return nil }
-        return words
+        // Only the words that matter are made into strings: the name, and the
+        // subcommand when the name is one whose replies can print verbatim.
+        var words = statement.words[...]
+        if words.first?.literalText?.hasPrefix("@") == true { words = words.dropFirst() }
+        if words.first?.literalText?.lowercased() == "redis" { words = words.dropFirst() }
+        guard let first = words.first?.literalText ?? (words.isEmpty ? nil : ""),
+              CommandRegistry.entry(for: first) == nil else { return nil }
+        guard ReplyFormatter.mayPrintVerbatim(name: first) else { return [first] }
+        return words.map { $0.literalText ?? "" }
     }
 
     // MARK: - Errors

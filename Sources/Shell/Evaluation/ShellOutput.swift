@@ -20,7 +20,23 @@ public struct StandardOutput: ShellOutput {
     public func write(_ text: String) { write(bytes: Array(text.utf8)) }
 
     public func write(bytes: [UInt8]) {
-        bytes.withUnsafeBytes { FileHandle.standardOutput.write(Data($0)) }
+        // write(2) straight from the array: FileHandle needs a Data copy per call, and a
+        // script prints once per statement. Any failure other than EINTR hands what is
+        // left to FileHandle, so errors behave as they always did.
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in
+                Foundation.write(STDOUT_FILENO, raw.baseAddress! + written, raw.count - written)
+            }
+            if n > 0 {
+                written += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                bytes[written...].withUnsafeBytes { FileHandle.standardOutput.write(Data($0)) }
+                return
+            }
+        }
     }
 
     public func writeError(_ text: String) {

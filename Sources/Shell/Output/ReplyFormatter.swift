@@ -150,6 +150,15 @@ public struct ReplyFormatter: Sendable {
     /// `DEBUG HTSTATS-KEY`, `DEBUG CLIENT-EVICTION`, `MEMORY MALLOC-STATS`, `MEMORY DOCTOR`,
     /// `CLUSTER NODES`, `CLUSTER INFO`, `CLIENT LIST`, `CLIENT INFO`, `LATENCY GRAPH <event>`,
     /// `LATENCY DOCTOR`, `PROXY INFO`. `command` is the command's words, name first (any case).
+    /// False when no command named `name` (any case) prints verbatim, whatever its
+    /// arguments: callers can skip building the other words.
+    static func mayPrintVerbatim(name: String) -> Bool {
+        switch name.lowercased() {
+        case "info", "lolwut", "debug", "memory", "cluster", "client", "latency", "proxy": return true
+        default: return false
+        }
+    }
+
     public static func printsVerbatim(command: [String]) -> Bool {
         guard let name = command.first?.lowercased() else { return false }
         let argc = command.count
