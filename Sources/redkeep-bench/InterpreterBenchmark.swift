@@ -20,11 +20,7 @@ struct InterpreterBenchmark: AsyncParsableCommand {
     @Option(help: "The redkeep binary (default: next to this benchmark).") var redkeep: String?
 
     mutating func run() async throws {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let binary = redkeep ?? (me as NSString).deletingLastPathComponent + "/redkeep"
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("\(binary) is missing: swift build -c release --product redkeep")
-        }
+        let binary = try redkeepBinary(redkeep)
         let lab = try Lab()
         do {
             try await measure(lab, binary: binary)

@@ -1,3 +1,6 @@
+import ArgumentParser
+import Foundation
+import Operations
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,14 +14,16 @@ func median(_ values: [Double]) -> Double {
 }
 
 /// `12,345` with thousands separators.
-func grouped(_ value: Double) -> String {
-    let whole = String(Int(value.rounded()))
-    var out = ""
-    for (i, c) in whole.reversed().enumerated() {
-        if i > 0 && i % 3 == 0 && c != "-" { out.append(",") }
-        out.append(c)
+func grouped(_ value: Double) -> String { BarChart.groupedDigits(value) }
+
+/// The release `redkeep` beside this benchmark (or `override`), checked to exist.
+func redkeepBinary(_ override: String?) throws -> String {
+    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let binary = override ?? (me as NSString).deletingLastPathComponent + "/redkeep"
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        throw ValidationError("\(binary) is missing: swift build -c release --product redkeep")
     }
-    return String(out.reversed())
+    return binary
 }
 
 /// `1.23` with two decimals.

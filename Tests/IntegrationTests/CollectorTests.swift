@@ -88,8 +88,14 @@ import Testing
                 try await Self.rewrite(control)
             }
             try await Task.sleep(for: .milliseconds(300))
+            // Enough bytes for hundreds of 2 KB chunks whatever the machine's speed: 300
+            // rounds of the load (each INCRs counter 20 times, about 1.5 KB of AOF).
+            for _ in 0..<1200 {
+                if let done = try await control.send(RESPCommand("GET", "counter")).string.flatMap(Int.init), done >= 6000 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
             let rounds = try await load.finish()
-            #expect(rounds > 10)
+            #expect(rounds >= 300)
             let mark = try await collector.mark("after-load")
             collector.requestStop()
             await run.value
