@@ -22,13 +22,9 @@ struct ClientBenchmark: AsyncParsableCommand {
         guard ExternalCommand.find("redis-benchmark") != nil, ExternalCommand.find("taskset") != nil else {
             throw ValidationError("the client benchmark needs redis-benchmark (apt-get install redis-tools) and taskset (util-linux)")
         }
-        let lab = try Lab()
-        do {
+        // withLab stops the servers however the measurement ends.
+        try await withLab { lab in
             try await measure(lab)
-            await lab.shutdown()
-        } catch {
-            await lab.shutdown()
-            throw error
         }
     }
 

@@ -24,13 +24,9 @@ struct DemosBenchmark: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: pythonScript) else {
             throw ValidationError("\(pythonScript) is missing: run from the repository's root (scripts/bench/run does)")
         }
-        let lab = try Lab()
-        do {
+        // withLab stops the servers however the measurement ends.
+        try await withLab { lab in
             try await measure(lab, binary: binary)
-            await lab.shutdown()
-        } catch {
-            await lab.shutdown()
-            throw error
         }
     }
 

@@ -21,13 +21,9 @@ struct InterpreterBenchmark: AsyncParsableCommand {
 
     mutating func run() async throws {
         let binary = try redkeepBinary(redkeep)
-        let lab = try Lab()
-        do {
+        // withLab stops the servers however the measurement ends.
+        try await withLab { lab in
             try await measure(lab, binary: binary)
-            await lab.shutdown()
-        } catch {
-            await lab.shutdown()
-            throw error
         }
     }
 

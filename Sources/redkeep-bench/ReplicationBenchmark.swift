@@ -18,15 +18,11 @@ struct ReplicationBenchmark: AsyncParsableCommand {
     @Option(help: "Failovers of each kind.") var failovers = 20
 
     mutating func run() async throws {
-        let lab = try Lab()
-        do {
+        // withLab stops the servers however the measurement ends.
+        try await withLab { lab in
             try await verifySync(lab)
             print()
             try await failover(lab)
-            await lab.shutdown()
-        } catch {
-            await lab.shutdown()
-            throw error
         }
     }
 
