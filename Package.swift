@@ -56,6 +56,7 @@ let package = Package(
             dependencies: [
                 "Operations", "RedisClient", "RESP",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

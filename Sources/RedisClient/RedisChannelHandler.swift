@@ -3,20 +3,36 @@ import RESP
 
 /// Replies a request is waiting for, and where to deliver them.
 struct PendingRequest {
+    // Unsafe continuations: a checked one allocates a canary per command, and the
+    // ReplyQueue removes a request before resuming it, so each is resumed exactly once.
     enum Sink {
-        case one(CheckedContinuation<RESPValue, any Error>)
-        case many(CheckedContinuation<[RESPValue], any Error>)
+        case one(UnsafeContinuation<RESPValue, any Error>)
+        case many(UnsafeContinuation<[RESPValue], any Error>)
         /// Only the error replies are looked at (see ``RedisConnection/pipelineCountingErrors(encoded:count:)``).
-        case counting(CheckedContinuation<PipelineErrorCount, any Error>)
+        case counting(UnsafeContinuation<PipelineErrorCount, any Error>)
     }
 
-    /// The command's name (or "pipeline of N"), for error messages; never arguments.
-    let label: String
+    /// What was sent, for error messages: a command's first word (never its arguments)
+    /// or a pipeline's size. The text is made only when an error needs it.
+    enum Subject {
+        case command(RESPArgument)
+        case pipeline(count: Int)
+    }
+
+    let subject: Subject
     /// How many replies complete this request.
     let expected: Int
     /// When the first reply is overdue; nil waits forever.
     let deadline: NIODeadline?
     let sink: Sink
+
+    /// The command's name or "a pipeline of N commands".
+    var label: String {
+        switch subject {
+        case .command(let word): RESPCommand([word]).name
+        case .pipeline(let count): "a pipeline of \(count) commands"
+        }
+    }
 
     func fail(_ error: RedisClientError) {
         switch sink {
@@ -118,7 +134,7 @@ struct ReplyQueue {
     }
 }
 
-/// What the connection writes into the pipeline: encoded commands plus their pending entry.
+/// What the connection hands the handler: encoded commands plus their pending entry.
 struct OutboundRequest: @unchecked Sendable {
     // @unchecked: ByteBuffer and the continuation are Sendable; the pending entry is only
     // touched on the event loop once sent.
@@ -128,9 +144,12 @@ struct OutboundRequest: @unchecked Sendable {
 
 /// Matches replies to requests in order on one channel, enforces the command timeout,
 /// and fails everything pending with one clear error when the connection breaks.
-final class RedisChannelHandler: ChannelDuplexHandler {
+///
+/// Requests come in through ``send(_:)``, called on the channel's loop, rather than
+/// through the pipeline's outbound path: wrapping each request in `NIOAny` boxed and
+/// copied it through value witnesses, a visible share of a sequential command's CPU.
+final class RedisChannelHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = OutboundRequest
     typealias OutboundOut = ByteBuffer
 
     private let endpoint: RedisEndpoint
@@ -152,19 +171,28 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         self.commandTimeout = commandTimeout.map { TimeAmount.nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        // Succeeding `promise` tells the connection this handler owns the request and will
-        // resume its continuation; socket errors reach it through errorCaught/channelInactive.
-        let request = unwrapOutboundIn(data)
+    /// Set while the handler is in the channel's pipeline.
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Queues `request` for its replies and writes its bytes. Call on the channel's loop.
+    /// Once the connection has failed or closed, the request fails at once with the reason;
+    /// socket errors later reach it through errorCaught/channelInactive.
+    func send(_ request: OutboundRequest) {
         if let failure {
             request.pending.fail(failure)
-            promise?.succeed()
+            return
+        }
+        guard let context else {
+            request.pending.fail(RedisClientError(.connectionClosed,
+                "connection to \(endpoint) is closed; cannot send \(request.pending.label)"))
             return
         }
         queue!.waiting.append(request.pending)
         if timer == nil, let deadline = request.pending.deadline { arm(context, at: deadline) }
         context.writeAndFlush(wrapOutboundOut(request.bytes), promise: nil)
-        promise?.succeed()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -126,6 +126,9 @@ enum CommandRegistry {
     /// The command a statement's first word names (case does not matter), if redkeep has one.
     static func entry(for word: String) -> CommandEntry? { runnable[word.lowercased()] }
 
+    /// ``entry(for:)`` for a word already in lower case (``Statement/head``).
+    static func entry(forLowercased word: String) -> CommandEntry? { runnable[word] }
+
     /// Any word with help, statements included.
     static func helpEntry(for word: String) -> CommandEntry? { all[word.lowercased()] }
 

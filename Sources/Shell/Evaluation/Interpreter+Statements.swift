@@ -7,10 +7,7 @@ extension Interpreter {
     func execute(_ statement: Statement, capturing: Bool = false) async throws -> RESPValue? {
         try Task.checkCancellation()
         let words = statement.words
-        // The first word's text is made once: the keyword, `@name` and the command
-        // lookup below all look at it (this runs once per statement).
-        let firstText = words.first?.bareText
-        let keyword = firstText?.lowercased()
+        let keyword = statement.head
         // `echo` statements are not echoed: their output already says what they are.
         if configuration.echo && quiet == 0 && keyword != "echo" {
             configuration.output.write("> " + SecretFilter.redact(statement.text) + "\n")
@@ -44,14 +41,14 @@ extension Interpreter {
         // @name CMD ...: the statement goes to connection `name`.
         var target: String?
         var rest = words[...]
-        var name = firstText
-        if let first = firstText, first.hasPrefix("@"), first.count > 1 {
+        var entry = keyword.flatMap(CommandRegistry.entry(forLowercased:))
+        if let keyword, keyword.hasPrefix("@"), keyword.count > 1, let first = words.first?.bareText {
             target = String(first.dropFirst())
             rest = words.dropFirst()
             guard !rest.isEmpty else { throw ShellError(.usage, "\(first) needs a command after it", at: location) }
-            name = rest.first?.bareText
+            entry = rest.first?.bareText.flatMap(CommandRegistry.entry(for:))
         }
-        if let name, let entry = CommandRegistry.entry(for: name) {
+        if let entry {
             let arguments = try await expandTexts(rest.dropFirst())
             return try await entry.run!(arguments, self, CommandInvocation(target: target, location: location, statement: statement))
         }

@@ -55,9 +55,9 @@ struct Lexer {
                 continue
             }
             let word = try readWord()
-            switch word.bareText {
-            case "{": result.append(.open(word.location))
-            case "}": result.append(.close(word.location))
+            switch word.loneBrace {
+            case UInt8(ascii: "{"): result.append(.open(word.location))
+            case UInt8(ascii: "}"): result.append(.close(word.location))
             default: result.append(.word(word))
             }
         }
@@ -68,7 +68,14 @@ struct Lexer {
     private func here() -> SourceLocation { location(at: pos) }
 
     private func location(at offset: Int) -> SourceLocation {
-        let column = String(decoding: b[lineStart..<offset], as: UTF8.self).count + 1
+        // Columns count characters; for ASCII (almost every line) that is the byte count,
+        // and no String needs making for each word.
+        var ascii = true
+        for i in lineStart..<offset where b[i] >= 0x80 {
+            ascii = false
+            break
+        }
+        let column = ascii ? offset - lineStart + 1 : String(decoding: b[lineStart..<offset], as: UTF8.self).count + 1
         return SourceLocation(file: file, line: line, column: column, offset: offset)
     }
 

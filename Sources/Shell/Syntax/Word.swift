@@ -28,6 +28,14 @@ public struct Word: Sendable, Hashable {
     /// The text when the word is unquoted and has no substitutions: what keywords,
     /// operators and braces must be.
     public var bareText: String? { isQuoted ? nil : literalText }
+
+    /// `{` or `}` when the word is that one unquoted byte, else nil. The lexer asks this of
+    /// every word; it makes no String.
+    var loneBrace: UInt8? {
+        guard !isQuoted, parts.count == 1, case .literal(let bytes) = parts[0], bytes.count == 1,
+              bytes[0] == UInt8(ascii: "{") || bytes[0] == UInt8(ascii: "}") else { return nil }
+        return bytes[0]
+    }
 }
 
 /// A piece of a word.
