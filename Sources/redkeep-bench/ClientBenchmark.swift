@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOCore
-import NIOPosix
 import Operations
 import RESP
 import RedisClient
@@ -82,47 +80,31 @@ struct ClientWorker: AsyncParsableCommand {
     @Option var batch = 1
 
     mutating func run() async throws {
-        let runner = try LoopBoundClient(loop: MultiThreadedEventLoopGroup.singleton.next())
-        let rate = try await runner.measure(port: port, requests: requests, batch: batch)
-        print("requests_per_second=\(rate)")
-    }
-}
-
-/// Sends from the connection's own event loop, as a caller that cares about sequential
-/// speed should: an actor whose executor is the loop gets each reply without a hop to
-/// another executor (docs/connecting.md says why).
-actor LoopBoundClient {
-    let loop: any NIOSerialEventLoopExecutor
-    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
-
-    init(loop: any EventLoop) throws {
-        guard let serial = loop as? any NIOSerialEventLoopExecutor else {
-            throw ValidationError("the event loop \(loop) is not a serial executor")
-        }
-        self.loop = serial
-    }
-
-    func measure(port: Int, requests: Int, batch: Int) async throws -> Double {
-        let connection = try await RedisConnection.connect(
-            RedisConnectionConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)), group: loop)
-        let command: RESPCommand = ["SET", "key:__rand_int__", "xxx"]
-        for _ in 0..<1000 { _ = try await connection.send(command) }  // warm-up
-        let clock = ContinuousClock()
-        let start = clock.now
-        if batch <= 1 {
-            for _ in 0..<requests { _ = try await connection.send(command) }
-        } else {
-            let commands = [RESPCommand](repeating: command, count: batch)
-            var sent = 0
-            while sent < requests {
-                let n = min(batch, requests - sent)
-                let replies = try await connection.pipeline(n == batch ? commands : Array(commands.prefix(n)))
-                precondition(replies.count == n)
-                sent += n
+        let (port, requests, batch) = (self.port, self.requests, self.batch)
+        let connection = try await RedisConnection.connect(RedisConnectionConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
+        // Sent from the connection's own loop, as a caller that cares about sequential
+        // speed should (see EventLoopIsolation).
+        let rate = try await EventLoopIsolation(connection.eventLoop).run { _ in
+            let command: RESPCommand = ["SET", "key:__rand_int__", "xxx"]
+            for _ in 0..<1000 { _ = try await connection.send(command) }  // warm-up
+            let clock = ContinuousClock()
+            let start = clock.now
+            if batch <= 1 {
+                for _ in 0..<requests { _ = try await connection.send(command) }
+            } else {
+                let commands = [RESPCommand](repeating: command, count: batch)
+                var sent = 0
+                while sent < requests {
+                    let n = min(batch, requests - sent)
+                    let replies = try await connection.pipeline(n == batch ? commands : Array(commands.prefix(n)))
+                    precondition(replies.count == n)
+                    sent += n
+                }
             }
+            let elapsed = (clock.now - start).components
+            return Double(requests) / (Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
         }
-        let elapsed = (clock.now - start).components
         await connection.close()
-        return Double(requests) / (Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+        print("requests_per_second=\(rate)")
     }
 }

@@ -274,4 +274,26 @@ enum SyntheticArchiveReplay {
             #expect(try String(contentsOfFile: out + "/appendonly.aof.1.base.aof", encoding: .utf8) == aof("SET", "base", "1"))
         }
     }
+    /// The next chunk is read and checked on a helper thread while one is written: a
+    /// damaged chunk in the middle still stops the write there, named, with no folder
+    /// left that looks finished.
+    @Test func aDamagedChunkStopsTheWriteWhileTheNextIsReadAhead() throws {
+        let a = try SyntheticArchive()
+        try a.generation(1, base: aof("SET", "base", "1"), firstStream: 1, asOf: 100)
+        let chunks = (0..<6).map { "#TS:\(100 + $0)\r\n" + aof("SET", "k\($0)", "v") }
+        try a.stream(1, opened: 100, chunks: chunks.map { ($0, 106) })
+        let plan = try RestorePlan.make(try a.index, target: .latest)
+        let damaged = plan.index.layout.absolute(plan.streams[0].chunks[3].path)
+        try Data(chunks[3].replacingOccurrences(of: "v", with: "w").utf8).write(to: URL(fileURLWithPath: damaged))
+        let out = NSTemporaryDirectory() + "redkeep-aof-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        do {
+            _ = try AOFFolderWriter(plan: plan, folder: out).run()
+            Issue.record("a damaged chunk was written")
+        } catch {
+            #expect("\(error)".contains(damaged) && "\(error)".contains("sha256"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/appendonly.aof.manifest"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/appendonly.aof.1.incr.aof"))
+    }
 }

@@ -127,7 +127,8 @@ public enum CommandsBenchmark {
         await withTaskGroup(of: (Int, LatencyRecorder, String?).self) { group in
             for (i, connection) in connections.enumerated() {
                 let share = perClient + (i < options.requests % options.clients ? 1 : 0)
-                group.addTask {
+                // On the connection's loop: one executor hop per reply (see EventLoopIsolation).
+                group.addTask { await EventLoopIsolation(connection.eventLoop).run { _ in
                     var recorder = LatencyRecorder()
                     var count = 0
                     let batch = [RESPCommand](repeating: test.command, count: options.pipeline)
@@ -152,7 +153,7 @@ public enum CommandsBenchmark {
                     } catch {
                         return (count, recorder, Task.isCancelled || error is CancellationError ? "interrupted" : "\(error)")
                     }
-                }
+                } }
             }
             for await (count, recorder, problem) in group {
                 done += count

@@ -68,7 +68,8 @@ public enum UpdateTokenBenchmark {
         var stopped: String?
         await withTaskGroup(of: (Int, LatencyRecorder, String?).self) { group in
             for connection in connections {
-                group.addTask {
+                // On the connection's loop: one executor hop per reply (see EventLoopIsolation).
+                group.addTask { await EventLoopIsolation(connection.eventLoop).run { _ in
                     var recorder = LatencyRecorder()
                     var count = 0
                     do {
@@ -83,7 +84,7 @@ public enum UpdateTokenBenchmark {
                     } catch {
                         return (count, recorder, Task.isCancelled || error is CancellationError ? "interrupted" : "\(error)")
                     }
-                }
+                } }
             }
             for await (count, recorder, problem) in group {
                 calls += count
@@ -102,7 +103,8 @@ public enum UpdateTokenBenchmark {
     }
 
     /// One call of the book's update_token with an item, as `mode` sends it.
-    public static func updateToken(_ connection: RedisConnection, _ mode: Mode, token: String, user: String, item: String) async throws {
+    public static func updateToken(_ connection: RedisConnection, _ mode: Mode, token: String, user: String, item: String,
+                                   isolation: isolated (any Actor)? = #isolation) async throws {
         let timestamp = String(Date().timeIntervalSince1970)
         let viewed = "viewed:" + token
         let commands: [RESPCommand] = [

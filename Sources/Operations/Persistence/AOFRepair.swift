@@ -88,7 +88,7 @@ public enum AOFRepair {
             throw PersistenceError(.file, "cannot write the repaired copy to \(target): it exists already (redkeep never overwrites)")
         }
         do {
-            try DurableFile.write(to: target) { sink throws(DurableFile.WriteError) in
+            try DurableFile.writeUnhashed(to: target) { sink throws(DurableFile.WriteError) in
                 let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
                 defer { block.deallocate() }
                 var left = length

@@ -45,7 +45,9 @@ public struct AOFFolderWriter {
         var failure: RestoreError?
         let layout = plan.index.layout
         do {
-            try DurableFile.write(to: folder + "/" + incrName) { sink throws(DurableFile.WriteError) in
+            // Every chunk is checked against its sha256 on the way in; a digest of the
+            // output would go unused.
+            try DurableFile.writeUnhashed(to: folder + "/" + incrName) { sink throws(DurableFile.WriteError) in
                 failure = try withUnsafeMutablePointer(to: &sink) { pointer throws(DurableFile.WriteError) in
                     try Self.writeIncr(cursor, to: pointer, layout: layout, planned: plan.plannedBytes, progress: progress)
                 }
@@ -116,9 +118,12 @@ public struct AOFFolderWriter {
         var sinceProgress = 0
         var writeFailure: DurableFile.WriteError?
         // Chunks wholly before the cut are copied as they are: one read, checked against
-        // their sha256, no parsing. (The pointer is used only while this function runs.)
+        // their sha256, no parsing; the next one is read and checked meanwhile on another
+        // thread. (The pointer is used only while this function runs.)
+        let prefetcher = ChunkPrefetcher(chunks: cursor.plan.streams.flatMap(\.chunks), layout: layout)
+        defer { prefetcher.finish() }
         cursor.wholeChunkCopier = { chunk throws(RestoreError) -> Bool in
-            let bytes = try Self.readChunk(chunk, layout: layout)
+            let bytes = try prefetcher.take(chunk)
             defer { bytes.deallocate() }
             guard !Self.mayHoldMulti(bytes) else { return false }
             do throws(DurableFile.WriteError) {

@@ -29,11 +29,21 @@ public enum DurableFile {
     /// times, for large copies); returns the SHA-256 of everything appended.
     @discardableResult
     public static func write(to path: String, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) -> String {
+        try write(to: path, hashing: true, body)
+    }
+
+    /// ``write(to:_:)`` for callers that need no SHA-256 of what they wrote: hashing a
+    /// large file costs about as much as writing it (`replay-until --write-aof`).
+    public static func writeUnhashed(to path: String, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) {
+        try write(to: path, hashing: false, body)
+    }
+
+    private static func write(to path: String, hashing: Bool, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) -> String {
         let folder = (path as NSString).deletingLastPathComponent
         let temporary = (folder.isEmpty ? "." : folder) + "/.tmp-" + (path as NSString).lastPathComponent + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
-        var sink = Sink(descriptor: fd, path: path)
+        var sink = Sink(descriptor: fd, path: path, hashing: hashing)
         do throws(WriteError) {
             try body(&sink)
             guard fsync(fd) == 0 else { throw WriteError(path: path, reason: "fsync: " + String(cString: strerror(errno))) }
@@ -90,14 +100,16 @@ public enum DurableFile {
     public struct Sink {
         let descriptor: Int32
         let path: String
-        var hasher = SHA256()
+        /// Nil when the caller needs no digest.
+        var hasher: SHA256?
         var closed = false
         /// Bytes appended so far.
         public private(set) var count = 0
 
-        init(descriptor: Int32, path: String) {
+        init(descriptor: Int32, path: String, hashing: Bool) {
             self.descriptor = descriptor
             self.path = path
+            self.hasher = hashing ? SHA256() : nil
         }
 
         /// Appends bytes, retrying short writes; ENOSPC and the like throw.
@@ -108,7 +120,7 @@ public enum DurableFile {
             guard array.withUnsafeBytes({ Self.writeAll(descriptor, $0, &failure) }) else {
                 throw WriteError(path: path, reason: String(cString: strerror(failure)))
             }
-            array.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            if hasher != nil { array.withUnsafeBytes { hasher!.update(bufferPointer: $0) } }
             count += array.count
         }
 
@@ -116,7 +128,7 @@ public enum DurableFile {
         public mutating func append(raw: UnsafeRawBufferPointer) throws(WriteError) {
             var failure: Int32 = 0
             guard Self.writeAll(descriptor, raw, &failure) else { throw WriteError(path: path, reason: String(cString: strerror(failure))) }
-            hasher.update(bufferPointer: raw)
+            if hasher != nil { hasher!.update(bufferPointer: raw) }
             count += raw.count
         }
 
@@ -134,6 +146,7 @@ public enum DurableFile {
             return true
         }
 
-        func digest() -> String { DurableFile.hex(hasher.finalize()) }
+        /// The SHA-256 of what was appended; "" when not hashing.
+        func digest() -> String { hasher.map { DurableFile.hex($0.finalize()) } ?? "" }
     }
 }
