@@ -82,14 +82,17 @@ extension Interpreter {
     }
 
     /// Notes MULTI/EXEC/DISCARD typed by hand, for the prompt's `(TX)`.
-    func noteTransactionState(_ name: String, command: String, reply: RESPValue) {
-        // The command is looked at first: most commands change nothing, and the table's
-        // entry is not worth fetching for them (this runs once per Redis statement).
+    func noteTransactionState(_ name: String, command: RESPCommand, reply: RESPValue) {
+        // The command is looked at first, without making its name: most commands change
+        // nothing, and this runs once per Redis statement.
         let inTransaction: Bool
-        switch command {
-        case "MULTI" where !reply.isError: inTransaction = true
-        case "EXEC", "DISCARD": inTransaction = false
-        default: return
+        if command.hasName("MULTI") {
+            guard !reply.isError else { return }
+            inTransaction = true
+        } else if command.hasName("EXEC") || command.hasName("DISCARD") {
+            inTransaction = false
+        } else {
+            return
         }
         guard var entry = connections[name] else { return }
         entry.inTransaction = inTransaction

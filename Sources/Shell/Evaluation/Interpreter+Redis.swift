@@ -27,19 +27,18 @@ extension Interpreter {
         } catch {
             throw shellError(error, at: location)
         }
-        let commandName = command.name
-        noteTransactionState(name, command: commandName, reply: reply)
+        noteTransactionState(name, command: command, reply: reply)
         // In a script an error reply is an error: it stops the run, or under on-error
         // continue is reported (on standard error, with its place) and the run goes on.
         // At the prompt it is a value, shown as redis-cli shows it.
         if let message = reply.errorMessage, !configuration.interactive {
-            let error = ShellError(.script, "\(connection.endpoint) answered \(commandName) with an error: \(message)", at: location)
+            let error = ShellError(.script, "\(connection.endpoint) answered \(command.name) with an error: \(message)", at: location)
             if !configuration.continueOnError { throw error }
             report(error)
             return nil
         }
         // INFO kept in a variable becomes a map of its fields: ${info.role}.
-        if capturing, commandName == "INFO", !reply.isError, let text = reply.string {
+        if capturing, command.hasName("INFO"), !reply.isError, let text = reply.string {
             return .infoReport(text)
         }
         return reply
@@ -78,7 +77,7 @@ extension Interpreter {
             let commands = batch[start..<end].map(\.command)
             do {
                 let group = try await connection.pipeline(commands)
-                for (command, reply) in zip(commands, group) { noteTransactionState(name, command: command.name, reply: reply) }
+                for (command, reply) in zip(commands, group) { noteTransactionState(name, command: command, reply: reply) }
                 replies += group
             } catch {
                 throw shellError(error, at: statement.location)
@@ -108,16 +107,16 @@ extension Interpreter {
         if let message = started.errorMessage {
             throw ShellError(.script, "\(connection.endpoint) refused MULTI: \(message)", at: statement.location)
         }
-        noteTransactionState(name, command: "MULTI", reply: started)
+        noteTransactionState(name, command: ["MULTI"], reply: started)
         do {
             try await runBlock(statement.block ?? [])
         } catch {
             _ = try? await connection.reply(to: RESPCommand("DISCARD"))
-            noteTransactionState(name, command: "DISCARD", reply: .simple("OK"))
+            noteTransactionState(name, command: ["DISCARD"], reply: .simple("OK"))
             throw error
         }
         let result = try await connection.reply(to: RESPCommand("EXEC"))
-        noteTransactionState(name, command: "EXEC", reply: result)
+        noteTransactionState(name, command: ["EXEC"], reply: result)
         if result == .null && transactionDepth > 0 { execAborted = true }
         if let message = result.errorMessage, !configuration.interactive && !configuration.continueOnError {
             throw ShellError(.script, "\(connection.endpoint) answered EXEC with an error: \(message)", at: statement.location)
