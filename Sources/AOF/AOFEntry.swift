@@ -1,4 +1,5 @@
 import NIOCore
+import RESP
 
 /// One item of an append-only file: a command, or a `#` annotation line such as the
 /// `#TS:<unix-seconds>` timestamps of `aof-timestamp-enabled`.
@@ -57,16 +58,9 @@ public struct AOFEntry: Sendable {
     /// True when the command's name is `upperCaseName`, compared without regard to case
     /// and without allocating (for the MULTI/EXEC checks on every command).
     public func hasName(_ upperCaseName: StaticString) -> Bool {
-        guard let first = nameRange, first.count == upperCaseName.utf8CodeUnitCount else { return false }
+        guard let first = nameRange else { return false }
         return bytes.withUnsafeReadableBytes { raw in
-            upperCaseName.withUTF8Buffer { wanted in
-                for i in 0..<wanted.count {
-                    var b = raw[first.lowerBound + i]
-                    if b >= 0x61 && b <= 0x7A { b -= 0x20 }
-                    if b != wanted[i] { return false }
-                }
-                return true
-            }
+            CommandName.matches(UnsafeRawBufferPointer(rebasing: raw[first]), upperCaseName)
         }
     }
 

@@ -28,20 +28,10 @@ public struct RESPCommand: Sendable, Hashable, ExpressibleByArrayLiteral, Custom
     /// True when the command's name is `upperCaseName` in any case. Makes no String, for
     /// checks made on every command (``name`` upper-cases a copy).
     public func hasName(_ upperCaseName: StaticString) -> Bool {
-        guard let first = arguments.first, first.byteCount == upperCaseName.utf8CodeUnitCount else { return false }
-        func matches(_ raw: UnsafeRawBufferPointer) -> Bool {
-            upperCaseName.withUTF8Buffer { wanted in
-                for i in 0..<wanted.count {
-                    var b = raw[i]
-                    if b >= 0x61 && b <= 0x7A { b -= 0x20 }
-                    if b != wanted[i] { return false }
-                }
-                return true
-            }
-        }
-        switch first {
-        case .string(var s): return s.withUTF8 { matches(UnsafeRawBufferPointer($0)) }
-        case .bytes(let b): return b.withUnsafeReadableBytes(matches)
+        switch arguments.first {
+        case nil: return false
+        case .string(var s)?: return s.withUTF8 { CommandName.matches(UnsafeRawBufferPointer($0), upperCaseName) }
+        case .bytes(let b)?: return b.withUnsafeReadableBytes { CommandName.matches($0, upperCaseName) }
         }
     }
 

@@ -36,8 +36,3 @@ public actor EventLoopIsolation {
         try await body(self)
     }
 }
-
-extension RedisConnection {
-    /// The event loop this connection's channel runs on.
-    public var eventLoop: any EventLoop { channel.eventLoop }
-}

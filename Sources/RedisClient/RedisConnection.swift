@@ -18,6 +18,8 @@ public final class RedisConnection: Sendable {
 
     /// Where this connection goes.
     public var endpoint: RedisEndpoint { configuration.endpoint }
+    /// The event loop this connection's channel runs on (see ``EventLoopIsolation``).
+    public var eventLoop: any EventLoop { channel.eventLoop }
     /// False once the connection has closed, for whatever reason.
     public var isOpen: Bool { channel.isActive }
 

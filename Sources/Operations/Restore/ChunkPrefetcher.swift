@@ -9,6 +9,9 @@ import Foundation
 final class ChunkPrefetcher: @unchecked Sendable {
     // @unchecked: every field below is guarded by `condition`.
     private let chunks: [ArchiveRecord.Chunk]
+    /// Where each chunk stands in `chunks`, so `take` knows in one look whether the helper
+    /// is still to reach it.
+    private let position: [ArchiveRecord.Chunk: Int]
     private let layout: ArchiveLayout
     private let condition = NSCondition()
     /// Index in `chunks` of the next chunk the helper reads.
@@ -23,6 +26,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
     /// Starts reading `chunks` in order.
     init(chunks: [ArchiveRecord.Chunk], layout: ArchiveLayout) {
         self.chunks = chunks
+        self.position = Dictionary(chunks.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         self.layout = layout
         let thread = Thread { [self] in readAhead() }
         thread.name = "redkeep-chunk-prefetch"
@@ -45,7 +49,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
                 if case .success(let bytes) = first.result { bytes.deallocate() }
                 continue
             }
-            if helperDone || !chunks[nextToRead...].contains(chunk) { break }
+            guard !helperDone, let at = position[chunk], at >= nextToRead else { break }
             condition.wait()
         }
         condition.unlock()

@@ -14,7 +14,7 @@ extension Interpreter {
         if let open = entry.connection, open.isOpen { return (name, open) }
         let connection: RedisConnection
         do {
-            connection = try await RedisConnection.connect(entry.configuration, group: loop)
+            connection = try await RedisConnection.connect(entry.configuration, group: home.loop)
         } catch {
             throw ShellError(.connection, error.message, at: location)
         }
@@ -35,7 +35,7 @@ extension Interpreter {
         if let old = connections[name]?.connection { await old.close() }
         let connection: RedisConnection
         do {
-            connection = try await RedisConnection.connect(configuration, group: loop)
+            connection = try await RedisConnection.connect(configuration, group: home.loop)
         } catch {
             throw ShellError(.connection, error.message, at: location)
         }

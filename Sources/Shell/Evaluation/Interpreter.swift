@@ -37,12 +37,10 @@ public enum RunOutcome: Sendable, Equatable {
 /// executor. On the generic executor each command cost two trips through the loop's task
 /// queue, about a fifth of a sequential SET's CPU time.
 public actor Interpreter {
-    /// The loop this actor and its connections run on.
-    let loop: any NIOSerialEventLoopExecutor
-    // The loop itself, not `loop.executor`: through `any EventLoop` that wraps the loop in
-    // a new object each time, whose identity differs from the loop's, so every resumed
-    // statement hopped once more.
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    /// The loop this actor and its connections run on: the interpreter borrows its
+    /// executor, so a statement and its replies stay on one thread.
+    let home: EventLoopIsolation
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { home.unownedExecutor }
 
     /// How a session starts out.
     public struct Configuration: Sendable {
@@ -101,8 +99,7 @@ public actor Interpreter {
     /// Creates an interpreter.
     public init(_ configuration: Configuration) {
         self.configuration = configuration
-        // NIOPosix's loops are their own serial executors.
-        self.loop = MultiThreadedEventLoopGroup.singleton.next() as! any NIOSerialEventLoopExecutor
+        self.home = EventLoopIsolation(MultiThreadedEventLoopGroup.singleton.next())
     }
 
     // MARK: - Running
@@ -195,16 +192,14 @@ public actor Interpreter {
         // subcommand when the name is one whose replies can print verbatim. The common
         // case, a bare command name, needs only the statement's head.
         var words = statement.words[...]
-        var first = statement.head
-        if first?.hasPrefix("@") == true || first == "redis" || first == nil {
+        var name = statement.head
+        // A `@name` or `redis` prefix, or a quoted first word: look past it at the words.
+        if name == nil || name == "redis" || name?.hasPrefix("@") == true {
             if words.first?.literalText?.hasPrefix("@") == true { words = words.dropFirst() }
             if words.first?.literalText?.lowercased() == "redis" { words = words.dropFirst() }
-            first = words.first?.literalText ?? (words.isEmpty ? nil : "")
-            guard let name = first, CommandRegistry.entry(for: name) == nil else { return nil }
-        } else if let head = first, CommandRegistry.entry(forLowercased: head) != nil {
-            return nil
+            name = (words.first?.literalText ?? (words.isEmpty ? nil : ""))?.lowercased()
         }
-        guard let name = first else { return nil }
+        guard let name, CommandRegistry.entry(forLowercased: name) == nil else { return nil }
         guard ReplyFormatter.mayPrintVerbatim(name: name) else { return [name] }
         return words.map { $0.literalText ?? "" }
     }
