@@ -25,16 +25,6 @@ public struct RESPCommand: Sendable, Hashable, ExpressibleByArrayLiteral, Custom
         }
     }
 
-    /// True when the command's name is `upperCaseName` in any case. Makes no String, for
-    /// checks made on every command (``name`` upper-cases a copy).
-    public func hasName(_ upperCaseName: StaticString) -> Bool {
-        switch arguments.first {
-        case nil: return false
-        case .string(var s)?: return s.withUTF8 { CommandName.matches(UnsafeRawBufferPointer($0), upperCaseName) }
-        case .bytes(let b)?: return b.withUnsafeReadableBytes { CommandName.matches($0, upperCaseName) }
-        }
-    }
-
     /// The name alone: arguments may hold secrets or large values, so they are not shown.
     public var description: String { name }
 }
@@ -80,34 +70,45 @@ public enum RESPArgument: Sendable, Hashable, ExpressibleByStringLiteral, Expres
 
 extension ByteBuffer {
     /// Appends `command` as a RESP array of bulk strings; returns the bytes written.
+    @discardableResult
+    public mutating func writeRESPCommand(_ command: RESPCommand) -> Int {
+        writeRESPBulkArray(command.arguments, length: { $0.byteCount }, copy: { $0.copyBytes(into: $1) })
+    }
+
+    /// Appends an array of bulk strings, one per element of `words`; `length` gives an
+    /// element's size in bytes and `copy` writes its bytes into a buffer of exactly that
+    /// size. Returns the bytes written. For callers that keep words in a form of their
+    /// own (the shell's parsed words), so that nothing is converted first.
     ///
     /// The size is computed first and the bytes written through one raw pointer: many
     /// small ByteBuffer writes each pay a capacity check and an exclusivity check, which
     /// made encoding the bottleneck of pipelined writes.
-    @discardableResult
-    public mutating func writeRESPCommand(_ command: RESPCommand) -> Int {
-        let arguments = command.arguments
-        var size = 3 + Self.decimalDigits(arguments.count)
-        for argument in arguments {
-            let length = argument.byteCount
-            size += 5 + Self.decimalDigits(length) + length
+    @discardableResult @inlinable @inline(__always)
+    public mutating func writeRESPBulkArray<Words: Collection>(
+        _ words: Words, length: (Words.Element) -> Int,
+        copy: (Words.Element, UnsafeMutableRawBufferPointer) -> Void
+    ) -> Int {
+        var size = 3 + Self.decimalDigits(words.count)
+        for word in words {
+            let count = length(word)
+            size += 5 + Self.decimalDigits(count) + count
         }
         return writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
             var i = 0
             out[i] = UInt8(ascii: "*")
             i += 1
-            i = Self.putDecimal(arguments.count, into: out, at: i)
+            i = Self.putDecimal(words.count, into: out, at: i)
             out[i] = 0x0D; out[i + 1] = 0x0A
             i += 2
-            for argument in arguments {
+            for word in words {
                 out[i] = UInt8(ascii: "$")
                 i += 1
-                let length = argument.byteCount
-                i = Self.putDecimal(length, into: out, at: i)
+                let count = length(word)
+                i = Self.putDecimal(count, into: out, at: i)
                 out[i] = 0x0D; out[i + 1] = 0x0A
                 i += 2
-                argument.copyBytes(into: UnsafeMutableRawBufferPointer(rebasing: out[i..<(i + length)]))
-                i += length
+                copy(word, UnsafeMutableRawBufferPointer(rebasing: out[i..<(i + count)]))
+                i += count
                 out[i] = 0x0D; out[i + 1] = 0x0A
                 i += 2
             }
@@ -116,7 +117,7 @@ extension ByteBuffer {
     }
 
     /// How many decimal digits `n` (>= 0) takes.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func decimalDigits(_ n: Int) -> Int {
         var digits = 1
         var rest = n
@@ -128,7 +129,7 @@ extension ByteBuffer {
     }
 
     /// Writes `n` (>= 0) in decimal at `offset`; returns the offset after it.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func putDecimal(_ n: Int, into out: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
         let digits = decimalDigits(n)
         var rest = n

@@ -16,7 +16,7 @@ import NIOCore
 /// ```
 public actor EventLoopIsolation {
     /// The loop this actor runs on.
-    public let loop: any NIOSerialEventLoopExecutor
+    public nonisolated let loop: any NIOSerialEventLoopExecutor
 
     // The loop itself, not `loop.executor`: through `any EventLoop` that wraps the loop in
     // a new object whose identity differs from the loop's, and each resumption hopped.

@@ -16,6 +16,8 @@ struct PendingRequest {
     /// or a pipeline's size. The text is made only when an error needs it.
     enum Subject {
         case command(RESPArgument)
+        /// A command sent already encoded: its name is read back from the bytes.
+        case encoded(ByteBuffer)
         case pipeline(count: Int)
     }
 
@@ -30,8 +32,17 @@ struct PendingRequest {
     var label: String {
         switch subject {
         case .command(let word): RESPCommand([word]).name
+        case .encoded(var bytes):
+            Self.name(decoding: &bytes)
         case .pipeline(let count): "a pipeline of \(count) commands"
         }
+    }
+
+    /// The upper-cased name of the command encoded in `bytes`.
+    private static func name(decoding bytes: inout ByteBuffer) -> String {
+        var decoder = RESPDecoder()
+        guard case .array(let words)? = try? decoder.decode(&bytes)?.value, let name = words.first?.string else { return "a command" }
+        return name.uppercased()
     }
 
     func fail(_ error: RedisClientError) {

@@ -149,6 +149,16 @@ public final class RedisConnection: Sendable {
                                   isolation: isolation, sink: PendingRequest.Sink.one)
     }
 
+    /// Sends one command already encoded as RESP (``NIOCore/ByteBuffer/writeRESPCommand(_:)``)
+    /// and returns its reply, error replies included. For callers that encode straight
+    /// from their own representation of a command, with no ``RESPCommand`` in between:
+    /// the shell encodes a statement's words as it runs it.
+    public func reply(toEncoded bytes: ByteBuffer,
+                      isolation: isolated (any Actor)? = #isolation) async throws(RedisClientError) -> RESPValue {
+        try await exchange(bytes, subject: .encoded(bytes), expected: 1,
+                           isolation: isolation, sink: PendingRequest.Sink.one)
+    }
+
     /// Writes every command in one write, then reads every reply, in order. Error replies
     /// are values in the result; a broken connection throws.
     public func pipeline(_ commands: [RESPCommand],

@@ -8,12 +8,14 @@ struct Session {
     let options: CommandLineOptions
     let interpreter: Interpreter
     let interactive: Bool
+    /// Standard output and error, kept here to be flushed when a signal ends the run.
+    let output = StandardOutput()
 
     init(_ options: CommandLineOptions) {
         self.options = options
         let terminal = isatty(STDOUT_FILENO) == 1
         interactive = options.command == nil && options.script.isEmpty && isatty(STDIN_FILENO) == 1
-        var configuration = Interpreter.Configuration()
+        var configuration = Interpreter.Configuration(output: output)
         configuration.outputMode = options.json ? .json : (options.raw || !terminal ? .raw : .human)
         configuration.color = terminal && configuration.outputMode == .human && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         configuration.echo = options.echo
@@ -31,7 +33,10 @@ struct Session {
         }
         installSignalHandlers()
         let interpreter = self.interpreter
-        var code = blocking { await interpreter.run(Session.firstConnection(options), name: "<command line>") }.exitCode
+        // Quietly, as redis-cli connects: the connection's report would come before the
+        // output of every -c and script.
+        let first = Session.firstConnection(options)
+        var code = blocking { await interpreter.run(first, name: "<command line>", showingValues: false) }.exitCode
         if code == 0 {
             if let command = options.command {
                 code = blocking { await interpreter.run(command, name: "-c") }.exitCode
@@ -92,6 +97,7 @@ struct Session {
         var signals = [SIGTERM, SIGHUP]
         if !interactive { signals.append(SIGINT) }
         let keep = options.keep
+        let output = self.output
         for number in signals {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -99,6 +105,7 @@ struct Session {
                 // A foreground collector (chunk run) stops cleanly and the run exits 0.
                 if number != SIGHUP, ForegroundInterrupt.deliver() { return }
                 if !keep { ProcessRegistry.shared.stopAllNow(grace: .seconds(5)) }
+                output.flush()
                 exit(128 + number)
             }
             source.resume()

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Operations
 import RESP
 import RedisClient
@@ -93,6 +94,15 @@ import Testing
         let error = try await #require(throws: RedisClientError.self) { try await c.send(["GET", "k"]) }
         #expect(error.kind == .connectionClosed)
         #expect(error.message == "connection to 127.0.0.1:\(peer.port) closed by the server while waiting for a reply to GET, after 8 bytes of an incomplete reply")
+    }
+
+    @Test func commandSentEncodedIsNamedInErrors() async throws {
+        let peer = try MisbehavingPeer(reply: Array("$10\r\nabc".utf8))
+        let c = try await RedisConnection.connect(RedisConnectionConfiguration(endpoint: .tcp(host: "127.0.0.1", port: peer.port)))
+        var encoded = ByteBuffer()
+        encoded.writeRESPCommand(["hget", "h", "f"])
+        let error = try await #require(throws: RedisClientError.self) { try await c.reply(toEncoded: encoded) }
+        #expect(error.message == "connection to 127.0.0.1:\(peer.port) closed by the server while waiting for a reply to HGET, after 8 bytes of an incomplete reply")
     }
 
     @Test func malformedReplyIsAProtocolErrorWithOffset() async throws {

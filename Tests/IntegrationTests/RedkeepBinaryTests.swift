@@ -68,12 +68,41 @@ import Testing
     @Test func commandLineConnectsFirstWithURL() async throws {
         try await withLab { lab in
             let server = try await lab.start("m")
+            // Quietly, as redis-cli does: only the statements' values are printed.
             let run = try Self.redkeep(["-u", "redis://127.0.0.1:\(server.port)", "-c", "SET a 1; INCR a; GET a"])
             #expect(run.status == 0, "\(run.err)")
-            #expect(run.out.hasSuffix("OK\n2\n2\n"), "\(run.out)")
+            #expect(run.out == "OK\n2\n2\n")
             let json = try Self.redkeep(["--port", "\(server.port)", "--json", "-c", "GET a; LRANGE none 0 -1; GET missing"])
-            #expect(json.out.hasSuffix("\"2\"\n[]\nnull\n"), "\(json.out)")
+            #expect(json.out == "\"2\"\n[]\nnull\n")
+            // @name takes the redis prefix too.
+            let prefixed = try Self.redkeep(["--port", "\(server.port)", "-c", "@default redis ECHO hi; redis ECHO there"])
+            #expect(prefixed.out == "hi\nthere\n", "\(prefixed.err)")
         }
+    }
+
+    @Test func outputToAPipeKeepsItsOrderWithErrorsAndIsNotHeldBack() throws {
+        // Standard output and error into one pipe, as `2>&1 | cat` would have them.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["--on-error", "continue", "-c", "echo one; GET k; echo two; sleep 3s; echo three"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("two\n") {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += chunk
+        }
+        // What came before the sleep arrived while redkeep was still sleeping.
+        #expect(process.isRunning, "the output before the sleep came only at exit: \(String(decoding: seen, as: UTF8.self))")
+        seen += pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: seen, as: UTF8.self)
+        #expect(text == "one\n(error) -c:1:11: no connection: use connect NAME ADDRESS, or start NAME for a local server\n"
+                + "    echo one; GET k; echo two; sleep 3s; echo three\n              ^\ntwo\nthree\n", "\(text)")
     }
 
     @Test func pipedStatementsRunWithoutPrompt() async throws {

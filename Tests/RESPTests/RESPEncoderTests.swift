@@ -18,6 +18,18 @@ import Testing
         #expect(encode(RESPCommand([.string("SET"), .bytes(buffer("k")), .string("v")])) == buffer(expected))
     }
 
+    @Test func bulkArrayOfAnyWordsMatchesTheCommandEncoding() {
+        let words: [[UInt8]] = [Array("SET".utf8), [], Array("k\r\n\u{0}".utf8), Array(repeating: 0x61, count: 1234)]
+        var viaClosures = buffer("x")
+        let written = viaClosures.writeRESPBulkArray(words, length: { $0.count }, copy: { word, out in
+            word.withUnsafeBytes { out.copyMemory(from: $0) }
+        })
+        var viaCommand = buffer("x")
+        viaCommand.writeRESPCommand(RESPCommand(words.map { .bytes(ByteBuffer(bytes: $0)) }))
+        #expect(viaClosures == viaCommand)
+        #expect(written == viaCommand.readableBytes - 1)
+    }
+
     @Test func commandAppendsAfterExistingBytes() {
         var out = buffer("prefix")
         let written = out.writeRESPCommand(["PING"])

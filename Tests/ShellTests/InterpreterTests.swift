@@ -59,6 +59,18 @@ import Testing
         #expect(run.err.contains("undefined variable $nope"))
     }
 
+    @Test func valuesAndErrorsComeOutInTheirOrder() async {
+        let output = CapturedOutput()
+        let interpreter = Interpreter(Interpreter.Configuration(output: output, continueOnError: true, arguments: ["t.rk"]))
+        let outcome = await interpreter.run("echo one\nGET k\necho two\nrepeat 2 { echo three }\nGET k", name: "t.rk")
+        await interpreter.shutdown(keepServers: false)
+        #expect(outcome == .completed)
+        let error = "(error) t.rk:2:1: no connection: use connect NAME ADDRESS, or start NAME for a local server\n"
+        let expected = "one\n" + error + "    GET k\n    ^\n" + "two\nthree\nthree\n"
+        #expect(output.interleaved.hasPrefix(expected), "\(output.interleaved)")
+        #expect(output.interleaved.hasSuffix("GET k\n    ^\n"), "\(output.interleaved)")
+    }
+
     @Test func exitCodes() async {
         #expect(await runScript("exit 7\necho never").outcome.exitCode == 7)
         #expect(await runScript("repeat 2 { exit 4 }").outcome.exitCode == 4)

@@ -59,6 +59,36 @@ import Testing
         }
     }
 
+    @Test func statementsAreClassifiedWhenParsed() throws {
+        let statements = try parse("""
+            SET a 1
+            SET $k "quoted value"
+            'GET' a
+            save
+            @replica GET a
+            let n = INCR a
+            IF $n == 1 { echo one }
+            MULTI
+            multi
+            multi { INCR a }
+            redis SAVE
+            """).get()
+        #expect(statements.map(\.kind) == [
+            .redis(literal: true), .redis(literal: false), .redis(literal: true), .redkeepCommand, .redirected,
+            .keyword(.let), .keyword(.if), .keyword(.multi), .keyword(.multi), .keyword(.multi), .keyword(.redis),
+        ])
+        // Keywords are found in any case, as commands are; MULTI without a block is Redis's.
+        #expect(statements[6].block != nil)
+        #expect(statements[7].block == nil && statements[8].block == nil && statements[9].block != nil)
+    }
+
+    @Test func repliesThatPrintVerbatimAreKnownWhenParsed() throws {
+        let verbatim = try parse("INFO\ninfo server\nCLIENT LIST\n@r INFO\n@r redis INFO\nredis INFO\nINFO $section\n'info'").get()
+        #expect(verbatim.map { $0.printsVerbatim } == Array(repeating: true, count: 8))
+        let plain = try parse("GET info\nCLIENT SETNAME x\necho INFO\nlet i = INFO\n$cmd server\nCLIENT $sub").get()
+        #expect(plain.map { $0.printsVerbatim } == Array(repeating: false, count: 6))
+    }
+
     @Test func incompleteInputIsRecognisedForThePrompt() {
         #expect(Interpreter.isIncomplete("pipeline {"))
         #expect(Interpreter.isIncomplete("SET k \"multi"))

@@ -9,13 +9,16 @@ import Testing
 final class CapturedOutput: ShellOutput {
     private let out = Mutex("")
     private let err = Mutex("")
+    private let both = Mutex("")
 
-    func write(_ text: String) { out.withLock { $0 += text } }
-    func write(bytes: [UInt8]) { out.withLock { $0 += String(decoding: bytes, as: UTF8.self) } }
-    func writeError(_ text: String) { err.withLock { $0 += text } }
+    func write(_ text: String) { out.withLock { $0 += text }; both.withLock { $0 += text } }
+    func write(bytes: [UInt8]) { write(String(decoding: bytes, as: UTF8.self)) }
+    func writeError(_ text: String) { err.withLock { $0 += text }; both.withLock { $0 += text } }
 
     var standardOutput: String { out.withLock { $0 } }
     var standardError: String { err.withLock { $0 } }
+    /// Both, in the order they were written (as `2>&1` would show them).
+    var interleaved: String { both.withLock { $0 } }
 }
 
 /// Runs `text` as a script named `name` on a fresh interpreter (no server involved unless

@@ -41,7 +41,7 @@ struct ArchiveCommand: ShellCommand {
             case "verify":
                 let (report, problem) = try verify(location)
                 if let problem {
-                    await interpreter.show(report, for: nil)
+                    await interpreter.show(report)
                     throw problem
                 }
                 return report

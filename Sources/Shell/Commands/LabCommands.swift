@@ -75,7 +75,8 @@ extension Interpreter {
             let made = try Lab(binary: binary)
             lab = made
             return made
-        } catch let error as LabError {
+        } catch {
+            // Both throw LabError only (typed throws).
             throw ShellError(.script, error.message, at: location)
         }
     }

@@ -15,7 +15,12 @@ struct ConnectionTable {
 
     private(set) var entries: [String: Entry] = [:]
     private(set) var order: [String] = []
-    var current: String?
+    var current: String? {
+        didSet { currentConnection = current.flatMap { entries[$0]?.connection } }
+    }
+    /// The current entry's connection, kept beside the table so that a statement reads
+    /// it without hashing the name and copying the entry (configuration included).
+    private(set) var currentConnection: RedisConnection?
 
     subscript(_ name: String) -> Entry? {
         get { entries[name] }
@@ -23,6 +28,7 @@ struct ConnectionTable {
             if entries[name] == nil, newValue != nil { order.append(name) }
             if newValue == nil { order.removeAll { $0 == name } }
             entries[name] = newValue
+            if name == current { currentConnection = newValue?.connection }
         }
     }
 

@@ -5,6 +5,7 @@ extension Interpreter {
     /// The connection `name` (the current one when nil), connecting or reconnecting if
     /// it is not open.
     func connection(_ name: String?, at location: SourceLocation?) async throws -> (String, RedisConnection) {
+        if name == nil, let open = connections.currentConnection, open.isOpen { return (connections.current!, open) }
         guard let name = name ?? connections.current else {
             throw ShellError(.usage, "no connection: use connect NAME ADDRESS, or start NAME for a local server", at: location)
         }
@@ -82,17 +83,15 @@ extension Interpreter {
     }
 
     /// Notes MULTI/EXEC/DISCARD typed by hand, for the prompt's `(TX)`.
-    func noteTransactionState(_ name: String, command: RESPCommand, reply: RESPValue) {
-        // The command is looked at first, without making its name: most commands change
-        // nothing, and this runs once per Redis statement.
+    func noteTransactionState(_ name: String, _ effect: PreparedCommand.TransactionEffect, reply: RESPValue) {
         let inTransaction: Bool
-        if command.hasName("MULTI") {
+        switch effect {
+        case .none: return
+        case .begins:
             guard !reply.isError else { return }
             inTransaction = true
-        } else if command.hasName("EXEC") || command.hasName("DISCARD") {
+        case .ends:
             inTransaction = false
-        } else {
-            return
         }
         guard var entry = connections[name] else { return }
         entry.inTransaction = inTransaction

@@ -3,19 +3,17 @@ import RESP
 import RedisClient
 
 extension Interpreter {
-    /// Sends a Redis command (words expanded) to `target` or the current connection; inside
-    /// `pipeline { }` it is only collected.
-    func sendRaw(_ words: [Word], to target: String?, capturing: Bool, at location: SourceLocation) async throws -> RESPValue? {
-        var arguments: [RESPArgument] = []
-        arguments.reserveCapacity(words.count)
-        for word in words {
-            if word.parts.count == 1, case .literal(let bytes) = word.parts[0] {
-                arguments.append(.bytes(ByteBuffer(bytes: bytes)))
-            } else {
-                arguments.append(.bytes(ByteBuffer(bytes: try await expand(word))))
-            }
-        }
-        let command = RESPCommand(arguments)
+    /// The Redis command `words` stand for, substitutions filled in.
+    func prepare(_ words: ArraySlice<Word>) async throws -> PreparedCommand {
+        var expanded: [[UInt8]] = []
+        expanded.reserveCapacity(words.count)
+        for word in words { expanded.append(try await expand(word)) }
+        return PreparedCommand(words: expanded)
+    }
+
+    /// Sends `command` to `target` or the current connection and returns its reply;
+    /// inside `pipeline { }` it is only collected.
+    func sendRedis(_ command: PreparedCommand, to target: String?, capturing: Bool, at location: SourceLocation) async throws -> RESPValue? {
         if collecting != nil {
             collecting!.append((target, command))
             return nil
@@ -23,11 +21,11 @@ extension Interpreter {
         let (name, connection) = try await self.connection(target, at: location)
         let reply: RESPValue
         do {
-            reply = try await connection.reply(to: command)
+            reply = try await connection.reply(toEncoded: command.encoded)
         } catch {
             throw shellError(error, at: location)
         }
-        noteTransactionState(name, command: command, reply: reply)
+        noteTransactionState(name, command.transaction, reply: reply)
         // In a script an error reply is an error: it stops the run, or under on-error
         // continue is reported (on standard error, with its place) and the run goes on.
         // At the prompt it is a value, shown as redis-cli shows it.
@@ -75,9 +73,11 @@ extension Interpreter {
             while end < batch.count && batch[end].connection == batch[start].connection { end += 1 }
             let (name, connection) = try await self.connection(batch[start].connection, at: statement.location)
             let commands = batch[start..<end].map(\.command)
+            var encoded = ByteBufferAllocator().buffer(capacity: commands.reduce(0) { $0 + $1.encoded.readableBytes })
+            for command in commands { encoded.writeImmutableBuffer(command.encoded) }
             do {
-                let group = try await connection.pipeline(commands)
-                for (command, reply) in zip(commands, group) { noteTransactionState(name, command: command, reply: reply) }
+                let group = try await connection.pipeline(encoded: encoded, count: commands.count)
+                for (command, reply) in zip(commands, group) { noteTransactionState(name, command.transaction, reply: reply) }
                 replies += group
             } catch {
                 throw shellError(error, at: statement.location)
@@ -97,9 +97,9 @@ extension Interpreter {
         }
         let target: String? = nil
         if collecting != nil {
-            collecting!.append((target, RESPCommand("MULTI")))
+            collecting!.append((target, .multi))
             for inner in statement.block ?? [] { _ = try await execute(inner) }
-            collecting!.append((target, RESPCommand("EXEC")))
+            collecting!.append((target, .exec))
             return nil
         }
         let (name, connection) = try await self.connection(target, at: statement.location)
@@ -107,16 +107,16 @@ extension Interpreter {
         if let message = started.errorMessage {
             throw ShellError(.script, "\(connection.endpoint) refused MULTI: \(message)", at: statement.location)
         }
-        noteTransactionState(name, command: ["MULTI"], reply: started)
+        noteTransactionState(name, .begins, reply: started)
         do {
             try await runBlock(statement.block ?? [])
         } catch {
             _ = try? await connection.reply(to: RESPCommand("DISCARD"))
-            noteTransactionState(name, command: ["DISCARD"], reply: .simple("OK"))
+            noteTransactionState(name, .ends, reply: .simple("OK"))
             throw error
         }
         let result = try await connection.reply(to: RESPCommand("EXEC"))
-        noteTransactionState(name, command: ["EXEC"], reply: result)
+        noteTransactionState(name, .ends, reply: result)
         if result == .null && transactionDepth > 0 { execAborted = true }
         if let message = result.errorMessage, !configuration.interactive && !configuration.continueOnError {
             throw ShellError(.script, "\(connection.endpoint) answered EXEC with an error: \(message)", at: statement.location)
@@ -181,8 +181,8 @@ extension Interpreter {
             do {
                 for inner in statement.block ?? [] {
                     let value = try await execute(inner)
-                    if let value { show(value, for: inner) }
-                    if inner.keyword?.lowercased() == "multi", inner.block != nil { result = value ?? .null }
+                    if let value { show(value, verbatim: inner.printsVerbatim) }
+                    if inner.kind == .keyword(.multi), inner.block != nil { result = value ?? .null }
                 }
             } catch let signal as AbortSignal {
                 _ = try? await connection.reply(to: RESPCommand("UNWATCH"))

@@ -6,53 +6,63 @@ extension Interpreter {
     /// Runs one statement and returns its value (nil: nothing to print).
     func execute(_ statement: Statement, capturing: Bool = false) async throws -> RESPValue? {
         try Task.checkCancellation()
-        let words = statement.words
-        let keyword = statement.head
         // `echo` statements are not echoed: their output already says what they are.
-        if configuration.echo && quiet == 0 && keyword != "echo" {
-            configuration.output.write("> " + SecretFilter.redact(statement.text) + "\n")
+        if configuration.echo && quiet == 0 && statement.head != "echo" {
+            let line = "> " + SecretFilter.redact(statement.text) + "\n"
+            emit { $0.write(line) }
         }
+        let words = statement.words
         let location = statement.location
 
-        switch keyword {
-        case "let": return try await executeLet(statement)
-        case "if": return try await executeIf(statement)
-        case "repeat": return try await executeRepeat(statement)
-        case "for": return try await executeFor(statement)
-        case "assert": return try await executeAssert(statement)
-        case "wait-until": return try await executeWaitUntil(statement)
-        case "pipeline": return try await executePipeline(statement)
-        case "multi" where statement.block != nil: return try await executeMulti(statement)
-        case "transaction": return try await executeTransaction(statement)
-        case "abort":
-            let reason = words.count > 1 ? try await expandTexts(words[1...]).joined(separator: " ") : "aborted"
-            throw AbortSignal(reason: reason, location: location)
-        case "exit":
-            let code = words.count > 1 ? Int32(try await expandText(words[1])) : 0
-            guard let code else { throw ShellError(.usage, "exit takes a number: exit [CODE]", at: location) }
-            throw ExitSignal(code: code)
-        case "redis":
-            guard words.count > 1 else { throw ShellError(.usage, "redis needs a command: redis CMD [ARG...]", at: location) }
-            return try await sendRaw(Array(words.dropFirst()), to: nil, capturing: capturing, at: location)
-        default:
-            break
-        }
-
-        // @name CMD ...: the statement goes to connection `name`.
-        var target: String?
-        var rest = words[...]
-        var entry = keyword.flatMap(CommandRegistry.entry(forLowercased:))
-        if let keyword, keyword.hasPrefix("@"), keyword.count > 1, let first = words.first?.bareText {
-            target = String(first.dropFirst())
-            rest = words.dropFirst()
+        switch statement.kind {
+        case .redis(let literal):
+            // The common case, first.
+            let command = literal ? PreparedCommand(literal: words[...]) : try await prepare(words[...])
+            return try await sendRedis(command, to: nil, capturing: capturing, at: location)
+        case .redkeepCommand:
+            let entry = CommandRegistry.entry(forLowercased: statement.head!)!
+            let arguments = try await expandTexts(words.dropFirst())
+            return try await entry.run!(arguments, self, CommandInvocation(target: nil, location: location, statement: statement))
+        case .redirected:
+            // @name CMD ...: the statement goes to connection `name`.
+            let first = words[0].bareText!
+            let rest = words.dropFirst()
             guard !rest.isEmpty else { throw ShellError(.usage, "\(first) needs a command after it", at: location) }
-            entry = rest.first?.bareText.flatMap(CommandRegistry.entry(for:))
+            let target = String(first.dropFirst())
+            let name = rest.first!.bareText?.lowercased()
+            if let entry = name.flatMap(CommandRegistry.entry(forLowercased:)) {
+                let arguments = try await expandTexts(rest.dropFirst())
+                return try await entry.run!(arguments, self, CommandInvocation(target: target, location: location, statement: statement))
+            }
+            // `@name redis SAVE`: the prefix works after a target too.
+            let command = name == Keyword.redis.rawValue && rest.count > 1 ? rest.dropFirst() : rest
+            return try await sendRedis(try await prepare(command), to: target, capturing: capturing, at: location)
+        case .keyword(let keyword):
+            switch keyword {
+            case .let: return try await executeLet(statement)
+            case .if: return try await executeIf(statement)
+            case .repeat: return try await executeRepeat(statement)
+            case .for: return try await executeFor(statement)
+            case .assert: return try await executeAssert(statement)
+            case .waitUntil: return try await executeWaitUntil(statement)
+            case .pipeline: return try await executePipeline(statement)
+            case .multi:
+                if statement.block != nil { return try await executeMulti(statement) }
+                // MULTI with no block is Redis's own.
+                return try await sendRedis(try await prepare(words[...]), to: nil, capturing: capturing, at: location)
+            case .transaction: return try await executeTransaction(statement)
+            case .abort:
+                let reason = words.count > 1 ? try await expandTexts(words[1...]).joined(separator: " ") : "aborted"
+                throw AbortSignal(reason: reason, location: location)
+            case .exit:
+                let code = words.count > 1 ? Int32(try await expandText(words[1])) : 0
+                guard let code else { throw ShellError(.usage, "exit takes a number: exit [CODE]", at: location) }
+                throw ExitSignal(code: code)
+            case .redis:
+                guard words.count > 1 else { throw ShellError(.usage, "redis needs a command: redis CMD [ARG...]", at: location) }
+                return try await sendRedis(try await prepare(words.dropFirst()), to: nil, capturing: capturing, at: location)
+            }
         }
-        if let entry {
-            let arguments = try await expandTexts(rest.dropFirst())
-            return try await entry.run!(arguments, self, CommandInvocation(target: target, location: location, statement: statement))
-        }
-        return try await sendRaw(Array(rest), to: target, capturing: capturing, at: location)
     }
 
     // MARK: - let
@@ -125,7 +135,7 @@ extension Interpreter {
         for word in words.dropFirst(3) {
             let value = try await self.value(of: word)
             // A substituted array ($(KEYS user:*)) gives one item per element.
-            if word.parts.count == 1, case .literal = word.parts[0] {
+            if word.literalBytes != nil {
                 items.append(value)
             } else if let elements = value.elements {
                 items += elements
@@ -143,7 +153,7 @@ extension Interpreter {
     /// Runs a block's statements, printing their values as the prompt would.
     func runBlock(_ block: [Statement]) async throws {
         for statement in block {
-            if let value = try await execute(statement) { show(value, for: statement) }
+            if let value = try await execute(statement) { show(value, verbatim: statement.printsVerbatim) }
         }
     }
 

@@ -152,8 +152,8 @@ public struct ReplyFormatter: Sendable {
     /// `LATENCY DOCTOR`, `PROXY INFO`. `command` is the command's words, name first (any case).
     /// False when no command named `name` (any case) prints verbatim, whatever its
     /// arguments: callers can skip building the other words.
-    static func mayPrintVerbatim(name: String) -> Bool {
-        switch name.lowercased() {
+    static func mayPrintVerbatim(lowercasedName name: String) -> Bool {
+        switch name {
         case "info", "lolwut", "debug", "memory", "cluster", "client", "latency", "proxy": return true
         default: return false
         }

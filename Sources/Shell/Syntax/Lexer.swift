@@ -38,17 +38,16 @@ struct Lexer {
         self.lineStart = lineStart
     }
 
-    /// Every token of the source.
-    mutating func tokens() throws(ShellError) -> [Token] {
-        var result: [Token] = []
+    /// The next token, or nil at the end of the source.
+    mutating func next() throws(ShellError) -> Token? {
         while true {
             skipBlanks()
-            guard pos < end else { return result }
+            guard pos < end else { return nil }
             let c = b[pos]
             if c == UInt8(ascii: "\n") || c == UInt8(ascii: ";") {
-                result.append(.separator(here()))
+                let separator = here()
                 advance()
-                continue
+                return .separator(separator)
             }
             if c == UInt8(ascii: "#") {
                 while pos < end && b[pos] != UInt8(ascii: "\n") { pos += 1 }
@@ -56,9 +55,9 @@ struct Lexer {
             }
             let word = try readWord()
             switch word.loneBrace {
-            case UInt8(ascii: "{"): result.append(.open(word.location))
-            case UInt8(ascii: "}"): result.append(.close(word.location))
-            default: result.append(.word(word))
+            case UInt8(ascii: "{"): return .open(word.location)
+            case UInt8(ascii: "}"): return .close(word.location)
+            default: return .word(word)
             }
         }
     }
@@ -155,13 +154,27 @@ struct Lexer {
                 literal.append(c)
                 pos += 1
             default:
-                literal.append(c)
-                pos += 1
+                // A run of ordinary bytes in one append: most words are nothing else.
+                var runEnd = pos + 1
+                while runEnd < end && Self.isOrdinary(b[runEnd]) { runEnd += 1 }
+                literal.append(contentsOf: b[pos..<runEnd])
+                pos = runEnd
             }
         }
+        if parts.isEmpty { return Word(literal: literal, location: start, isQuoted: quoted) }
         flush()
-        if parts.isEmpty { parts = [.literal([])] }
         return Word(parts: parts, location: start, isQuoted: quoted)
+    }
+
+    /// True for a byte that neither ends a word nor starts a quote, escape or substitution.
+    private static func isOrdinary(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: ";"), UInt8(ascii: "\r"),
+             UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "$"), UInt8(ascii: "\\"):
+            return false
+        default:
+            return true
+        }
     }
 
     private mutating func readSingleQuoted() throws(ShellError) -> [UInt8] {
@@ -349,9 +362,7 @@ struct Lexer {
             i += 1
         }
         guard i < end else { throw ShellError(.incomplete, "unterminated $( : no closing )", at: dollar) }
-        var inner = Lexer(file: file, range: innerStart..<i, line: line, lineStart: lineStart)
-        let tokens = try inner.tokens()
-        var parser = Parser(tokens: tokens, file: file)
+        var parser = Parser(lexer: Lexer(file: file, range: innerStart..<i, line: line, lineStart: lineStart))
         let statements = try parser.parseAll()
         guard !statements.isEmpty else { throw ShellError(.syntax, "empty $( )", at: dollar) }
         // Keep line numbers right when the substitution spans lines.

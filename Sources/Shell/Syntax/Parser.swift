@@ -1,23 +1,62 @@
 /// Builds statements from tokens: words up to a separator, and a `{ ... }` block after
 /// the statements that take one; `if` may continue with `else { ... }` or `else if ...`.
+///
+/// Tokens are pulled from the lexer as the parser goes, with a few looked at ahead: an
+/// array of every token of a long script first cost a third of the time to parse it.
 struct Parser {
-    /// The statements that must be followed by a block.
-    static let blockKeywords: Set<String> = ["if", "repeat", "for", "pipeline", "multi", "transaction"]
+    /// The statements that take a block: all of them must have one, except `multi`,
+    /// which is Redis's own MULTI without one.
+    static let blockKeywords: Set<Keyword> = [.if, .repeat, .for, .pipeline, .multi, .transaction]
 
-    private let tokens: [Token]
+    private var lexer: Lexer
     private let file: SourceFile
-    private var index = 0
+    /// Tokens read from the lexer and not consumed yet, next first (rarely more than one).
+    private var lookahead: [Token] = []
+    /// Where the last consumed token ends.
+    private var previousEnd = 0
 
-    init(tokens: [Token], file: SourceFile) {
-        self.tokens = tokens
-        self.file = file
+    init(lexer: Lexer) {
+        self.lexer = lexer
+        self.file = lexer.file
     }
 
     /// Parses a whole source.
     static func parse(_ file: SourceFile) throws(ShellError) -> [Statement] {
-        var lexer = Lexer(file: file)
-        var parser = Parser(tokens: try lexer.tokens(), file: file)
+        var parser = Parser(lexer: Lexer(file: file))
         return try parser.parseAll()
+    }
+
+    /// The token `distance` places ahead (0: the next one), or nil at the end.
+    private mutating func peek(_ distance: Int = 0) throws(ShellError) -> Token? {
+        try fill(distance) ? lookahead[distance] : nil
+    }
+
+    /// Reads tokens until the one `distance` places ahead is read; false at the end.
+    private mutating func fill(_ distance: Int) throws(ShellError) -> Bool {
+        while lookahead.count <= distance {
+            guard let token = try lexer.next() else { return false }
+            lookahead.append(token)
+        }
+        return true
+    }
+
+    /// Consumes the next token (which ``peek(_:)`` has read) and returns it, moved out
+    /// rather than copied.
+    @discardableResult
+    private mutating func advance() -> Token {
+        let token = lookahead.count == 1 ? lookahead.popLast()! : lookahead.removeFirst()
+        switch token {
+        case .close(let l), .open(let l), .separator(let l): previousEnd = l.offset + 1
+        case .word(let w): previousEnd = w.location.offset + 1
+        }
+        return token
+    }
+
+    /// True when the next token is a word (reading it if need be).
+    private mutating func nextIsWord() throws(ShellError) -> Bool {
+        guard try fill(0) else { return false }
+        if case .word = lookahead[0] { return true }
+        return false
     }
 
     /// Parses every statement; a stray `}` is an error.
@@ -29,18 +68,19 @@ struct Parser {
     /// `opening`.
     private mutating func parseStatements(closedBy opening: SourceLocation?) throws(ShellError) -> [Statement] {
         var statements: [Statement] = []
-        while index < tokens.count {
-            switch tokens[index] {
+        while let token = try peek() {
+            switch token {
             case .separator:
-                index += 1
+                advance()
             case .close(let location):
                 guard opening != nil else {
                     throw ShellError(.syntax, "unexpected }: no block is open", at: location)
                 }
-                index += 1
+                advance()
                 return statements
             case .open(let location):
-                throw ShellError(.syntax, "a block must follow a statement that takes one (\(Self.blockKeywords.sorted().joined(separator: ", ")))", at: location)
+                let keywords = Self.blockKeywords.map(\.rawValue).sorted().joined(separator: ", ")
+                throw ShellError(.syntax, "a block must follow a statement that takes one (\(keywords))", at: location)
             case .word:
                 statements.append(try parseStatement())
             }
@@ -53,84 +93,75 @@ struct Parser {
 
     private mutating func parseStatement() throws(ShellError) -> Statement {
         var words: [Word] = []
-        while index < tokens.count, case .word(let word) = tokens[index] {
+        words.reserveCapacity(4)
+        while try nextIsWord() {
+            guard case .word(let word) = advance() else { break }
             words.append(word)
-            index += 1
         }
         let first = words[0]
-        let keyword = first.bareText
-        if keyword == "else" {
-            throw ShellError(.syntax, "else without if: else must follow the } of an if block", at: first.location)
+        // The next token's start bounds the statement's text; the end of input otherwise.
+        let end: Int
+        switch try peek() {
+        case .word(let w)?: end = w.location.offset
+        case .separator(let l)?, .open(let l)?, .close(let l)?: end = l.offset
+        case nil: end = file.bytes.count
         }
         var statement = Statement(words: words, block: nil, elseBranch: nil, location: first.location,
-                                  range: first.location.offset..<endOffset(of: words.last!))
+                                  range: first.location.offset..<end)
         // `let r = pipeline { ... }` keeps a block statement's value.
-        let blockKeyword = keyword == "let" && words.count >= 4 ? words[3].bareText : keyword
+        var blockKeyword: Keyword?
+        switch statement.kind {
+        case .keyword(.let): blockKeyword = words.count >= 4 ? words[3].bareText.flatMap { Keyword.named($0.lowercased()) } : nil
+        case .keyword(let keyword): blockKeyword = keyword
+        default: blockKeyword = nil
+        }
+        if blockKeyword == nil, first.bareText == "else" {
+            throw ShellError(.syntax, "else without if: else must follow the } of an if block", at: first.location)
+        }
         let takesBlock = blockKeyword.map { Self.blockKeywords.contains($0) } ?? false
-        if index < tokens.count, case .open(let opening) = tokens[index] {
-            guard takesBlock else {
+        if case .open(let opening)? = try peek() {
+            guard let blockKeyword, takesBlock else {
                 let name = first.literalText ?? "this statement"
                 throw ShellError(.syntax, "unexpected {: \(name) does not take a block", at: opening)
             }
-            index += 1
+            advance()
             statement.block = try parseStatements(closedBy: opening)
-            statement.range = statement.range.lowerBound..<previousTokenEnd()
-            if blockKeyword == "if" { statement.elseBranch = try parseElse() }
-            if statement.elseBranch != nil { statement.range = statement.range.lowerBound..<previousTokenEnd() }
-        } else if takesBlock {
-            throw ShellError(index >= tokens.count ? .incomplete : .syntax,
-                             "\(blockKeyword!) needs a block: \(Self.shape(of: blockKeyword!))", at: first.location)
+            statement.range = statement.range.lowerBound..<previousEnd
+            if blockKeyword == .if { statement.elseBranch = try parseElse() }
+            if statement.elseBranch != nil { statement.range = statement.range.lowerBound..<previousEnd }
+        } else if let blockKeyword, takesBlock, blockKeyword != .multi {
+            throw ShellError(try peek() == nil ? .incomplete : .syntax,
+                             "\(blockKeyword.rawValue) needs a block: \(Self.shape(of: blockKeyword))", at: first.location)
         }
         return statement
     }
 
     /// After an if's `}`: `else { ... }` or `else if ...`, possibly on a following line.
     private mutating func parseElse() throws(ShellError) -> ElseBranch? {
-        var look = index
-        while look < tokens.count, case .separator = tokens[look] { look += 1 }
-        guard look < tokens.count, case .word(let word) = tokens[look], word.bareText == "else" else { return nil }
-        index = look + 1
-        guard index < tokens.count else {
+        var look = 0
+        while case .separator? = try peek(look) { look += 1 }
+        guard case .word(let word)? = try peek(look), word.bareText == "else" else { return nil }
+        for _ in 0...look { advance() }
+        switch try peek() {
+        case nil:
             throw ShellError(.incomplete, "else needs a block or another if", at: word.location)
-        }
-        switch tokens[index] {
-        case .open(let opening):
-            index += 1
+        case .open(let opening)?:
+            advance()
             return .block(try parseStatements(closedBy: opening))
-        case .word(let next) where next.bareText == "if":
+        case .word(let next)? where next.bareText == "if":
             return .statement(try parseStatement())
         default:
             throw ShellError(.syntax, "else must be followed by { or by if", at: word.location)
         }
     }
 
-    private func endOffset(of word: Word) -> Int {
-        // The next token's start bounds the word; the end of input otherwise.
-        var i = index
-        while i < tokens.count {
-            switch tokens[i] {
-            case .word(let w): return w.location.offset
-            case .separator(let l), .open(let l), .close(let l): return l.offset
-            }
-        }
-        return file.bytes.count
-    }
-
-    private func previousTokenEnd() -> Int {
-        guard index > 0 else { return 0 }
-        switch tokens[index - 1] {
-        case .close(let l), .open(let l), .separator(let l): return l.offset + 1
-        case .word(let w): return w.location.offset + 1
-        }
-    }
-
-    static func shape(of keyword: String) -> String {
+    static func shape(of keyword: Keyword) -> String {
         switch keyword {
-        case "if": return "if EXPR { ... } else { ... }"
-        case "repeat": return "repeat N { ... }"
-        case "for": return "for NAME in WORD... { ... }"
-        case "pipeline": return "pipeline { ... }"
-        case "multi": return "multi { ... }"
+        case .if: return "if EXPR { ... } else { ... }"
+        case .repeat: return "repeat N { ... }"
+        case .for: return "for NAME in WORD... { ... }"
+        case .pipeline: return "pipeline { ... }"
+        case .multi: return "multi { ... }"
         default: return "transaction --watch KEY... { ... }"
         }
     }

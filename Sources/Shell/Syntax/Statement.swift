@@ -7,6 +7,11 @@ public struct Statement: Sendable, Hashable {
     /// Redis command name that decides what the statement does. Made once here because
     /// running a statement looks at it several times (keyword, command lookup, output).
     public let head: String?
+    /// What the statement is, decided once here rather than each time it runs.
+    let kind: Kind
+    /// True when it sends a Redis command whose reply redis-cli prints as raw text
+    /// whatever the mode (INFO, CLIENT LIST...; see ``ReplyFormatter/printsVerbatim(command:)``).
+    let printsVerbatim: Bool
     /// The `{ ... }` that follows, if any.
     public var block: [Statement]?
     /// For `if`: what follows `else`.
@@ -19,7 +24,11 @@ public struct Statement: Sendable, Hashable {
     /// Creates a statement.
     public init(words: [Word], block: [Statement]?, elseBranch: ElseBranch?, location: SourceLocation, range: Range<Int>) {
         self.words = words
-        self.head = words.first?.bareText?.lowercased()
+        let head = words.first?.bareText?.lowercased()
+        self.head = head
+        let kind = Kind(words: words, head: head)
+        self.kind = kind
+        self.printsVerbatim = Self.printsVerbatim(words: words, head: head, kind: kind)
         self.block = block
         self.elseBranch = elseBranch
         self.location = location
@@ -31,6 +40,59 @@ public struct Statement: Sendable, Hashable {
 
     /// The first word when it is bare text: the keyword that decides what the statement is.
     public var keyword: String? { words.first?.bareText }
+}
+
+extension Statement {
+    private static func printsVerbatim(words: [Word], head: String?, kind: Kind) -> Bool {
+        // Only the words that matter are made into strings: the name, and the rest only
+        // when the name is one whose replies can print verbatim.
+        var command = words[...]
+        let name: String?
+        switch kind {
+        case .redis:
+            name = head ?? command.first?.literalText?.lowercased()
+        case .keyword(.redis), .redirected:
+            command = command.dropFirst()
+            if case .redirected = kind, command.first?.bareText?.lowercased() == Keyword.redis.rawValue { command = command.dropFirst() }
+            name = command.first?.literalText?.lowercased()
+        case .keyword, .redkeepCommand:
+            return false
+        }
+        guard let name, ReplyFormatter.mayPrintVerbatim(lowercasedName: name),
+              CommandRegistry.entry(forLowercased: name) == nil else { return false }
+        return ReplyFormatter.printsVerbatim(command: command.map { $0.literalText ?? "" })
+    }
+
+    /// What a statement is, by its first word.
+    enum Kind: Sendable, Hashable {
+        /// A word the evaluator handles itself (`let`, `if`, `pipeline`...).
+        case keyword(Keyword)
+        /// A redkeep command from ``CommandRegistry``.
+        case redkeepCommand
+        /// `@name STATEMENT`: the rest goes to connection `name`.
+        case redirected
+        /// A Redis command; `literal` when no word needs substituting, so that running it
+        /// encodes the words as they are.
+        case redis(literal: Bool)
+
+        init(words: [Word], head: String?) {
+            if let head {
+                if let keyword = Keyword.named(head) {
+                    self = .keyword(keyword)
+                    return
+                }
+                if head.utf8.first == UInt8(ascii: "@") && head.utf8.count > 1 {
+                    self = .redirected
+                    return
+                }
+                if CommandRegistry.entry(forLowercased: head) != nil {
+                    self = .redkeepCommand
+                    return
+                }
+            }
+            self = .redis(literal: words.allSatisfy { $0.literalBytes != nil })
+        }
+    }
 }
 
 /// What follows `else`: a block, or another `if` statement (`else if ...`).
