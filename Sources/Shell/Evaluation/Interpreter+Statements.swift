@@ -135,7 +135,7 @@ extension Interpreter {
         for word in words.dropFirst(3) {
             let value = try await self.value(of: word)
             // A substituted array ($(KEYS user:*)) gives one item per element.
-            if word.literalBytes != nil {
+            if word.isLiteral {
                 items.append(value)
             } else if let elements = value.elements {
                 items += elements

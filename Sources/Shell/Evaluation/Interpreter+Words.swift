@@ -42,7 +42,7 @@ extension Interpreter {
     /// A word as a value: a lone `$var` or `$(...)` keeps its type (a map stays a map);
     /// anything else is the bulk string of its bytes.
     func value(of word: Word) async throws -> RESPValue {
-        if word.literalBytes == nil, word.parts.count == 1 {
+        if !word.isLiteral, word.parts.count == 1 {
             switch word.parts[0] {
             case .variable(let reference): return try lookup(reference, at: word.location)
             case .command(let statements, let location): return try await capture(statements, at: location)

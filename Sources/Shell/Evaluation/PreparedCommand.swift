@@ -32,8 +32,8 @@ struct PreparedCommand: Sendable {
     /// Prepares a statement's words when none needs substituting (see
     /// ``Statement/Kind/redis(literal:)``), encoding them as they are.
     init(literal words: ArraySlice<Word>) {
-        self.init(words, length: { $0.literalBytes!.count }, copy: { word, out in
-            word.literalBytes!.withUnsafeBytes { out.copyMemory(from: $0) }
+        self.init(words, length: { $0.literalCount! }, copy: { word, out in
+            word.withLiteralBytes { out.copyMemory(from: $0) }
         })
     }
 

@@ -117,7 +117,14 @@ struct Lexer {
         var parts: [WordPart] = []
         var literal: [UInt8] = []
         var quoted = false
+        // While true, the word so far is exactly the source's bytes from its start to
+        // `pos`, and nothing is copied: the word will refer to the source (most words).
+        var verbatim = true
+        func copySoFar(upTo end: Int) {
+            if verbatim { literal = Array(b[start.offset..<end]); verbatim = false }
+        }
         func flush() {
+            copySoFar(upTo: pos)
             if !literal.isEmpty { parts.append(.literal(literal)); literal = [] }
         }
         while pos < end {
@@ -133,13 +140,17 @@ struct Lexer {
                 parts += try readDoubleQuoted()
             case UInt8(ascii: "'"):
                 quoted = true
+                copySoFar(upTo: pos)
                 literal += try readSingleQuoted()
             case UInt8(ascii: "$"):
+                let dollar = pos
                 if let part = try readDollar() {
+                    // The substitution is read; what came before it is the literal so far.
+                    copySoFar(upTo: dollar)
                     flush()
                     parts.append(part)
                 } else {
-                    literal.append(c)
+                    if !verbatim { literal.append(c) }
                     pos += 1
                 }
             case UInt8(ascii: "\\"):
@@ -151,16 +162,17 @@ struct Lexer {
                 if pos + 1 == end {
                     throw ShellError(.incomplete, "the statement continues (\\) past the end of the input", at: here())
                 }
-                literal.append(c)
+                if !verbatim { literal.append(c) }
                 pos += 1
             default:
-                // A run of ordinary bytes in one append: most words are nothing else.
+                // A run of ordinary bytes at once: most words are nothing else.
                 var runEnd = pos + 1
                 while runEnd < end && Self.isOrdinary(b[runEnd]) { runEnd += 1 }
-                literal.append(contentsOf: b[pos..<runEnd])
+                if !verbatim { literal.append(contentsOf: b[pos..<runEnd]) }
                 pos = runEnd
             }
         }
+        if verbatim { return Word(sourceBytes: pos - start.offset, at: start) }
         if parts.isEmpty { return Word(literal: literal, location: start, isQuoted: quoted) }
         flush()
         return Word(parts: parts, location: start, isQuoted: quoted)

@@ -90,7 +90,7 @@ extension Statement {
                     return
                 }
             }
-            self = .redis(literal: words.allSatisfy { $0.literalBytes != nil })
+            self = .redis(literal: words.allSatisfy(\.isLiteral))
         }
     }
 }

@@ -5,6 +5,7 @@ public struct Word: Sendable, Hashable {
     public var parts: [WordPart] {
         get {
             switch storage {
+            case .source: [.literal(Array(sourceBytes))]
             case .literal(let bytes): [.literal(bytes)]
             case .parts(let parts): parts
             }
@@ -16,12 +17,16 @@ public struct Word: Sendable, Hashable {
     /// True when any part of it was quoted: a quoted `{`, `#` or keyword is plain text.
     public var isQuoted: Bool
 
-    /// Almost every word is one literal piece; it is kept without an array of parts
-    /// around it. That is one allocation less per word, which a long script's parse and
-    /// memory showed.
+    /// Almost every word is one literal piece, and most of those are exactly the bytes
+    /// of the source where the word stands (no quotes, escapes or substitutions): those
+    /// are kept as a count of the source's bytes, with nothing copied, and the other
+    /// literal words without an array of parts around them. Each saved allocation per
+    /// word showed in the time and memory a long script takes to parse.
     private var storage: Storage
 
-    private enum Storage: Sendable, Hashable {
+    private enum Storage: Sendable {
+        /// The `count` bytes of the source from the word's location on.
+        case source(count: Int)
         case literal([UInt8])
         case parts([WordPart])
 
@@ -48,16 +53,62 @@ public struct Word: Sendable, Hashable {
         self.isQuoted = isQuoted
     }
 
-    /// The bytes when the word is one literal piece (quoted or not), else nil. Makes
-    /// nothing: for the checks made on every word.
+    /// Creates an unquoted word whose bytes are the `count` bytes of the source at
+    /// `location`, as they are.
+    init(sourceBytes count: Int, at location: SourceLocation) {
+        self.storage = .source(count: count)
+        self.location = location
+        self.isQuoted = false
+    }
+
+    private var sourceBytes: ArraySlice<UInt8> {
+        guard case .source(let count) = storage else { return [] }
+        return location.file.bytes[location.offset..<(location.offset + count)]
+    }
+
+    /// True when the word is one literal piece (quoted or not): no substitutions.
+    public var isLiteral: Bool {
+        if case .parts = storage { return false }
+        return true
+    }
+
+    /// The bytes when the word is one literal piece (quoted or not), else nil.
     public var literalBytes: [UInt8]? {
-        if case .literal(let bytes) = storage { return bytes }
-        return nil
+        switch storage {
+        case .source: Array(sourceBytes)
+        case .literal(let bytes): bytes
+        case .parts: nil
+        }
+    }
+
+    /// Calls `body` with the bytes of a word that is one literal piece, copying nothing;
+    /// nil when the word has substitutions.
+    public func withLiteralBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        switch storage {
+        case .source(let count):
+            let start = location.offset
+            return try location.file.bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+        case .literal(let bytes):
+            return try bytes.withUnsafeBytes(body)
+        case .parts:
+            return nil
+        }
+    }
+
+    /// The byte count of a word that is one literal piece, else nil.
+    public var literalCount: Int? {
+        switch storage {
+        case .source(let count): count
+        case .literal(let bytes): bytes.count
+        case .parts: nil
+        }
     }
 
     /// The word's text when it has no substitutions (quoted or not), else nil.
     public var literalText: String? {
         switch storage {
+        case .source:
+            return String(decoding: sourceBytes, as: UTF8.self)
         case .literal(let bytes):
             return String(decoding: bytes, as: UTF8.self)
         case .parts(let parts):
@@ -77,9 +128,19 @@ public struct Word: Sendable, Hashable {
     /// `{` or `}` when the word is that one unquoted byte, else nil. The lexer asks this of
     /// every word; it makes no String.
     var loneBrace: UInt8? {
-        guard !isQuoted, case .literal(let bytes) = storage, bytes.count == 1,
-              bytes[0] == UInt8(ascii: "{") || bytes[0] == UInt8(ascii: "}") else { return nil }
-        return bytes[0]
+        guard !isQuoted, literalCount == 1, let byte = withLiteralBytes({ $0[0] }),
+              byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}") else { return nil }
+        return byte
+    }
+
+    // Equal words have the same pieces, however they are kept.
+    public static func == (a: Word, b: Word) -> Bool {
+        a.location == b.location && a.isQuoted == b.isQuoted && a.parts == b.parts
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(location)
+        hasher.combine(isQuoted)
     }
 }
 
