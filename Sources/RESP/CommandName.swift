@@ -1,7 +1,7 @@
 /// Command names compared as Redis compares them: ASCII letters in any case.
 public enum CommandName {
     /// True when `bytes` spell `upperCaseName` in any case. Makes no String: for checks
-    /// made on every command (MULTI/EXEC/DISCARD, INFO) by the client, the shell and the
+    /// made on every command (MULTI/EXEC/DISCARD, INFO) by the shell and the
     /// AOF reader.
     public static func matches(_ bytes: UnsafeRawBufferPointer, _ upperCaseName: StaticString) -> Bool {
         guard bytes.count == upperCaseName.utf8CodeUnitCount else { return false }
