@@ -55,7 +55,7 @@ public enum RESPArgument: Sendable, Hashable, ExpressibleByStringLiteral, Expres
     func copyBytes(into destination: UnsafeMutableRawBufferPointer) {
         switch self {
         case .string(let s):
-            let copied = s.utf8.withContiguousStorageIfAvailable { source in
+            let copied: Void? = s.utf8.withContiguousStorageIfAvailable { source in
                 destination.copyMemory(from: UnsafeRawBufferPointer(source))
             }
             if copied == nil {

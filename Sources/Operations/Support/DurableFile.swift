@@ -35,7 +35,7 @@ public enum DurableFile {
     /// ``write(to:_:)`` for callers that need no SHA-256 of what they wrote: hashing a
     /// large file costs about as much as writing it (`replay-until --write-aof`).
     public static func writeUnhashed(to path: String, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) {
-        try write(to: path, hashing: false, body)
+        _ = try write(to: path, hashing: false, body)
     }
 
     private static func write(to path: String, hashing: Bool, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) -> String {
