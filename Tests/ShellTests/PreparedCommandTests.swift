@@ -9,13 +9,25 @@ import Testing
 @Suite struct PreparedCommandTests {
     @Test func literalWordsEncodeAsTheCommandWould() throws {
         let statements = try parse("set 'user:1' \"a b\\x00\" '' café").get()
-        let prepared = PreparedCommand(literal: statements[0].words[...])
+        var buffer = ByteBuffer()
+        let prepared = PreparedCommand(literal: statements[0].words[...], reusing: &buffer)
         var expected = ByteBuffer()
         expected.writeRESPCommand(RESPCommand([.string("set"), .string("user:1"), .bytes(ByteBuffer(bytes: Array("a b".utf8) + [0])),
                                                .string(""), .string("café")]))
         #expect(prepared.encoded == expected)
         #expect(prepared.name == "SET")
         #expect(prepared.hasName("SET") && !prepared.hasName("SE") && !prepared.hasName("SETNX"))
+    }
+
+    @Test func aReusedBufferLeavesEarlierCommandsAlone() throws {
+        // A command still held (collected by pipeline { }, or not yet answered) keeps its
+        // bytes when the next statement is encoded into the same buffer.
+        let statements = try parse("SET a 1\nGET a\nINCR counter").get()
+        var buffer = ByteBuffer()
+        let held = statements.map { PreparedCommand(literal: $0.words[...], reusing: &buffer) }
+        #expect(held.map(\.name) == ["SET", "GET", "INCR"])
+        #expect(String(buffer: held[0].encoded) == "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n")
+        #expect(String(buffer: held[1].encoded) == "*2\r\n$3\r\nGET\r\n$1\r\na\r\n")
     }
 
     @Test func transactionEffectIsReadFromTheName() {

@@ -17,7 +17,7 @@ extension Interpreter {
         switch statement.kind {
         case .redis(let literal):
             // The common case, first.
-            let command = literal ? PreparedCommand(literal: words[...]) : try await prepare(words[...])
+            let command = literal ? PreparedCommand(literal: words[...], reusing: &encodingBuffer) : try await prepare(words[...])
             return try await sendRedis(command, to: nil, capturing: capturing, at: location)
         case .redkeepCommand:
             let entry = CommandRegistry.entry(forLowercased: statement.head!)!

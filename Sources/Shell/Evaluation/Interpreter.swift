@@ -93,6 +93,8 @@ public actor Interpreter {
     var scriptDirectory: String?
     /// The current server's command names, for completion (asked for once).
     var redisCommandNames: [String]?
+    /// Where Redis statements are encoded, reused from one statement to the next.
+    var encodingBuffer = ByteBufferAllocator().buffer(capacity: 256)
     /// Roll-forward collectors running in the background (`chunk start`), by name.
     var collectors: [String: BackgroundCollector] = [:]
 

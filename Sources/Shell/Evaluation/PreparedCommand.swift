@@ -26,22 +26,29 @@ struct PreparedCommand: Sendable {
 
     /// Prepares the command whose words, name first, are `words`.
     init(words: [[UInt8]]) {
-        self.init(words[...], length: { $0.count }, copy: { word, out in word.withUnsafeBytes { out.copyMemory(from: $0) } })
+        var buffer = Self.allocator.buffer(capacity: 64)
+        self.init(words[...], encodingInto: &buffer, length: { $0.count }, copy: { word, out in
+            word.withUnsafeBytes { out.copyMemory(from: $0) }
+        })
     }
 
     /// Prepares a statement's words when none needs substituting (see
-    /// ``Statement/Kind/redis(literal:)``), encoding them as they are.
-    init(literal words: ArraySlice<Word>) {
-        self.init(words, length: { $0.literalCount! }, copy: { word, out in
+    /// ``Statement/Kind/redis(literal:)``), encoding them as they are into `buffer`'s
+    /// storage when nothing else holds it any more (the previous command's reply has
+    /// come): no allocation for a statement in a script of many.
+    init(literal words: ArraySlice<Word>, reusing buffer: inout ByteBuffer) {
+        buffer.clear()
+        self.init(words, encodingInto: &buffer, length: { $0.literalCount! }, copy: { word, out in
             word.withLiteralBytes { out.copyMemory(from: $0) }
         })
     }
 
     @inline(__always)
-    private init<Words: Collection>(_ words: Words, length: (Words.Element) -> Int,
+    private init<Words: Collection>(_ words: Words, encodingInto buffer: inout ByteBuffer,
+                                    length: (Words.Element) -> Int,
                                     copy: (Words.Element, UnsafeMutableRawBufferPointer) -> Void) {
-        var encoded = Self.allocator.buffer(capacity: 64)
-        encoded.writeRESPBulkArray(words, length: length, copy: copy)
+        buffer.writeRESPBulkArray(words, length: length, copy: copy)
+        let encoded = buffer
         self.encoded = encoded
         // The name follows the array's header and its own length line: "*N\r\n$L\r\n".
         let nameLength = words.first.map(length) ?? 0
