@@ -113,7 +113,7 @@ extension Interpreter {
     /// Appends a statement typed at the prompt to the record file (never one with a secret,
     /// never `record` itself), and flushes it to disk so a crash keeps it.
     func record(_ statement: Statement) {
-        guard let recordPath, statement.keyword?.lowercased() != "record" else { return }
+        guard let recordPath, statement.head != "record" else { return }
         let text = statement.text
         guard !SecretFilter.containsSecret(text) else { return }
         let fd = open(recordPath, O_WRONLY | O_APPEND)

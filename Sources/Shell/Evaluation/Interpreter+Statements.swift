@@ -34,9 +34,7 @@ extension Interpreter {
                 let arguments = try await expandTexts(rest.dropFirst())
                 return try await entry.run!(arguments, self, CommandInvocation(target: target, location: location, statement: statement))
             }
-            // `@name redis SAVE`: the prefix works after a target too.
-            let command = name == Keyword.redis.rawValue && rest.count > 1 ? rest.dropFirst() : rest
-            return try await sendRedis(try await prepare(command), to: target, capturing: capturing, at: location)
+            return try await sendRedis(try await prepare(Statement.droppingRedisPrefix(rest)), to: target, capturing: capturing, at: location)
         case .keyword(let keyword):
             switch keyword {
             case .let: return try await executeLet(statement)

@@ -43,6 +43,13 @@ public struct Statement: Sendable, Hashable {
 }
 
 extension Statement {
+    /// The words after `@name`, without a `redis` prefix that has a command after it:
+    /// `@replica redis SAVE` sends SAVE.
+    static func droppingRedisPrefix(_ words: ArraySlice<Word>) -> ArraySlice<Word> {
+        guard words.count > 1, words.first?.bareText?.lowercased() == Keyword.redis.rawValue else { return words }
+        return words.dropFirst()
+    }
+
     private static func printsVerbatim(words: [Word], head: String?, kind: Kind) -> Bool {
         // Only the words that matter are made into strings: the name, and the rest only
         // when the name is one whose replies can print verbatim.
@@ -51,9 +58,11 @@ extension Statement {
         switch kind {
         case .redis:
             name = head ?? command.first?.literalText?.lowercased()
-        case .keyword(.redis), .redirected:
+        case .keyword(.redis):
             command = command.dropFirst()
-            if case .redirected = kind, command.first?.bareText?.lowercased() == Keyword.redis.rawValue { command = command.dropFirst() }
+            name = command.first?.literalText?.lowercased()
+        case .redirected:
+            command = Self.droppingRedisPrefix(command.dropFirst())
             name = command.first?.literalText?.lowercased()
         case .keyword, .redkeepCommand:
             return false
