@@ -148,15 +148,7 @@ final class SyntheticArchive {
         try Data("*1\r\n$4\r\nPING\r\n".utf8).write(to: URL(fileURLWithPath: plan.basePath))
         #expect(throws: RestoreError.self) { try plan.verifyBase() }
         try FileManager.default.removeItem(atPath: plan.basePath)
-        let out = NSTemporaryDirectory() + "redkeep-aof-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        do {
-            _ = try AOFFolderWriter(plan: plan, folder: out).run()
-            Issue.record("a missing base was accepted")
-        } catch {
-            #expect("\(error)".contains(plan.basePath) && "\(error)".contains("missing"))
-        }
-        #expect(!FileManager.default.fileExists(atPath: out + "/appendonly.aof.manifest"))
+        expectWriteRefused(plan, "a missing base was accepted", mentioning: [plan.basePath, "missing"])
     }
 
     @Test func refusesTimesOutsideTheCoverageAndInGaps() throws {
@@ -285,15 +277,26 @@ enum SyntheticArchiveReplay {
         let plan = try RestorePlan.make(try a.index, target: .latest)
         let damaged = plan.index.layout.absolute(plan.streams[0].chunks[3].path)
         try Data(chunks[3].replacingOccurrences(of: "v", with: "w").utf8).write(to: URL(fileURLWithPath: damaged))
-        let out = NSTemporaryDirectory() + "redkeep-aof-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        do {
-            _ = try AOFFolderWriter(plan: plan, folder: out).run()
-            Issue.record("a damaged chunk was written")
-        } catch {
-            #expect("\(error)".contains(damaged) && "\(error)".contains("sha256"))
-        }
-        #expect(!FileManager.default.fileExists(atPath: out + "/appendonly.aof.manifest"))
-        #expect(!FileManager.default.fileExists(atPath: out + "/appendonly.aof.1.incr.aof"))
+        expectWriteRefused(plan, "a damaged chunk was written", mentioning: [damaged, "sha256"],
+                           leavesNo: ["appendonly.aof.manifest", "appendonly.aof.1.incr.aof"])
+    }
+}
+
+/// Writing `plan` as an AOF folder fails with an error naming each of `words`, and leaves
+/// none of `files` behind (no manifest: Redis would not load a half-written folder).
+func expectWriteRefused(_ plan: RestorePlan, _ acceptedMessage: Comment, mentioning words: [String],
+                        leavesNo files: [String] = ["appendonly.aof.manifest"],
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+    let out = NSTemporaryDirectory() + "redkeep-aof-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    do {
+        _ = try AOFFolderWriter(plan: plan, folder: out).run()
+        Issue.record(acceptedMessage, sourceLocation: sourceLocation)
+    } catch {
+        let message = "\(error)"
+        #expect(words.allSatisfy { message.contains($0) }, "\(message)", sourceLocation: sourceLocation)
+    }
+    for file in files {
+        #expect(!FileManager.default.fileExists(atPath: out + "/" + file), sourceLocation: sourceLocation)
     }
 }
