@@ -136,7 +136,7 @@ extension Interpreter {
         }
         let task = Task.detached { await collector.run() }
         collectors[collectorName] = BackgroundCollector(collector: collector, task: task)
-        for warning in collector.status().warnings { emit { $0.writeError("warning: chunk \(collectorName): \(warning)\n") } }
+        for warning in collector.status().warnings { emit(.error("warning: chunk \(collectorName): \(warning)\n")) }
         return Self.statusReport(collector.status())
     }
 

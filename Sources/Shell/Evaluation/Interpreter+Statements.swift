@@ -9,7 +9,7 @@ extension Interpreter {
         // `echo` statements are not echoed: their output already says what they are.
         if configuration.echo && quiet == 0 && statement.head != "echo" {
             let line = "> " + SecretFilter.redact(statement.text) + "\n"
-            emit { $0.write(line) }
+            emit(.text(line))
         }
         let words = statement.words
         let location = statement.location

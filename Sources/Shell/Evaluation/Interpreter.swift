@@ -97,11 +97,15 @@ public actor Interpreter {
     var encodingBuffer = ByteBufferAllocator().buffer(capacity: 256)
     /// Roll-forward collectors running in the background (`chunk start`), by name.
     var collectors: [String: BackgroundCollector] = [:]
+    /// Output waiting to be written (see ``emit(_:)``).
+    let outputQueue: OutputQueue
 
     /// Creates an interpreter.
     public init(_ configuration: Configuration) {
         self.configuration = configuration
-        self.home = EventLoopIsolation(MultiThreadedEventLoopGroup.singleton.next())
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        self.home = EventLoopIsolation(loop)
+        self.outputQueue = OutputQueue(loop: loop, output: configuration.output)
     }
 
     // MARK: - Running
@@ -113,7 +117,7 @@ public actor Interpreter {
         if !showingValues { quiet += 1 }
         let outcome = await parseAndRun(text, name: name, firstLine: firstLine)
         if !showingValues { quiet -= 1 }
-        await finishOutput()
+        finishOutput()
         return outcome
     }
 
@@ -141,7 +145,7 @@ public actor Interpreter {
         } catch {
             let failure = ShellError(.usage, "cannot read the script \(path): \(Self.describe(error))")
             report(failure)
-            await finishOutput()
+            finishOutput()
             return .failed(failure)
         }
         // A #! line is a comment already; nothing to strip.
@@ -174,28 +178,23 @@ public actor Interpreter {
         await stopCollectors()
         await connections.closeAll()
         if let lab, !keepServers { await lab.shutdown() }
-        await finishOutput()
+        finishOutput()
     }
 
     // MARK: - Output
     //
-    // Values, notes and errors are written by tasks queued on the interpreter's loop, in
-    // the order they were produced, rather than inline. The loop runs queued tasks before
-    // it waits for the network, so a statement's value is formatted and written while the
-    // next statement's command is on its way to the server, not between a reply and the
-    // next request. In a script of plain commands that was a tenth of each statement's
-    // time.
+    // Values, notes and errors are queued and written by a task on the interpreter's
+    // loop, in the order they were produced (see OutputQueue): the loop runs that task
+    // while the next statement's command is on its way to the server.
 
-    /// Queues `write` to run on the loop, after everything queued before it.
-    func emit(_ write: @escaping @Sendable (any ShellOutput) -> Void) {
-        let output = configuration.output
-        home.loop.execute { write(output) }
+    /// Queues `item` to be written after everything queued before it.
+    func emit(_ item: OutputQueue.Item) {
+        outputQueue.append(item)
     }
 
-    /// Waits until everything queued by ``emit(_:)`` is written, and writes out what the
-    /// output held back.
-    func finishOutput() async {
-        try? await home.loop.submit {}.get()
+    /// Writes everything queued by ``emit(_:)``, and what the output held back.
+    func finishOutput() {
+        outputQueue.writeQueued()
         configuration.output.flush()
     }
 
@@ -203,20 +202,19 @@ public actor Interpreter {
     /// prints INFO (see ``Statement/printsVerbatim``).
     func show(_ value: RESPValue, verbatim: Bool = false) {
         guard quiet == 0 else { return }
-        let formatter = ReplyFormatter(mode: configuration.outputMode, color: configuration.color)
-        emit { $0.write(bytes: formatter.formatBytes(value, verbatim: verbatim)) }
+        emit(.value(value, ReplyFormatter(mode: configuration.outputMode, color: configuration.color), verbatim: verbatim))
     }
 
     /// Prints a line of text (echo, notes), unless a capture is running.
     func say(_ text: String) {
         guard quiet == 0 else { return }
-        emit { $0.write(text + "\n") }
+        emit(.text(text + "\n"))
     }
 
     /// Prints an error on standard error, in red on a terminal.
     func report(_ error: ShellError) {
         let text = configuration.color ? "\u{1B}[31m(error)\u{1B}[0m \(error)" : "(error) \(error)"
-        emit { $0.writeError(text + "\n") }
+        emit(.error(text + "\n"))
     }
 
     // MARK: - Errors

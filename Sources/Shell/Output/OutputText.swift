@@ -8,7 +8,10 @@ struct OutputBytes {
 
     mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
     mutating func append(_ byte: UInt8) { bytes.append(byte) }
-    mutating func append(_ buffer: ByteBuffer) { bytes.append(contentsOf: buffer.readableBytesView) }
+    mutating func append(_ buffer: ByteBuffer) {
+        // Through a raw buffer: appending the ByteBufferView as a sequence went byte by byte.
+        buffer.withUnsafeReadableBytes { bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
+    }
     mutating func append(_ other: OutputBytes) { bytes.append(contentsOf: other.bytes) }
     mutating func append<S: Sequence>(contentsOf seq: S) where S.Element == UInt8 { bytes.append(contentsOf: seq) }
 

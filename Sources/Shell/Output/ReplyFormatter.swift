@@ -104,6 +104,19 @@ public struct ReplyFormatter: Sendable {
     /// without repairing invalid UTF-8 (raw mode prints binary strings byte for byte).
     public func formatBytes(_ value: RESPValue) -> [UInt8] {
         var out = OutputBytes()
+        render(value, into: &out)
+        return out.bytes
+    }
+
+    /// Appends the bytes of ``formatBytes(_:verbatim:)`` to `out`: the interpreter
+    /// renders a run of values into one buffer, not an array each.
+    func render(_ value: RESPValue, verbatim: Bool = false, into out: inout OutputBytes) {
+        if verbatim && mode != .json {
+            let start = out.bytes.count
+            ReplyRawRenderer.render(value, into: &out)
+            if out.bytes.count > start, out.bytes.last != UInt8(ascii: "\n") { out.append(UInt8(ascii: "\n")) }
+            return
+        }
         switch mode {
         case .human:
             if ReplyFormatter.isReport(value) || ReplyFormatter.isReportList(value) {
@@ -114,9 +127,7 @@ public struct ReplyFormatter: Sendable {
         case .raw:
             if ReplyFormatter.isReport(value) || ReplyFormatter.isReportList(value) {
                 ReplyRawRenderer.renderReport(value, into: &out)
-            } else if ReplyFormatter.isEmptyAggregate(value) {
-                return []
-            } else {
+            } else if !ReplyFormatter.isEmptyAggregate(value) {
                 ReplyRawRenderer.render(value, into: &out)
                 out.append(UInt8(ascii: "\n"))
             }
@@ -124,7 +135,6 @@ public struct ReplyFormatter: Sendable {
             ReplyJSONRenderer.render(value, into: &out)
             out.append(UInt8(ascii: "\n"))
         }
-        return out.bytes
     }
 
     /// The text to print for the reply of a command that redis-cli prints verbatim (see
@@ -138,10 +148,8 @@ public struct ReplyFormatter: Sendable {
 
     /// The exact bytes of ``format(_:verbatim:)``.
     public func formatBytes(_ value: RESPValue, verbatim: Bool) -> [UInt8] {
-        guard verbatim, mode != .json else { return formatBytes(value) }
         var out = OutputBytes()
-        ReplyRawRenderer.render(value, into: &out)
-        if let last = out.bytes.last, last != UInt8(ascii: "\n") { out.append(UInt8(ascii: "\n")) }
+        render(value, verbatim: verbatim, into: &out)
         return out.bytes
     }
 
