@@ -15,6 +15,9 @@ public final class RedisConnection: Sendable {
     public let hello: RESPValue?
     let channel: any Channel
     private let handler: NIOLoopBound<RedisChannelHandler>
+    /// The command timeout as NIO counts time, converted once: taking a Duration apart
+    /// for every command showed in profiles of sequential commands.
+    private let commandTimeout: TimeAmount?
 
     /// Where this connection goes.
     public var endpoint: RedisEndpoint { configuration.endpoint }
@@ -29,6 +32,7 @@ public final class RedisConnection: Sendable {
         self.channel = channel
         self.handler = handler
         self.hello = hello
+        self.commandTimeout = configuration.commandTimeout.map { .nanoseconds(nanoseconds($0)) }
     }
 
     /// Opens a connection, authenticates, switches protocol and database as configured.
@@ -130,7 +134,7 @@ public final class RedisConnection: Sendable {
     ///
     /// `isolation` is the caller's actor, filled in by the compiler: the request is sent
     /// and its reply awaited there, with no hop to another executor and back (see
-    /// ``exchange(_:subject:expected:isolation:sink:)``).
+    /// ``exchange(_:subject:expected:closingOnCancel:isolation:sink:)``).
     public func send(_ command: RESPCommand,
                      isolation: isolated (any Actor)? = #isolation) async throws(RedisClientError) -> RESPValue {
         let value = try await reply(to: command)
@@ -153,10 +157,22 @@ public final class RedisConnection: Sendable {
     /// and returns its reply, error replies included. For callers that encode straight
     /// from their own representation of a command, with no ``RESPCommand`` in between:
     /// the shell encodes a statement's words as it runs it.
-    public func reply(toEncoded bytes: ByteBuffer,
+    ///
+    /// With `closingOnCancel` false the wait has no cancellation handler of its own: the
+    /// caller must close the connection (``abort()``) when its task is cancelled, or a
+    /// command that blocks (BLPOP 0) cannot be interrupted. The shell installs one handler
+    /// around a whole run of statements: adding and removing one per command was about
+    /// 2% of a script of plain SETs.
+    public func reply(toEncoded bytes: ByteBuffer, closingOnCancel: Bool = true,
                       isolation: isolated (any Actor)? = #isolation) async throws(RedisClientError) -> RESPValue {
-        try await exchange(bytes, subject: .encoded(bytes), expected: 1,
+        try await exchange(bytes, subject: .encoded(bytes), expected: 1, closingOnCancel: closingOnCancel,
                            isolation: isolation, sink: PendingRequest.Sink.one)
+    }
+
+    /// Closes the connection now, from any thread, without waiting: the request waiting
+    /// for a reply fails with "connection ... was closed". For a cancellation handler.
+    public func abort() {
+        channel.close(promise: nil)
     }
 
     /// Writes every command in one write, then reads every reply, in order. Error replies
@@ -189,24 +205,30 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends `bytes` and waits for the `expected` replies, closing the connection if the
-    /// task is cancelled meanwhile (a late reply would be matched to the wrong request).
+    /// task is cancelled meanwhile (a late reply would be matched to the wrong request),
+    /// unless `closingOnCancel` is false: then the caller's own handler closes it.
     ///
     /// The closure given to `withTaskCancellationHandler` uses `isolation`, which makes it
     /// isolated to the caller's actor. Without that it is a nonisolated closure, and
     /// calling it hopped to the generic executor and back: two more trips through the
     /// event loop's queue per command (measured with a counting executor).
-    private func exchange<T>(_ bytes: ByteBuffer, subject: PendingRequest.Subject, expected: Int,
+    private func exchange<T>(_ bytes: ByteBuffer, subject: PendingRequest.Subject, expected: Int, closingOnCancel: Bool = true,
                              isolation: isolated (any Actor)?,
                              sink: @escaping (UnsafeContinuation<T, any Error>) -> PendingRequest.Sink) async throws(RedisClientError) -> T {
         let deadline = self.deadline()
         let channel = self.channel
+        // Hands the request to the handler, which resumes `continuation` with the reply.
+        func start(_ continuation: UnsafeContinuation<T, any Error>) {
+            submit(OutboundRequest(bytes: bytes, pending: PendingRequest(subject: subject, expected: expected,
+                                                                        deadline: deadline, sink: sink(continuation))))
+        }
         do {
+            guard closingOnCancel else {
+                return try await withUnsafeThrowingContinuation(isolation: isolation, start)
+            }
             return try await withTaskCancellationHandler {
                 _ = isolation
-                return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
-                    let pending = PendingRequest(subject: subject, expected: expected, deadline: deadline, sink: sink(continuation))
-                    submit(OutboundRequest(bytes: bytes, pending: pending))
-                }
+                return try await withUnsafeThrowingContinuation(start)
             } onCancel: {
                 channel.close(promise: nil)
             }
@@ -242,7 +264,7 @@ public final class RedisConnection: Sendable {
     }
 
     private func deadline() -> NIODeadline? {
-        configuration.commandTimeout.map { .now() + .nanoseconds(nanoseconds($0)) }
+        commandTimeout.map { .now() + $0 }
     }
 
     private func asClientError(_ error: any Error) -> RedisClientError {

@@ -1,9 +1,11 @@
 import Foundation
+import Operations
+import RedisClient
 import Testing
 
 /// The interactive prompt, driven through a pseudo-terminal as a person types: the prompt
 /// names the connection and shows (TX), Tab completes connection names and words, Ctrl-C
-/// cancels a line, Ctrl-D leaves, and history keeps no password.
+/// cancels a line or the statement running, Ctrl-D leaves, and history keeps no password.
 @Suite struct PromptTests {
     static func session() throws -> (PseudoTerminal, history: String, folder: String) {
         let folder = NSTemporaryDirectory() + "redkeep-prompt-\(UUID().uuidString)"
@@ -73,5 +75,41 @@ import Testing
         #expect(!kept.contains("hunter2-secret"))
         #expect(!kept.contains("other-secret"))
         #expect(!kept.contains("never-sent"))
+    }
+
+    /// Ctrl-C while a command waits on the server (BLPOP with no timeout) stops the
+    /// statement and brings the prompt back; the connection is closed under it, so the
+    /// server forgets the BLPOP, and the next statement reconnects.
+    @Test(.timeLimit(.minutes(2))) func ctrlCInterruptsACommandWaitingOnTheServer() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("blocking")
+            let probe = try await RedisConnection.connect(server.connectionConfiguration)
+            let (pty, _, folder) = try Self.session()
+            defer { pty.terminate(); try? FileManager.default.removeItem(atPath: folder) }
+            try pty.expect("redkeep> ")
+            pty.send("connect alpha 127.0.0.1:\(server.port)\r")
+            try pty.expect("\(server.port)> ")
+            pty.send("BLPOP nothing 0\r")
+            // Ctrl-C only once the server holds the command: it is the wait that is cut.
+            while try await probe.info("clients").int("blocked_clients") != 1 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            pty.send("\u{03}")
+            try pty.expect("interrupted")
+            try pty.expect("\(server.port)> ")
+            // The server lets go of the BLPOP once it sees the connection close.
+            while try await probe.info("clients").int("blocked_clients") != 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            pty.send("RPUSH nothing x\r")
+            try pty.expect("(integer) 1")
+            try pty.expect("\(server.port)> ")
+            pty.send("LLEN nothing\r")
+            try pty.expect("(integer) 1")
+            try pty.expect("\(server.port)> ")
+            pty.send("\u{04}")
+            #expect(try pty.waitForExit(timeout: .seconds(20)) == 0)
+            await probe.close()
+        }
     }
 }

@@ -21,7 +21,10 @@ extension Interpreter {
         let (name, connection) = try await self.connection(target, at: location)
         let reply: RESPValue
         do {
-            reply = try await connection.reply(toEncoded: command.encoded)
+            // The run's cancellation handler closes the connection (see CommandInFlight).
+            try commandInFlight.begin(on: connection)
+            defer { commandInFlight.end() }
+            reply = try await connection.reply(toEncoded: command.encoded, closingOnCancel: false)
         } catch {
             throw shellError(error, at: location)
         }

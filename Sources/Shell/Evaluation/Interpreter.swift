@@ -99,6 +99,8 @@ public actor Interpreter {
     var collectors: [String: BackgroundCollector] = [:]
     /// Output waiting to be written (see ``emit(_:)``).
     let outputQueue: OutputQueue
+    /// The connection a statement waits on, closed when the run is cancelled.
+    let commandInFlight = CommandInFlight()
 
     /// Creates an interpreter.
     public init(_ configuration: Configuration) {
@@ -115,7 +117,11 @@ public actor Interpreter {
     /// false, values are not printed (errors are).
     public func run(_ text: String, name: String, firstLine: Int = 1, showingValues: Bool = true) async -> RunOutcome {
         if !showingValues { quiet += 1 }
-        let outcome = await parseAndRun(text, name: name, firstLine: firstLine)
+        let outcome = await withTaskCancellationHandler {
+            await parseAndRun(text, name: name, firstLine: firstLine)
+        } onCancel: { [commandInFlight] in
+            commandInFlight.abort()
+        }
         if !showingValues { quiet -= 1 }
         finishOutput()
         return outcome
