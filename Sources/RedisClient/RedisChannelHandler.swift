@@ -165,10 +165,13 @@ final class RedisChannelHandler: ChannelInboundHandler {
 
     private let endpoint: RedisEndpoint
     private let commandTimeout: TimeAmount?
-    private var decoder = RESPDecoder()
-    private var buffer: ByteBuffer?
+    // The handler only runs on its channel's loop and never reaches these while an access
+    // to them is under way, so the dynamic exclusivity check Swift makes on each access to
+    // a class's stored property is left out: there were four to six per reply.
+    @exclusivity(unchecked) private var decoder = RESPDecoder()
+    @exclusivity(unchecked) private var buffer: ByteBuffer?
     /// Nil only while `channelRead` works on it (see there).
-    private var queue: ReplyQueue? = ReplyQueue()
+    @exclusivity(unchecked) private var queue: ReplyQueue? = ReplyQueue()
     private var timer: Scheduled<Void>?
     /// Set once the connection is unusable; later requests fail with it at once.
     private var failure: RedisClientError?
