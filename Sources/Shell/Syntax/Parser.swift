@@ -14,6 +14,8 @@ struct Parser {
     private var lookahead: [Token] = []
     /// Where the last consumed token ends.
     private var previousEnd = 0
+    /// The ``Statement/Head`` of the last few distinct first words, with their bytes.
+    private var recentHeads: [(bytes: [UInt8], head: Statement.Head)] = []
 
     init(lexer: Lexer) {
         self.lexer = lexer
@@ -106,8 +108,8 @@ struct Parser {
         case .separator(let l)?, .open(let l)?, .close(let l)?: end = l.offset
         case nil: end = file.bytes.count
         }
-        var statement = Statement(words: words, block: nil, elseBranch: nil, location: first.location,
-                                  range: first.location.offset..<end)
+        var statement = Statement(words: words, head: head(of: first), block: nil, elseBranch: nil,
+                                  location: first.location, range: first.location.offset..<end)
         // `let r = pipeline { ... }` keeps a block statement's value.
         var blockKeyword: Keyword?
         switch statement.kind {
@@ -134,6 +136,20 @@ struct Parser {
                              "\(blockKeyword.rawValue) needs a block: \(Self.shape(of: blockKeyword))", at: first.location)
         }
         return statement
+    }
+
+    /// What `first` decides about its statement, from the recent first words when it is
+    /// one of them (a script mostly repeats a few commands).
+    private mutating func head(of first: Word) -> Statement.Head {
+        guard !first.isQuoted, let count = first.literalCount, count <= 32 else { return Statement.Head(first) }
+        let recent = recentHeads
+        if let index = first.withLiteralBytes({ raw in recent.firstIndex { $0.bytes.elementsEqual(raw) } }) ?? nil {
+            return recent[index].head
+        }
+        let head = Statement.Head(first)
+        if recentHeads.count == 8 { recentHeads.removeFirst() }
+        recentHeads.append((first.literalBytes ?? [], head))
+        return head
     }
 
     /// After an if's `}`: `else { ... }` or `else if ...`, possibly on a following line.

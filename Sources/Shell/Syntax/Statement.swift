@@ -23,12 +23,16 @@ public struct Statement: Sendable, Hashable {
 
     /// Creates a statement.
     public init(words: [Word], block: [Statement]?, elseBranch: ElseBranch?, location: SourceLocation, range: Range<Int>) {
+        self.init(words: words, head: Head(words.first), block: block, elseBranch: elseBranch, location: location, range: range)
+    }
+
+    /// Creates a statement whose first word has been looked at already (see ``Head``).
+    init(words: [Word], head: Head, block: [Statement]?, elseBranch: ElseBranch?, location: SourceLocation, range: Range<Int>) {
         self.words = words
-        let head = words.first?.bareText?.lowercased()
-        self.head = head
-        let kind = Kind(words: words, head: head)
+        self.head = head.text
+        let kind = head.kind ?? .redis(literal: words.allSatisfy(\.isLiteral))
         self.kind = kind
-        self.printsVerbatim = Self.printsVerbatim(words: words, head: head, kind: kind)
+        self.printsVerbatim = head.mayPrintVerbatim && Self.printsVerbatim(words: words, head: head.text, kind: kind)
         self.block = block
         self.elseBranch = elseBranch
         self.location = location
@@ -72,6 +76,31 @@ extension Statement {
         return ReplyFormatter.printsVerbatim(command: command.map { $0.literalText ?? "" })
     }
 
+    /// What a statement's first word alone decides. The parser keeps those of the first
+    /// words it met last, by their bytes: working them out (lower-casing, two table
+    /// look-ups, the verbatim check) was a quarter of the time to parse a long script of
+    /// the same few commands.
+    struct Head {
+        /// The first word in lower case when it is bare text (``Statement/head``).
+        let text: String?
+        /// The kind, unless the words after the first decide it: nil for a Redis command.
+        let kind: Kind?
+        /// False when no statement starting with this word prints its reply verbatim.
+        let mayPrintVerbatim: Bool
+
+        init(_ first: Word?) {
+            let text = first?.bareText?.lowercased()
+            self.text = text
+            let kind = text.flatMap(Kind.init(head:))
+            self.kind = kind
+            switch kind {
+            case nil: mayPrintVerbatim = text.map(ReplyFormatter.mayPrintVerbatim(lowercasedName:)) ?? true
+            case .keyword(.redis)?, .redirected?: mayPrintVerbatim = true
+            case .keyword?, .redkeepCommand?, .redis?: mayPrintVerbatim = false
+            }
+        }
+    }
+
     /// What a statement is, by its first word.
     enum Kind: Sendable, Hashable {
         /// A word the evaluator handles itself (`let`, `if`, `pipeline`...).
@@ -84,22 +113,17 @@ extension Statement {
         /// encodes the words as they are.
         case redis(literal: Bool)
 
-        init(words: [Word], head: String?) {
-            if let head {
-                if let keyword = Keyword.named(head) {
-                    self = .keyword(keyword)
-                    return
-                }
-                if head.utf8.first == UInt8(ascii: "@") && head.utf8.count > 1 {
-                    self = .redirected
-                    return
-                }
-                if CommandRegistry.entry(forLowercased: head) != nil {
-                    self = .redkeepCommand
-                    return
-                }
+        /// The kind a bare first word (lower case) decides alone; nil for a Redis command.
+        init?(head: String) {
+            if let keyword = Keyword.named(head) {
+                self = .keyword(keyword)
+            } else if head.utf8.first == UInt8(ascii: "@") && head.utf8.count > 1 {
+                self = .redirected
+            } else if CommandRegistry.entry(forLowercased: head) != nil {
+                self = .redkeepCommand
+            } else {
+                return nil
             }
-            self = .redis(literal: words.allSatisfy(\.isLiteral))
         }
     }
 }
