@@ -134,7 +134,7 @@ public final class RedisConnection: Sendable {
     ///
     /// `isolation` is the caller's actor, filled in by the compiler: the request is sent
     /// and its reply awaited there, with no hop to another executor and back (see
-    /// ``exchange(_:subject:expected:closingOnCancel:isolation:sink:)``).
+    /// ``exchange(_:subject:expected:closingOnCancel:whileWaiting:isolation:sink:)``).
     public func send(_ command: RESPCommand,
                      isolation: isolated (any Actor)? = #isolation) async throws(RedisClientError) -> RESPValue {
         let value = try await reply(to: command)
@@ -163,10 +163,13 @@ public final class RedisConnection: Sendable {
     /// command that blocks (BLPOP 0) cannot be interrupted. The shell installs one handler
     /// around a whole run of statements: adding and removing one per command was about
     /// 2% of a script of plain SETs.
-    public func reply(toEncoded bytes: ByteBuffer, closingOnCancel: Bool = true,
+    ///
+    /// `whileWaiting` runs right after the command is written, on the caller's actor,
+    /// before the reply can arrive: the shell writes the previous statement's value then.
+    public func reply(toEncoded bytes: ByteBuffer, closingOnCancel: Bool = true, whileWaiting: () -> Void = {},
                       isolation: isolated (any Actor)? = #isolation) async throws(RedisClientError) -> RESPValue {
         try await exchange(bytes, subject: .encoded(bytes), expected: 1, closingOnCancel: closingOnCancel,
-                           isolation: isolation, sink: PendingRequest.Sink.one)
+                           whileWaiting: whileWaiting, isolation: isolation, sink: PendingRequest.Sink.one)
     }
 
     /// Closes the connection now, from any thread, without waiting: the request waiting
@@ -213,7 +216,7 @@ public final class RedisConnection: Sendable {
     /// calling it hopped to the generic executor and back: two more trips through the
     /// event loop's queue per command (measured with a counting executor).
     private func exchange<T>(_ bytes: ByteBuffer, subject: PendingRequest.Subject, expected: Int, closingOnCancel: Bool = true,
-                             isolation: isolated (any Actor)?,
+                             whileWaiting: () -> Void = {}, isolation: isolated (any Actor)?,
                              sink: @escaping (UnsafeContinuation<T, any Error>) -> PendingRequest.Sink) async throws(RedisClientError) -> T {
         let deadline = self.deadline()
         let channel = self.channel
@@ -221,6 +224,7 @@ public final class RedisConnection: Sendable {
         func start(_ continuation: UnsafeContinuation<T, any Error>) {
             submit(OutboundRequest(bytes: bytes, pending: PendingRequest(subject: subject, expected: expected,
                                                                         deadline: deadline, sink: sink(continuation))))
+            whileWaiting()
         }
         do {
             guard closingOnCancel else {

@@ -24,7 +24,10 @@ extension Interpreter {
             // The run's cancellation handler closes the connection (see CommandInFlight).
             try commandInFlight.begin(on: connection)
             defer { commandInFlight.end() }
-            reply = try await connection.reply(toEncoded: command.encoded, closingOnCancel: false)
+            // Output queued so far is written while the server works on the command.
+            let output = outputQueue
+            reply = try await connection.reply(toEncoded: command.encoded, closingOnCancel: false,
+                                               whileWaiting: { output.writeQueued() })
         } catch {
             throw shellError(error, at: location)
         }

@@ -159,11 +159,17 @@ public actor Interpreter {
     }
 
     func run(_ statements: [Statement], recording: Bool) async -> RunOutcome {
-        for statement in statements {
+        for (index, statement) in statements.enumerated() {
             if Task.isCancelled { return .failed(ShellError(.script, "interrupted")) }
             do {
                 let value = try await execute(statement)
-                if let value { show(value, verbatim: statement.printsVerbatim) }
+                if let value {
+                    // Before a plain command that is sent at once, the value is written by
+                    // that send, while its reply is on the way (see sendRedis).
+                    let sentNext = collecting == nil && index + 1 < statements.count
+                        && statements[index + 1].kind == .redis(literal: true)
+                    show(value, verbatim: statement.printsVerbatim, writtenByNextCommand: sentNext)
+                }
                 if recording { record(statement) }
             } catch let signal as ExitSignal {
                 return .exit(signal.code)
@@ -189,9 +195,9 @@ public actor Interpreter {
 
     // MARK: - Output
     //
-    // Values, notes and errors are queued and written by a task on the interpreter's
-    // loop, in the order they were produced (see OutputQueue): the loop runs that task
-    // while the next statement's command is on its way to the server.
+    // Values, notes and errors are queued and written in the order they were produced
+    // (see OutputQueue): by a task on the interpreter's loop, which runs it while the
+    // next statement's command is on its way to the server, or by that command's send.
 
     /// Queues `item` to be written after everything queued before it.
     func emit(_ item: OutputQueue.Item) {
@@ -205,10 +211,13 @@ public actor Interpreter {
     }
 
     /// Prints a statement's value in the current output mode; `verbatim` as redis-cli
-    /// prints INFO (see ``Statement/printsVerbatim``).
-    func show(_ value: RESPValue, verbatim: Bool = false) {
+    /// prints INFO (see ``Statement/printsVerbatim``). `writtenByNextCommand` when the
+    /// next statement sends a command right away and writes the value meanwhile: one task
+    /// less per statement of a script of plain commands.
+    func show(_ value: RESPValue, verbatim: Bool = false, writtenByNextCommand: Bool = false) {
         guard quiet == 0 else { return }
-        emit(.value(value, ReplyFormatter(mode: configuration.outputMode, color: configuration.color), verbatim: verbatim))
+        let formatter = ReplyFormatter(mode: configuration.outputMode, color: configuration.color)
+        outputQueue.append(.value(value, formatter, verbatim: verbatim), writtenByCaller: writtenByNextCommand)
     }
 
     /// Prints a line of text (echo, notes), unless a capture is running.

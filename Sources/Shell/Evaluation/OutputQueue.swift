@@ -11,8 +11,8 @@ import RESP
 /// buffer: a closure, a task and an array per value were a measurable share of a script
 /// of plain commands.
 ///
-/// Confined to `loop`: the interpreter (which runs on that loop) appends, the queued task
-/// writes. Nothing else touches it.
+/// Confined to `loop`: the interpreter (which runs on that loop) appends and writes, and
+/// so does the queued task. Nothing else touches it.
 final class OutputQueue: @unchecked Sendable {
     /// One piece of output.
     enum Item {
@@ -32,18 +32,27 @@ final class OutputQueue: @unchecked Sendable {
     @exclusivity(unchecked) private var items: [Item] = []
     /// Standard output gathered from a run of items, reused from one write to the next.
     @exclusivity(unchecked) private var gathered = OutputBytes()
+    /// True from queuing the task that writes the items until it runs.
+    @exclusivity(unchecked) private var taskQueued = false
 
     init(loop: any EventLoop, output: any ShellOutput) {
         self.loop = loop
         self.output = output
     }
 
-    /// Queues `item`, and the task that writes it unless one is queued already.
-    func append(_ item: Item) {
+    /// Queues `item`, and the task that writes it unless one is queued already. With
+    /// `writtenByCaller`, no task: the caller calls ``writeQueued()`` soon (the next
+    /// statement's command, while its reply is on the way), and output queued later
+    /// with a task writes it all in order anyway.
+    func append(_ item: Item, writtenByCaller: Bool = false) {
         assert(loop.inEventLoop)
         items.append(item)
-        if items.count == 1 {
-            loop.execute { self.writeQueued() }
+        if !writtenByCaller && !taskQueued {
+            taskQueued = true
+            loop.execute {
+                self.taskQueued = false
+                self.writeQueued()
+            }
         }
     }
 
