@@ -16,7 +16,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: RedkeepBinaryTests.binary)
         process.arguments = ["-c", "connect s 127.0.0.1:\(port); chunk run --archive \(archive) --chunk-size 2KB --interval 50ms --pause 0ms --rate 0"]
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         process.standardOutput = handle
