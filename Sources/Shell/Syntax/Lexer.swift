@@ -25,17 +25,13 @@ struct Lexer {
     private let b: [UInt8]
     private var pos: Int
     private let end: Int
-    private var line: Int
-    private var lineStart: Int
 
-    /// Lexes `file`, or the part `range` of it starting at `line` (for `$(...)`).
-    init(file: SourceFile, range: Range<Int>? = nil, line: Int = 1, lineStart: Int = 0) {
+    /// Lexes `file`, or the part `range` of it (for `$(...)`).
+    init(file: SourceFile, range: Range<Int>? = nil) {
         self.file = file
         self.b = file.bytes
         self.pos = range?.lowerBound ?? 0
         self.end = range?.upperBound ?? file.bytes.count
-        self.line = line
-        self.lineStart = lineStart
     }
 
     /// The next token, or nil at the end of the source.
@@ -66,24 +62,10 @@ struct Lexer {
 
     private func here() -> SourceLocation { location(at: pos) }
 
-    private func location(at offset: Int) -> SourceLocation {
-        // Columns count characters; for ASCII (almost every line) that is the byte count,
-        // and no String needs making for each word.
-        var ascii = true
-        for i in lineStart..<offset where b[i] >= 0x80 {
-            ascii = false
-            break
-        }
-        let column = ascii ? offset - lineStart + 1 : String(decoding: b[lineStart..<offset], as: UTF8.self).count + 1
-        return SourceLocation(file: file, line: line, column: column, offset: offset)
-    }
+    private func location(at offset: Int) -> SourceLocation { SourceLocation(file: file, offset: offset) }
 
-    /// Moves past one byte, keeping the line count.
+    /// Moves past one byte.
     private mutating func advance() {
-        if b[pos] == UInt8(ascii: "\n") {
-            line += 1
-            lineStart = pos + 1
-        }
         pos += 1
     }
 
@@ -374,11 +356,10 @@ struct Lexer {
             i += 1
         }
         guard i < end else { throw ShellError(.incomplete, "unterminated $( : no closing )", at: dollar) }
-        var parser = Parser(lexer: Lexer(file: file, range: innerStart..<i, line: line, lineStart: lineStart))
+        var parser = Parser(lexer: Lexer(file: file, range: innerStart..<i))
         let statements = try parser.parseAll()
         guard !statements.isEmpty else { throw ShellError(.syntax, "empty $( )", at: dollar) }
-        // Keep line numbers right when the substitution spans lines.
-        while pos < i + 1 { advance() }
+        pos = i + 1
         return .command(statements, dollar)
     }
 }

@@ -28,6 +28,25 @@ public final class SourceFile: Sendable {
         return current == number ? text(start..<bytes.count) : ""
     }
 
+    /// The 1-based line that byte `offset` is on.
+    public func lineNumber(at offset: Int) -> Int {
+        bytes.withUnsafeBufferPointer { all in
+            var newlines = 0
+            for byte in all[..<min(max(offset, 0), all.count)] where byte == UInt8(ascii: "\n") { newlines += 1 }
+            return newlines + 1
+        }
+    }
+
+    /// The 1-based column of byte `offset`, in characters: bytes from the line's start for
+    /// ASCII (almost every line), decoded characters otherwise.
+    public func column(at offset: Int) -> Int {
+        let offset = min(max(offset, 0), bytes.count)
+        let start = bytes[..<offset].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        let prefix = bytes[start..<offset]
+        guard prefix.contains(where: { $0 >= 0x80 }) else { return offset - start + 1 }
+        return String(decoding: prefix, as: UTF8.self).count + 1
+    }
+
     /// The bytes in `range` as text, with a trailing CR dropped.
     public func text(_ range: Range<Int>) -> String {
         var slice = bytes[range.clamped(to: 0..<bytes.count)]
@@ -36,25 +55,26 @@ public final class SourceFile: Sendable {
     }
 }
 
-/// Where something is in a source: file, line and column (both 1-based; the column counts
-/// characters), plus the byte offset.
+/// Where something is in a source: the file and the byte offset. The line and column
+/// (both 1-based; the column counts characters) are worked out from the offset when asked
+/// for, which only error messages do: storing them made every word 16 bytes bigger and
+/// the lexer count columns for every word of a long script.
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     /// The source it points into.
     public let file: SourceFile
-    /// 1-based line.
-    public let line: Int
-    /// 1-based column, in characters.
-    public let column: Int
     /// Byte offset in the source.
     public let offset: Int
 
     /// Creates a location.
-    public init(file: SourceFile, line: Int, column: Int, offset: Int) {
+    public init(file: SourceFile, offset: Int) {
         self.file = file
-        self.line = line
-        self.column = column
         self.offset = offset
     }
+
+    /// 1-based line.
+    public var line: Int { file.lineNumber(at: offset) }
+    /// 1-based column, in characters.
+    public var column: Int { file.column(at: offset) }
 
     /// `file:line:column`.
     public var description: String { "\(file.name):\(line + file.lineOffset):\(column)" }
