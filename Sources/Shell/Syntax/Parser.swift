@@ -100,42 +100,48 @@ struct Parser {
             guard case .word(let word) = advance() else { break }
             words.append(word)
         }
-        let first = words[0]
+        let location = words[0].location
+        let head = head(of: words[0])
         // The next token's start bounds the statement's text; the end of input otherwise.
-        let end: Int
+        var end: Int
         switch try peek() {
         case .word(let w)?: end = w.location.offset
         case .separator(let l)?, .open(let l)?, .close(let l)?: end = l.offset
         case nil: end = file.bytes.count
         }
-        var statement = Statement(words: words, head: head(of: first), block: nil, elseBranch: nil,
-                                  location: first.location, range: first.location.offset..<end)
         // `let r = pipeline { ... }` keeps a block statement's value.
         var blockKeyword: Keyword?
-        switch statement.kind {
-        case .keyword(.let): blockKeyword = words.count >= 4 ? words[3].bareText.flatMap { Keyword.named($0.lowercased()) } : nil
-        case .keyword(let keyword): blockKeyword = keyword
+        switch head.kind {
+        case .keyword(.let)?: blockKeyword = words.count >= 4 ? words[3].bareText.flatMap { Keyword.named($0.lowercased()) } : nil
+        case .keyword(let keyword)?: blockKeyword = keyword
         default: blockKeyword = nil
         }
-        if blockKeyword == nil, first.bareText == "else" {
-            throw ShellError(.syntax, "else without if: else must follow the } of an if block", at: first.location)
+        if blockKeyword == nil, head.isElse {
+            throw ShellError(.syntax, "else without if: else must follow the } of an if block", at: location)
         }
         let takesBlock = blockKeyword.map { Self.blockKeywords.contains($0) } ?? false
+        // The statement is made once, when its block is read: changing it afterwards
+        // copied it, twice per statement of a long script.
+        var block: [Statement]?
+        var elseBranch: ElseBranch?
         if case .open(let opening)? = try peek() {
             guard let blockKeyword, takesBlock else {
-                let name = first.literalText ?? "this statement"
+                let name = words[0].literalText ?? "this statement"
                 throw ShellError(.syntax, "unexpected {: \(name) does not take a block", at: opening)
             }
             advance()
-            statement.block = try parseStatements(closedBy: opening)
-            statement.range = statement.range.lowerBound..<previousEnd
-            if blockKeyword == .if { statement.elseBranch = try parseElse() }
-            if statement.elseBranch != nil { statement.range = statement.range.lowerBound..<previousEnd }
+            block = try parseStatements(closedBy: opening)
+            end = previousEnd
+            if blockKeyword == .if {
+                elseBranch = try parseElse()
+                if elseBranch != nil { end = previousEnd }
+            }
         } else if let blockKeyword, takesBlock, blockKeyword != .multi {
             throw ShellError(try peek() == nil ? .incomplete : .syntax,
-                             "\(blockKeyword.rawValue) needs a block: \(Self.shape(of: blockKeyword))", at: first.location)
+                             "\(blockKeyword.rawValue) needs a block: \(Self.shape(of: blockKeyword))", at: location)
         }
-        return statement
+        return Statement(words: words, head: head, block: block, elseBranch: elseBranch,
+                         location: location, range: location.offset..<end)
     }
 
     /// What `first` decides about its statement, from the recent first words when it is

@@ -87,9 +87,13 @@ extension Statement {
         let kind: Kind?
         /// False when no statement starting with this word prints its reply verbatim.
         let mayPrintVerbatim: Bool
+        /// True for a bare `else` (one without its `if` is an error).
+        let isElse: Bool
 
         init(_ first: Word?) {
-            let text = first?.bareText?.lowercased()
+            let bare = first?.bareText
+            isElse = bare == "else"
+            let text = bare?.lowercased()
             self.text = text
             let kind = text.flatMap(Kind.init(head:))
             self.kind = kind
