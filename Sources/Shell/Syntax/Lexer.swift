@@ -7,6 +7,14 @@ enum Token: Sendable {
     case open(SourceLocation)
     /// A `}` standing alone.
     case close(SourceLocation)
+
+    /// Where the token starts.
+    var location: SourceLocation {
+        switch self {
+        case .word(let word): word.location
+        case .separator(let location), .open(let location), .close(let location): location
+        }
+    }
 }
 
 /// Splits source text into words, separators and braces.

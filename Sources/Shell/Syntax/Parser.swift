@@ -56,9 +56,30 @@ struct Parser {
 
     /// True when the next token is a word (reading it if need be).
     private mutating func nextIsWord() throws(ShellError) -> Bool {
-        guard try fill(0) else { return false }
-        if case .word = lookahead[0] { return true }
-        return false
+        try nextKind() == .word
+    }
+
+    private enum TokenKind { case word, separator, open, close }
+
+    /// What the next token is, or nil at the end; looked at in place, where ``peek(_:)``
+    /// returns a copy (a retain and a release per token of a long script).
+    private mutating func nextKind() throws(ShellError) -> TokenKind? {
+        guard try fill(0) else { return nil }
+        switch lookahead[0] {
+        case .word: return .word
+        case .separator: return .separator
+        case .open: return .open
+        case .close: return .close
+        }
+    }
+
+    /// Where the next token starts, or nil at the end.
+    private mutating func nextStart() throws(ShellError) -> Int? {
+        guard try fill(0) else { return nil }
+        switch lookahead[0] {
+        case .word(let w): return w.location.offset
+        case .separator(let l), .open(let l), .close(let l): return l.offset
+        }
     }
 
     /// Parses every statement; a stray `}` is an error.
@@ -70,19 +91,19 @@ struct Parser {
     /// `opening`.
     private mutating func parseStatements(closedBy opening: SourceLocation?) throws(ShellError) -> [Statement] {
         var statements: [Statement] = []
-        while let token = try peek() {
-            switch token {
+        while let kind = try nextKind() {
+            switch kind {
             case .separator:
                 advance()
-            case .close(let location):
+            case .close:
+                let location = advance().location
                 guard opening != nil else {
                     throw ShellError(.syntax, "unexpected }: no block is open", at: location)
                 }
-                advance()
                 return statements
-            case .open(let location):
+            case .open:
                 let keywords = Self.blockKeywords.map(\.rawValue).sorted().joined(separator: ", ")
-                throw ShellError(.syntax, "a block must follow a statement that takes one (\(keywords))", at: location)
+                throw ShellError(.syntax, "a block must follow a statement that takes one (\(keywords))", at: advance().location)
             case .word:
                 statements.append(try parseStatement())
             }
@@ -103,12 +124,7 @@ struct Parser {
         let location = words[0].location
         let head = head(of: words[0])
         // The next token's start bounds the statement's text; the end of input otherwise.
-        var end: Int
-        switch try peek() {
-        case .word(let w)?: end = w.location.offset
-        case .separator(let l)?, .open(let l)?, .close(let l)?: end = l.offset
-        case nil: end = file.bytes.count
-        }
+        var end = try nextStart() ?? file.bytes.count
         // `let r = pipeline { ... }` keeps a block statement's value.
         var blockKeyword: Keyword?
         switch head.kind {
