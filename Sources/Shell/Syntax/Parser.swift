@@ -47,10 +47,7 @@ struct Parser {
     @discardableResult
     private mutating func advance() -> Token {
         let token = lookahead.count == 1 ? lookahead.popLast()! : lookahead.removeFirst()
-        switch token {
-        case .close(let l), .open(let l), .separator(let l): previousEnd = l.offset + 1
-        case .word(let w): previousEnd = w.location.offset + 1
-        }
+        previousEnd = token.location.offset + 1
         return token
     }
 
@@ -75,11 +72,7 @@ struct Parser {
 
     /// Where the next token starts, or nil at the end.
     private mutating func nextStart() throws(ShellError) -> Int? {
-        guard try fill(0) else { return nil }
-        switch lookahead[0] {
-        case .word(let w): return w.location.offset
-        case .separator(let l), .open(let l), .close(let l): return l.offset
-        }
+        try fill(0) ? lookahead[0].location.offset : nil
     }
 
     /// Parses every statement; a stray `}` is an error.
