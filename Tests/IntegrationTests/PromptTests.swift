@@ -22,49 +22,31 @@ import Testing
         let (pty, history, folder) = try Self.session()
         defer { pty.terminate(); try? FileManager.default.removeItem(atPath: folder) }
         try pty.expect("redkeep> ")
-        pty.send("start alpha\r")
-        try pty.expect("alpha 127.0.0.1:")
-        try pty.expect("> ")
+        try pty.type("start alpha", expecting: "alpha 127.0.0.1:")
         pty.send("start beta\r")
         try pty.expect("> ")
 
         // Tab completes a connection name after `use`, and a redkeep word at the start.
-        pty.send("use be\t\r")
-        try pty.expect("beta 127.0.0.1:")
-        try pty.expect("> ")
-        pty.send("connecti\t\r")
-        try pty.expect("alpha")
-        try pty.expect("> ")
+        try pty.type("use be\t", expecting: "beta 127.0.0.1:")
+        try pty.type("connecti\t", expecting: "alpha")
 
         // Each line is typed once the prompt is back, as a person would.
-        pty.send("SET greeting hello\r")
-        try pty.expect("OK")
-        try pty.expect("> ")
+        try pty.type("SET greeting hello", expecting: "OK")
         pty.send("MULTI\r")
         try pty.expect("(TX)> ")
-        pty.send("INCR n\r")
-        try pty.expect("QUEUED")
-        try pty.expect("(TX)> ")
-        pty.send("EXEC\r")
-        try pty.expect("1) (integer) 1")
-        try pty.expect("> ")
+        try pty.type("INCR n", expecting: "QUEUED", prompt: "(TX)> ")
+        try pty.type("EXEC", expecting: "1) (integer) 1")
 
         // A password typed at the prompt: the command runs, history does not keep it.
-        pty.send("AUTH someone hunter2-secret\r")
-        try pty.expect("WRONGPASS")
-        try pty.expect("> ")
-        pty.send("CONFIG SET requirepass other-secret; CONFIG SET requirepass ''\r")
-        try pty.expect("OK")
-        try pty.expect("> ")
+        try pty.type("AUTH someone hunter2-secret", expecting: "WRONGPASS")
+        try pty.type("CONFIG SET requirepass other-secret; CONFIG SET requirepass ''", expecting: "OK")
 
         // Ctrl-C drops a half-typed line; the prompt comes back.
         pty.send("GET never-sent")
         try pty.expect("GET never-sent")
         pty.send("\u{03}")
         try pty.expect("> ")
-        pty.send("GET greeting\r")
-        try pty.expect("\"hello\"")
-        try pty.expect("> ")
+        try pty.type("GET greeting", expecting: "\"hello\"")
 
         pty.send("\u{04}")
         #expect(try pty.waitForExit(timeout: .seconds(20)) == 0)
@@ -90,26 +72,33 @@ import Testing
             pty.send("connect alpha 127.0.0.1:\(server.port)\r")
             try pty.expect("\(server.port)> ")
             pty.send("BLPOP nothing 0\r")
-            // Ctrl-C only once the server holds the command: it is the wait that is cut.
-            while try await probe.info("clients").int("blocked_clients") != 1 {
-                try await Task.sleep(for: .milliseconds(20))
+            func waitForBlockedClients(_ count: Int) async throws {
+                while try await probe.info("clients").int("blocked_clients") != count {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
             }
+            // Ctrl-C only once the server holds the command: it is the wait that is cut.
+            try await waitForBlockedClients(1)
             pty.send("\u{03}")
             try pty.expect("interrupted")
             try pty.expect("\(server.port)> ")
             // The server lets go of the BLPOP once it sees the connection close.
-            while try await probe.info("clients").int("blocked_clients") != 0 {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            pty.send("RPUSH nothing x\r")
-            try pty.expect("(integer) 1")
-            try pty.expect("\(server.port)> ")
-            pty.send("LLEN nothing\r")
-            try pty.expect("(integer) 1")
-            try pty.expect("\(server.port)> ")
+            try await waitForBlockedClients(0)
+            try pty.type("RPUSH nothing x", expecting: "(integer) 1", prompt: "\(server.port)> ")
+            try pty.type("LLEN nothing", expecting: "(integer) 1", prompt: "\(server.port)> ")
             pty.send("\u{04}")
             #expect(try pty.waitForExit(timeout: .seconds(20)) == 0)
             await probe.close()
         }
+    }
+}
+
+extension PseudoTerminal {
+    /// Types `line` and Enter, then waits for `reply` and for `prompt` after it, as a
+    /// person waits for the prompt before typing the next line.
+    func type(_ line: String, expecting reply: String, prompt: String = "> ") throws {
+        send(line + "\r")
+        try expect(reply)
+        try expect(prompt)
     }
 }
