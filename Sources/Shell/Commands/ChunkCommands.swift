@@ -79,7 +79,7 @@ struct ChunkCommand: ShellCommand {
             }
             every = d
         }
-        let path = archive.hasPrefix("/") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
+        let path = archive.hasPrefix("/") || archive.lowercased().hasPrefix("s3://") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
         return CollectorOptions(archive: path, aofDirectory: aofDir, chunkSize: size, pause: pauseDuration, interval: intervalDuration,
                                 rate: bytesPerSecond == 0 ? nil : bytesPerSecond, rewriteAt: timeOfDay, rewriteEvery: every)
     }
@@ -175,8 +175,10 @@ extension Interpreter {
             if let archive, collector == nil {
                 let (connectionName, _) = try await connection(invocation.target, at: at)
                 guard let configuration = connections[connectionName]?.configuration else { throw ShellError(.usage, "unknown connection", at: at) }
-                let path = archive.hasPrefix("/") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
-                record = try await Collector.mark(name, archive: path, source: configuration)
+                let location = archive.hasPrefix("/") || archive.lowercased().hasPrefix("s3://") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
+                let store: any ArchiveStore
+                do { store = try ArchiveStores.open(location) } catch { throw ShellError.from(error, doing: "mark \(name)", at: at) }
+                record = try await Collector.mark(name, archive: store, source: configuration)
             } else {
                 let chosen: String
                 if let collector {
@@ -192,7 +194,7 @@ extension Interpreter {
                 record = try await entry.collector.mark(name)
             }
         } catch let error as CollectorError {
-            throw ShellError(.script, "mark \(name): \(error.message)", at: at)
+            throw ShellError.from(error, doing: "mark \(name)", at: at)
         }
         var fields: [(String, RESPValue)] = [("mark", .text(record.name)), ("key", .text(record.key)), ("at", .double(record.at))]
         if let stream = record.stream { fields.append(("stream", .integer(Int64(stream)))) }
