@@ -47,7 +47,7 @@ extension Collector {
             throw CollectorError("cannot read the AOF settings of \(endpoint): \((error as? RedisClientError)?.message ?? "\(error)")")
         }
         let store: any ArchiveStore
-        do { store = try ArchiveStores.open(options.archive) } catch {
+        do { store = try ArchiveStores.open(options.archive, s3Endpoint: options.s3Endpoint) } catch {
             await connection.close()
             throw CollectorError(error)
         }

@@ -24,6 +24,7 @@ struct ArchiveCommand: ShellCommand {
         """)
     @Argument(help: "timeline, log, verify or prune.") var action: String
     @Argument(help: "The archive: a folder or s3://BUCKET/PREFIX.") var dir: String
+    @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
     @Option(help: "log: from this time.") var from: String?
     @Option(help: "log: up to this time (inclusive).") var to: String?
     @Option(help: "log: commands whose key matches this glob.") var key: String?
@@ -38,7 +39,7 @@ struct ArchiveCommand: ShellCommand {
             throw ShellError(.usage, "archive log: --limit takes 1 to 10000000 lines, not \(limit)", at: location)
         }
         do {
-            let store = try ArchiveStores.open(dir)
+            let store = try ArchiveStores.open(dir, s3Endpoint: s3Endpoint)
             switch action.lowercased() {
             case "timeline":
                 let tty = await interpreter.configuration.interactive && isatty(1) == 1

@@ -30,6 +30,7 @@ struct ReplayUntil: ShellCommand {
         """)
     @Argument(help: "The point in time.") var time: String?
     @Option(help: "The archive: a folder or s3://BUCKET/PREFIX.") var archive: String
+    @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
     @Option(help: "Replay into this connection.") var into: String?
     @Option(name: .customLong("write-aof"), help: "Write a loadable AOF folder here.") var writeAOF: String?
     @Option(help: "Write the AOF folder of a new local server and start it under this name.") var start: String?
@@ -56,7 +57,7 @@ struct ReplayUntil: ShellCommand {
         if let port, !(1...65535).contains(port) { throw usage("--port takes 1 to 65535, not \(port)") }
         let target = try replayTarget(usage)
         let store: any ArchiveStore
-        do { store = try ArchiveStores.open(archive) } catch { throw ShellError.from(error, doing: "replay-until", at: location) }
+        do { store = try ArchiveStores.open(archive, s3Endpoint: s3Endpoint) } catch { throw ShellError.from(error, doing: "replay-until", at: location) }
 
         let destination: RestoreDestination
         if let into {

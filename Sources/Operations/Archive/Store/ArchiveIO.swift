@@ -1,3 +1,4 @@
+import Foundation
 import NIOPosix
 
 /// Runs blocking archive work (file reads, object-store calls, SHA-256 over chunks) on
@@ -24,8 +25,10 @@ public enum ArchiveIO {
 
 /// Opens the store an archive location names.
 public enum ArchiveStores {
-    /// `DIR` (a local folder) or `s3://BUCKET/PREFIX` (an S3-compatible bucket).
-    public static func open(_ location: String) throws(ArchiveError) -> any ArchiveStore {
+    /// `DIR` (a local folder) or `s3://BUCKET/PREFIX` (an S3-compatible bucket, reached
+    /// at `s3Endpoint` or where the environment's AWS_* variables and profiles say).
+    public static func open(_ location: String, s3Endpoint: String? = nil,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(ArchiveError) -> any ArchiveStore {
         guard !location.isEmpty else { throw ArchiveError(.invalidRequest, "an archive location is empty: give a folder or s3://BUCKET/PREFIX") }
         if location.lowercased().hasPrefix("s3://") {
             throw ArchiveError(.invalidRequest, "\(location): archives in object storage are not built into this redkeep yet")
