@@ -29,6 +29,8 @@ public final class Collector: Sendable {
         var connection: RedisConnection?
         /// (monotonic seconds, bytes copied) at recent passes, for the rate.
         var history: [(Double, Int)] = []
+        /// The server's AOF switch, as last seen (see ``watchAOF()``).
+        var aofWatch = AOFWatch(lastSeenOn: Date().timeIntervalSince1970)
     }
 
     init(name: String, options: CollectorOptions, source: RedisConnectionConfiguration, engine: CollectorEngine,
@@ -82,6 +84,9 @@ public final class Collector: Sendable {
         let interval = Self.seconds(options.interval)
         while !stopRequested {
             let started = RateLimiter.now()
+            // Before the pass: a gap for an off window is recorded before the base Redis
+            // writes when the AOF comes back, which serves the times after it.
+            await watchAOF()
             await pass(pausing: true)
             if let due = nextRewrite, Date() >= due, !stopRequested {
                 await scheduledRewrite()
@@ -92,6 +97,7 @@ public final class Collector: Sendable {
         }
         setState(.stopping)
         await pass(pausing: false)
+        await recordAOFStillOff()
         let connection = shared.withLock { s in
             defer { s.connection = nil }
             return s.connection

@@ -1,0 +1,56 @@
+import Foundation
+import Operations
+import RESP
+import RedisClient
+import Testing
+
+/// Writes made while `appendonly` is off never reach the AOF: the collector records the
+/// window as a gap, and a restore into it is refused instead of silently missing them.
+@Suite(.serialized) struct CollectorAOFSwitchTests {
+    @Test func aWindowWithTheAOFOffIsAGapAndRestoresIntoItAreRefused() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [("auto-aof-rewrite-percentage", "0")]))
+            let archive = try restoreTemporaryFolder("archive", in: lab)
+            let collector = try await Collector.open(name: "c", source: server.connectionConfiguration,
+                                                     options: CollectorOptions(archive: archive, pause: .zero, interval: .milliseconds(200)))
+            let running = Task { await collector.run() }
+            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            _ = try await c.send(["SET", "before", "1"])
+            try await Task.sleep(for: .milliseconds(1200))
+
+            _ = try await c.send(["CONFIG", "SET", "appendonly", "no"])
+            try await Task.sleep(for: .milliseconds(1200))
+            _ = try await c.send(["SET", "lost", "1"])
+            let offSecond = currentSecond()
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(collector.status().warnings.contains { $0.contains("appendonly is off") })
+
+            _ = try await c.send(["CONFIG", "SET", "appendonly", "yes"])
+            for _ in 0..<200 {
+                let info = try await c.info("persistence")
+                if info.int("aof_enabled") == 1 && info.int("aof_rewrite_in_progress") == 0 && info.int("aof_rewrite_scheduled") == 0 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .milliseconds(1200))
+            _ = try await c.send(["SET", "after", "1"])
+            let afterSecond = currentSecond()
+            try await Task.sleep(for: .milliseconds(1500))
+            collector.requestStop()
+            await running.value
+            await c.close()
+
+            let index = try ArchiveIndex.read(archive)
+            let gap = try #require(index.gaps.first { $0.reason.contains("appendonly was switched off") }, "no gap: \(index.gaps)")
+            #expect(gap.from <= Double(offSecond) && Double(offSecond) < gap.to)
+            do throws(RestoreError) {
+                _ = try RestorePlan.make(index, target: .time(second: offSecond, inclusive: true))
+                Issue.record("a restore to a second with the AOF off was planned")
+            } catch {
+                #expect(error.kind == .notInArchive && error.message.contains("switched off"))
+            }
+            // The base Redis wrote when the AOF came back serves the times after it.
+            let plan = try RestorePlan.make(index, target: .time(second: afterSecond, inclusive: true))
+            #expect(plan.generation.gen >= 2)
+        }
+    }
+}
