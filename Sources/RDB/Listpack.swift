@@ -4,9 +4,7 @@
 enum Listpack {
     static func elements(_ blob: PackedBlob) throws(RDBError) -> [PackedElement] {
         let b = blob.bytes
-        guard b.count >= 7 else { throw blob.error(0, "shorter than a listpack header and end byte (7 bytes)") }
-        let total = try blob.littleEndian(0, 4)
-        guard total == UInt64(b.count) else { throw blob.error(0, "its header says \(total) bytes, the string holds \(b.count)") }
+        try blob.requireHeader(6)
         let declared = try blob.littleEndian(4, 2)
         var out: [PackedElement] = []
         if declared != 65535 { out.reserveCapacity(Int(declared)) }

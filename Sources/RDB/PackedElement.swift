@@ -41,6 +41,15 @@ struct PackedBlob {
         return v
     }
 
+    /// A header of `size` bytes starting with the blob's total length (listpacks and
+    /// ziplists), plus the end byte: the blob must be at least that long, and as long as
+    /// its header says.
+    func requireHeader(_ size: Int) throws(RDBError) {
+        guard bytes.count > size else { throw error(0, "shorter than its \(size)-byte header and end byte") }
+        let total = try littleEndian(0, 4)
+        guard total == UInt64(bytes.count) else { throw error(0, "its header says \(total) bytes, the string holds \(bytes.count)") }
+    }
+
     /// `count` bytes at `position`, in range.
     func slice(_ position: Int, _ count: Int) throws(RDBError) -> [UInt8] {
         guard position >= 0, count >= 0, count <= bytes.count - position else {

@@ -70,14 +70,19 @@ struct RDBBytesInput: RDBInput {
 /// grows to the largest value, never to the file. The CRC-64 is kept up to date with the
 /// bytes as they leave the buffer.
 struct RDBStreamInput: RDBInput {
+    /// The buffer and the source behind it. Both are constants, so reading them needs no
+    /// exclusivity check; growing the buffer makes a new Storage.
     final class Storage {
-        var bytes: UnsafeMutableRawBufferPointer
-        init(capacity: Int) { bytes = .allocate(byteCount: capacity, alignment: 16) }
+        let bytes: UnsafeMutableRawBufferPointer
+        let source: any RDBByteSource
+        init(capacity: Int, source: any RDBByteSource) {
+            bytes = .allocate(byteCount: capacity, alignment: 16)
+            self.source = source
+        }
         deinit { bytes.deallocate() }
     }
 
-    let source: any RDBByteSource
-    let storage: Storage
+    var storage: Storage
     let maximumBuffer: Int
     /// Input offset of storage byte 0.
     var start = 0
@@ -92,13 +97,12 @@ struct RDBStreamInput: RDBInput {
     var crc = CRC64()
 
     init(source: any RDBByteSource, blockSize: Int, maximumBuffer: Int) {
-        self.source = source
-        self.storage = Storage(capacity: max(blockSize, 64))
+        self.storage = Storage(capacity: max(blockSize, 64), source: source)
         self.maximumBuffer = maximumBuffer
     }
 
     var offset: Int { start + position }
-    var remaining: Int { source.count - offset }
+    var remaining: Int { storage.source.count - offset }
 
     @inline(__always)
     mutating func byte(_ what: StaticString) throws(RDBError) -> UInt8 {
@@ -142,14 +146,12 @@ struct RDBStreamInput: RDBInput {
         crcIndex = 0
         if pin != Int.max { pin -= keep }
         if needed > storage.bytes.count {
-            let grown = UnsafeMutableRawBufferPointer.allocate(
-                byteCount: min(maximumBuffer, max(needed, storage.bytes.count * 2)), alignment: 16)
-            grown.baseAddress!.copyMemory(from: storage.bytes.baseAddress!, byteCount: end)
-            storage.bytes.deallocate()
-            storage.bytes = grown
+            let grown = Storage(capacity: min(maximumBuffer, max(needed, storage.bytes.count * 2)), source: storage.source)
+            grown.bytes.baseAddress!.copyMemory(from: storage.bytes.baseAddress!, byteCount: end)
+            storage = grown
         }
         while end - position < count {
-            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: storage.bytes[end...]), at: start + end)
+            let n = try storage.source.read(into: UnsafeMutableRawBufferPointer(rebasing: storage.bytes[end...]), at: start + end)
             guard n > 0 else { throw truncated(count, what) }
             end += n
         }

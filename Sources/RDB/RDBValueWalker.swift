@@ -6,7 +6,8 @@ struct RDBValueWalker<Input: RDBInput> {
     var input: Input
     let limits: RDBReader.Limits
     let version: Int
-    let decode: Bool
+    /// Build values (true) or only walk them (false); the reader switches it per string.
+    var decode: Bool
 
     // MARK: Lengths and strings
 

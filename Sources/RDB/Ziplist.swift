@@ -4,9 +4,7 @@
 enum Ziplist {
     static func elements(_ blob: PackedBlob) throws(RDBError) -> [PackedElement] {
         let b = blob.bytes
-        guard b.count >= 11 else { throw blob.error(0, "shorter than a ziplist header and end byte (11 bytes)") }
-        let total = try blob.littleEndian(0, 4)
-        guard total == UInt64(b.count) else { throw blob.error(0, "its header says \(total) bytes, the string holds \(b.count)") }
+        try blob.requireHeader(10)
         let declared = try blob.littleEndian(8, 2)
         var out: [PackedElement] = []
         var p = 10

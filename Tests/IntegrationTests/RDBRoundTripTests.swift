@@ -46,7 +46,7 @@ import Testing
             cmds.append(["SADD", "set:small", "a", "b", "c"])
             cmds.append(["SADD", "set:big"] + (0..<300).map { "member-\($0)" })
             cmds.append(["HSET", "h:small", "f1", "v1", "f2", "2"])
-            cmds.append(["HSET", "h:big"] + (0..<300).flatMap { ["field-\($0)", "value-\($0)"] })
+            cmds.append(["HSET", "h:big"] + (0..<600).flatMap { ["field-\($0)", "value-\($0)"] })
             cmds.append(["HSET", "h:longvalue", "f", String(repeating: "v", count: 100)])
             cmds.append(["ZADD", "z:small", "1", "a", "2.5", "b", "-3", "c", "inf", "d", "-inf", "e"])
             cmds.append(["ZADD", "z:big"] + (0..<300).flatMap { [String(Double($0) / 7), "m-\($0)"] })
