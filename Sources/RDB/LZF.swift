@@ -20,7 +20,7 @@ enum LZF {
                     let run = ctrl + 1
                     guard run <= n - i else { throw damaged("a literal run of \(run) bytes passes the end of the input") }
                     guard run <= length - o else { throw damaged("it expands past the stated \(length) bytes") }
-                    for k in 0..<run { dst[o + k] = input[i + k] }
+                    (dst.baseAddress! + o).update(from: input.baseAddress!.assumingMemoryBound(to: UInt8.self) + i, count: run)
                     i += run; o += run
                 } else {
                     var len = ctrl >> 5
@@ -33,7 +33,11 @@ enum LZF {
                     len += 2
                     guard back <= o else { throw damaged("a match refers \(back) bytes back from output byte \(o)") }
                     guard len <= length - o else { throw damaged("it expands past the stated \(length) bytes") }
-                    for k in 0..<len { dst[o + k] = dst[o - back + k] }   // may overlap: byte by byte
+                    if back >= len {
+                        (dst.baseAddress! + o).update(from: dst.baseAddress! + o - back, count: len)
+                    } else {
+                        for k in 0..<len { dst[o + k] = dst[o - back + k] }   // overlapping: byte by byte
+                    }
                     o += len
                 }
             }

@@ -71,6 +71,11 @@ struct RDBValueWalker<Input: RDBInput> {
                 throw RDBError(.tooLarge, at: at, "\(what) expands to \(expanded) bytes, over the maximum of \(limits.maximumValueBytes)")
             }
             guard compressed <= UInt64(input.remaining) else { throw input.truncated(Int(clamping: compressed), what) }
+            // LZF expands at most 264 bytes from 3 (a long match): a larger stated length
+            // is damage, and must not be allocated.
+            guard expanded <= compressed &* 88 &+ 64 else {
+                throw RDBError(.malformed, at: at, "\(what) claims \(compressed) LZF bytes expand to \(expanded), more than LZF can")
+            }
             let bytes = try input.take(Int(compressed), what)
             return decode ? try LZF.decompress(bytes, length: Int(expanded), offset: at) : nil
         default:

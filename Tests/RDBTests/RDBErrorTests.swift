@@ -43,6 +43,17 @@ import Testing
         }
     }
 
+    @Test func randomBytesAfterAValidHeaderEndInAnError() {
+        var state: UInt64 = 42
+        for round in 0..<300 {
+            let n = 1 + round % 200
+            let body = (0..<n).map { _ -> UInt8 in state = state &* 6364136223846793005 &+ 1442695040888963407; return UInt8(state >> 56) }
+            // Without a matching trailer, random bytes cannot be a whole RDB.
+            #expect(Self.failure(b("REDIS0011") + body, blockSize: 64) != nil, "round \(round)")
+            (b("REDIS0011") + body).withUnsafeBytes { RDBReader.fuzz($0) }
+        }
+    }
+
     @Test func badChecksumNamesTheTrailer() throws {
         var bytes = B.file(B.key(0, "a", B.string("1")))
         bytes[bytes.count - 1] ^= 1
@@ -65,9 +76,11 @@ import Testing
         let count = B.file([1] + B.string("k") + [0x80] + B.be(UInt64(UInt32.max), 4) + B.string("a"))
         let e2 = try #require(Self.failure(count))
         #expect(e2.kind == .malformed && e2.offset == 12 && e2.reason.contains("element count"))
-        // An LZF string claiming to expand to 2^40 bytes.
+        // An LZF string claiming to expand to 2^40 bytes, or to more than 7 bytes of LZF can.
         let lzf = B.file([0] + B.string("k") + [0xC3] + B.length(7) + B.length(1 << 40) + B.lzfSample.compressed)
         #expect(Self.failure(lzf)?.kind == .tooLarge)
+        let lzfRatio = B.file([0] + B.string("k") + [0xC3] + B.length(7) + B.length(1 << 20) + B.lzfSample.compressed)
+        #expect(Self.failure(lzfRatio)?.reason.contains("more than LZF can") == true)
         // A configured maximum is enforced.
         let reader = try RDBReader(source: RDBMemorySource(B.file(B.key(0, "k", B.string([UInt8](repeating: 1, count: 1000))))),
                                    limits: .init(maximumValueBytes: 100, blockSize: 64))
