@@ -57,9 +57,10 @@ public struct RDBKeyEntry: Sendable {
         }
     }
 
-    /// Type, encoding, element count and bytes, for listings. Decodes the value.
+    /// Type, encoding, element count and bytes, for listings. Counts from lengths and
+    /// packed headers (``elementCount(limits:)``), without decoding the elements.
     public func summary(limits: RDBReader.Limits = .init()) throws(RDBError) -> RDBValueSummary {
-        RDBValueSummary(typeName: type.typeName, encoding: type.encodingName, count: try value(limits: limits).count,
+        RDBValueSummary(typeName: type.typeName, encoding: type.encodingName, count: try elementCount(limits: limits),
                         serializedBytes: serialization.count)
     }
 

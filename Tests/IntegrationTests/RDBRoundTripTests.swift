@@ -166,7 +166,20 @@ import Testing
         func strings(_ v: RESPValue) -> [[UInt8]] { (v.elements ?? []).map { Array($0.bytes?.readableBytesView ?? ByteBuffer().readableBytesView) } }
         for key in keys where key.database == 0 {
             let name = RESPArgument.bytes(ByteBuffer(bytes: key.key))
-            switch try key.value() {
+            let value = try key.value()
+            let summary = try key.summary()
+            #expect(summary.typeName == (try await c.send(["TYPE", name]).string))
+            let serverCount: Int? = switch value {
+            case .string: try await c.send(["STRLEN", name]).int
+            case .list: try await c.send(["LLEN", name]).int
+            case .set: try await c.send(["SCARD", name]).int
+            case .hash: try await c.send(["HLEN", name]).int
+            case .sortedSet: try await c.send(["ZCARD", name]).int
+            case .stream: try await c.send(["XLEN", name]).int
+            case .module: nil
+            }
+            #expect(summary.count == serverCount, "count of \(key.keyDescription) (\(key.type))")
+            switch value {
             case .string(let s):
                 #expect(try await c.send(["GET", name]).bytes.map { Array($0.readableBytesView) } == s)
             case .list(let l):
