@@ -236,6 +236,28 @@ import Testing
         }
     }
 
+    @Test func anAOFBaseThatIsAnRDBChecksAndRestores() async throws {
+        try await withLab { lab in
+            let source = try await lab.start("aof", LocalServerOptions(appendOnly: true, config: [("enable-debug-command", "local")]))
+            let c = try await RedisConnection.connect(source.connectionConfiguration)
+            try await Self.run(c, [["RPUSH", "l", "a", "b"], ["HSET", "h", "f", "v"], ["SET", "n", "5"], ["PEXPIRE", "n", "100000000"]])
+            _ = try await AOFRewrite.run(c, timeout: .seconds(60))
+            let folder = source.directory + "/appendonlydir"
+            let base = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".base.rdb") })
+            let report = RDBFileCheck.check(path: folder + "/" + base)
+            #expect(report.isValid, "\(String(describing: report.problem))")
+            #expect(report.keys == 3 && report.databases.first?.expiringKeys == 1)
+            #expect(report.aux.contains { $0.name == "aof-base" && $0.value == "1" })
+            let (keys, _) = try Self.read(folder + "/" + base)
+            let target = try await lab.start("aof-target", Self.options())
+            let t = try await RedisConnection.connect(target.connectionConfiguration)
+            try await Self.restoreAll(keys, into: t)
+            #expect(try await Self.digest(t) == (try await Self.digest(c)))
+            await c.close()
+            await t.close()
+        }
+    }
+
     @Test func aDamagedDumpIsReportedWithItsOffset() async throws {
         try await withLab { lab in
             let source = try await lab.start("damaged", Self.options())
