@@ -193,6 +193,14 @@ import Testing
         #expect(reader.endOffset == B.file(body).count)
     }
 
+    @Test func anAOFTailAfterThePreambleIsLeftAlone() throws {
+        let rdb = B.file(B.key(0, "a", B.string("1")))
+        let (entries, reader) = try B.read(rdb + b("*1\r\n$4\r\nPING\r\n"), blockSize: 64)
+        #expect(entries.count == 1)
+        #expect(reader.endOffset == rdb.count)
+        #expect(try reader.next() == nil)
+    }
+
     @Test func disabledChecksumAndValkeyMagicAreAccepted() throws {
         let (_, reader) = try B.read(B.file(B.key(0, "a", B.string("1")), checksum: false))
         #expect(reader.checksum == .disabled)
