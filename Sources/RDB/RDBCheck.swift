@@ -99,10 +99,13 @@ extension RDBReader {
     public static func fuzz(_ bytes: UnsafeRawBufferPointer) {
         let source = RDBMemorySource(Array(bytes))
         _ = RDBCheck.check(source, limits: Limits(maximumValueBytes: 1 << 24, blockSize: 4096))
-        // The payload builder too, on whatever keys the input holds.
+        // The payload builder and the listing's count too, on whatever keys the input holds.
         guard let reader = try? RDBReader(source: source, limits: Limits(maximumValueBytes: 1 << 24, blockSize: 4096)) else { return }
         while let entry = try? reader.next() {
-            if case .key(let key) = entry { _ = try? DumpPayload.make(for: key) }
+            if case .key(let key) = entry {
+                _ = try? DumpPayload.make(for: key)
+                _ = try? key.summary(limits: Limits(maximumValueBytes: 1 << 24, blockSize: 4096))
+            }
         }
     }
 }

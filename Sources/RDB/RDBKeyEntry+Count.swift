@@ -19,22 +19,29 @@ extension RDBValueWalker {
         switch type {
         case .string:
             let (value, encoded) = try lengthOrEncoding("a string value")
-            guard encoded else { return Int(value) }
+            guard encoded else {
+                guard value <= UInt64(input.remaining) else { throw input.truncated(Int(clamping: value), "a string value") }
+                return Int(value)
+            }
             switch value {
             case 0, 1, 2:
                 let width = 1 << Int(value)
                 return String(signExtend(try input.littleEndian(width, "an int-encoded string"), bits: 8 * width)).utf8.count
             case 3:
-                _ = try length("a compressed length")
-                return Int(try length("an expanded length"))
+                let compressed = try length("a compressed length")
+                let expanded = try length("an expanded length")
+                guard compressed <= UInt64(input.remaining), expanded <= compressed &* 88 &+ 64 else {
+                    throw RDBError(.malformed, at: input.offset, "an LZF string of \(compressed) bytes cannot expand to \(expanded)")
+                }
+                return Int(expanded)
             default:
                 throw RDBError(.malformed, at: input.offset - 1, "unknown string encoding \(value) for a string value")
             }
         case .list, .set, .zset, .zset2, .hash, .hashMetadataPreGA:
-            return Int(try length("an element count"))
+            return try count("an element count")
         case .hashMetadata:
             _ = try milliseconds("the hash's minimum field expiry")
-            return Int(try length("a field count"))
+            return try count("a field count")
         case .hashZipmap, .listZiplist, .setIntset, .zsetZiplist, .hashZiplist, .hashListpack, .zsetListpack,
              .setListpack, .hashListpackExPreGA, .hashListpackEx:
             if type == .hashListpackEx { _ = try milliseconds("the hash's minimum field expiry") }

@@ -81,6 +81,13 @@ import Testing
         #expect(Self.failure(lzf)?.kind == .tooLarge)
         let lzfRatio = B.file([0] + B.string("k") + [0xC3] + B.length(7) + B.length(1 << 20) + B.lzfSample.compressed)
         #expect(Self.failure(lzfRatio)?.reason.contains("more than LZF can") == true)
+        // The listing's count checks the same bounds (a 2^63 count, a 2^31-byte string, in a few bytes).
+        for (type, serialization) in [(RDBValueType.list, [0x81] + B.be(1 << 63, 8)), (.string, [0x80] + B.be(1 << 31, 4)),
+                                      (.string, [0xC3, 0x01, 0x80] + B.be(1 << 31, 4) + [0x00])] {
+            let hostile = RDBKeyEntry(database: 0, key: b("k"), type: type, expiresAtMs: nil, lruIdle: nil, lfuFrequency: nil,
+                                      serialization: serialization, valueOffset: 12, rdbVersion: 11, valkey: false, moduleNote: nil)
+            #expect(throws: RDBError.self) { try hostile.elementCount() }
+        }
         // A configured maximum is enforced.
         let reader = try RDBReader(source: RDBMemorySource(B.file(B.key(0, "k", B.string([UInt8](repeating: 1, count: 1000))))),
                                    limits: .init(maximumValueBytes: 100, blockSize: 64))
