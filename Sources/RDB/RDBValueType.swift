@@ -6,9 +6,14 @@
 /// Valkey 9's hash with field expiry (`RDB_TYPE_HASH_2`, in `VALKEY080` files). The magic
 /// of the file decides (``init(byte:valkey:)``).
 public enum RDBValueType: Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// 0 to 7: plain encodings (one string per element; zset with text scores 3, binary
+    /// scores 5) and module values (6 pre-GA, 7 with annotations).
     case string, list, set, zset, hash, zset2, modulePreGA, module2
+    /// 9 to 14: zipmap, ziplists, intset, and the quicklist of ziplists (Redis 3.2 to 6).
     case hashZipmap, listZiplist, setIntset, zsetZiplist, hashZiplist, listQuicklist
+    /// 15 to 19: streams (1 and 2), listpacks, and the quicklist of listpacks (Redis 7.0).
     case streamListpacks, hashListpack, zsetListpack, listQuicklist2, streamListpacks2
+    /// 20 and 21: set listpack and streams with consumer active times (Redis 7.2).
     case setListpack, streamListpacks3
     /// Redis 7.4 release candidates: hash with field TTLs (absolute), 22.
     case hashMetadataPreGA
