@@ -2,6 +2,7 @@
 // redkeep: an operator's shell for keeping Redis data safe.
 // Layers, each one library target, imports only pointing down:
 //   redkeep (executable) -> Shell -> Operations -> RedisClient -> AOF -> RESP
+//   (AOF and Operations also use RDB: bytes in, no I/O policy)
 import PackageDescription
 
 let package = Package(
@@ -30,7 +31,9 @@ let package = Package(
         // RESP2/RESP3 values, encoder and incremental decoder. Bytes only, no I/O.
         .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // Reading Redis append-only files. No network.
-        .target(name: "AOF", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "AOF", dependencies: ["RESP", "RDB", .product(name: "NIOCore", package: "swift-nio")]),
+        // Reading RDB files and making DUMP payloads from their keys. Bytes in, no I/O.
+        .target(name: "RDB"),
         // The Redis client on SwiftNIO: TCP and unix sockets, AUTH/HELLO, pipelining, INFO.
         .target(
             name: "RedisClient",
@@ -45,7 +48,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "RedisClient", "AOF", "RESP",
+                "RedisClient", "AOF", "RDB", "RESP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -74,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "redkeep-bench",
             dependencies: [
-                "RESP", "RedisClient", "Operations",
+                "RESP", "RedisClient", "Operations", "RDB",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -82,7 +85,8 @@ let package = Package(
         ),
         // Unit tests: no server needed.
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
-        .testTarget(name: "AOFTests", dependencies: ["AOF", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "RDBTests", dependencies: ["RDB"]),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF"]),
         .testTarget(
@@ -92,7 +96,7 @@ let package = Package(
         // Integration tests: real redis-server processes started by the Lab.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Operations", "RedisClient", "AOF", "RESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["Operations", "RedisClient", "AOF", "RDB", "RESP", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ]
 )

@@ -1,3 +1,5 @@
+import RDB
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

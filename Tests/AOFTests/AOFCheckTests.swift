@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import AOF
+import RDB
 
 /// The checker on hand-made AOF folders and files: each kind of damage is found at its
 /// byte offset, with the valid length a repair would cut to.
