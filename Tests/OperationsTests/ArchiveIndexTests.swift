@@ -11,11 +11,11 @@ import Testing
     static let sample: [ArchiveRecord] = [
         .stream(.init(stream: 1, sourceFile: "appendonly.aof.1.incr.aof", sourceSeq: 1, openedBy: 100, recordedAt: 101)),
         .generation(.init(gen: 1, sourceFile: "appendonly.aof.1.base.rdb", sourceSeq: 1, format: .rdb,
-                          path: ArchiveLayout.basePath(gen: 1, format: .rdb), size: 88, sha256: "ab", firstStream: 1,
+                          path: ArchiveLayout.basePath(gen: 1, format: .rdb), size: 88, sha256: String(repeating: "ab", count: 32), firstStream: 1,
                           asOf: 100, recordedAt: 101)),
-        .chunk(.init(stream: 1, offset: 0, length: 10, sha256: "cd", path: ArchiveLayout.chunkPath(stream: 1, offset: 0),
+        .chunk(.init(stream: 1, offset: 0, length: 10, sha256: String(repeating: "cd", count: 32), path: ArchiveLayout.chunkPath(stream: 1, offset: 0),
                      commands: 1, firstTimestamp: 1_700_000_000, lastTimestamp: nil, copiedAt: 102)),
-        .chunk(.init(stream: 1, offset: 10, length: 5, sha256: "ef", path: ArchiveLayout.chunkPath(stream: 1, offset: 10),
+        .chunk(.init(stream: 1, offset: 10, length: 5, sha256: String(repeating: "ef", count: 32), path: ArchiveLayout.chunkPath(stream: 1, offset: 10),
                      commands: 1, firstTimestamp: nil, lastTimestamp: nil, copiedAt: 103)),
         .sample(.init(stream: 1, size: 15, at: 103.5)),
         .streamEnd(.init(stream: 1, size: 15, at: 104)),
@@ -75,6 +75,33 @@ import Testing
             Issue.record("a bad line must be refused")
         } catch {
             #expect(error.message.contains("index.jsonl:1:"))
+        }
+    }
+
+    @Test func recordsOutOfRangeOrOutsideTheArchiveAreRefusedNamingTheLine() throws {
+        let root = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let hex = String(repeating: "0", count: 64)
+        let bad = [
+            // An end past Int.max (found by the fuzzer: it trapped in copiedBytes).
+            "{\"type\":\"chunk\",\"stream\":1,\"offset\":9223372036854775807,\"length\":1,\"sha256\":\"\(hex)\",\"path\":\"stream-000001/9223372036854775807.chunk\",\"commands\":1,\"copied_at\":1}",
+            // A time no arithmetic survives (found by the fuzzer: it trapped in archive timeline).
+            "{\"type\":\"sample\",\"stream\":1,\"size\":1,\"at\":1e300}",
+            // A key outside the archive.
+            "{\"type\":\"chunk\",\"stream\":1,\"offset\":0,\"length\":1,\"sha256\":\"\(hex)\",\"path\":\"../../etc/passwd\",\"commands\":1,\"copied_at\":1}",
+            "{\"type\":\"chunk\",\"stream\":1,\"offset\":-5,\"length\":1,\"sha256\":\"\(hex)\",\"path\":\"stream-000001/000000000000.chunk\",\"commands\":1,\"copied_at\":1}",
+        ]
+        for line in bad {
+            try? FileManager.default.removeItem(atPath: root)
+            let writer = try LocalArchiveStore(root: root).openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "s"))
+            writer.close()
+            try Data((line + "\n").utf8).write(to: URL(fileURLWithPath: root + "/index.jsonl"))
+            do {
+                let index = try ArchiveIndex.read(root)
+                Issue.record("accepted: \(line) -> \(index.records)")
+            } catch {
+                #expect(error.kind == .damaged && error.message.contains("index.jsonl:1: not a valid record"), "\(error)")
+            }
         }
     }
 

@@ -66,17 +66,25 @@ public struct ArchiveIndex: Sendable {
         } catch {
             throw ArchiveError(.damaged, "\(descriptorName): not a valid archive descriptor (\(error))", object: descriptorName)
         }
+        guard descriptor.created.isFinite, descriptor.created >= 0, descriptor.created <= ArchiveRecord.latestTime else {
+            throw ArchiveError(.damaged, "\(descriptorName): created \(descriptor.created) is not a time", object: descriptorName)
+        }
         guard descriptor.format <= ArchiveDescriptor.currentFormat else {
             throw ArchiveError(.newerFormat, "\(store.location) has archive format \(descriptor.format); this redkeep reads up to \(ArchiveDescriptor.currentFormat)", object: descriptorName)
         }
         var records: [ArchiveRecord] = []
         records.reserveCapacity(data.lines.count)
         for (i, line) in data.lines.enumerated() where !line.isEmpty {
+            let record: ArchiveRecord
             do {
-                records.append(try Self.decoder.decode(ArchiveRecord.self, from: Data(line)))
+                record = try Self.decoder.decode(ArchiveRecord.self, from: Data(line))
             } catch {
                 throw ArchiveError(.damaged, "\(data.name):\(i + 1): not a valid record (\(error))", object: data.name)
             }
+            if let problem = record.problem() {
+                throw ArchiveError(.damaged, "\(data.name):\(i + 1): not a valid record: \(problem)", object: data.name)
+            }
+            records.append(record)
         }
         return ArchiveIndex(store: store, descriptor: descriptor, records: records, tornTail: data.tornTail)
     }

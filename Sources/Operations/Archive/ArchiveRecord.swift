@@ -183,3 +183,46 @@ extension ArchiveRecord: Codable {
         }
     }
 }
+
+extension ArchiveRecord {
+    /// The latest time a record may carry (year 5138): later ones are damage, and would
+    /// overflow the arithmetic done on times.
+    static let latestTime = 1e11
+
+    /// Why the record cannot be part of an archive, or nil when it can: numbers out of
+    /// range (negative sizes, an end past Int.max, times that are not finite), digests
+    /// that are not SHA-256 hex, keys that are not archive keys (`../` included). Records
+    /// come from files anyone may have edited; every later use relies on this.
+    func problem() -> String? {
+        func time(_ t: Double, _ name: String) -> String? {
+            t.isFinite && t >= 0 && t <= Self.latestTime ? nil : "\(name) \(t) is not a time"
+        }
+        func count(_ n: Int, _ name: String) -> String? { n >= 0 ? nil : "\(name) \(n) is negative" }
+        func number(_ n: Int, _ name: String) -> String? { n >= 1 && n <= 99_999_999 ? nil : "\(name) \(n) is not 1 to 99999999" }
+        func digest(_ d: String) -> String? {
+            d.utf8.count == 64 && d.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) ? nil : "sha256 \"\(d.prefix(80))\" is not 64 hex digits"
+        }
+        func key(_ k: String, _ valid: Bool) -> String? { valid && ArchiveLayout.isDataObject(k) ? nil : "path \"\(k.prefix(200))\" is not this record's archive key" }
+        switch self {
+        case .generation(let g):
+            return number(g.gen, "gen") ?? number(g.firstStream, "first_stream") ?? count(g.size, "size") ?? digest(g.sha256)
+                ?? key(g.path, g.path == ArchiveLayout.basePath(gen: g.gen, format: g.format))
+                ?? time(g.asOf, "as_of") ?? time(g.recordedAt, "recorded_at")
+        case .stream(let s):
+            return number(s.stream, "stream") ?? time(s.openedBy, "opened_by") ?? time(s.recordedAt, "recorded_at")
+        case .chunk(let c):
+            if let p = number(c.stream, "stream") ?? count(c.offset, "offset") ?? count(c.length, "length") ?? count(c.commands, "commands") { return p }
+            if c.offset.addingReportingOverflow(c.length).overflow || c.offset + c.length > 1 << 52 { return "offset \(c.offset) + length \(c.length) is past any file" }
+            return digest(c.sha256) ?? key(c.path, c.path == ArchiveLayout.chunkPath(stream: c.stream, offset: c.offset)) ?? time(c.copiedAt, "copied_at")
+        case .streamEnd(let e):
+            return number(e.stream, "stream") ?? count(e.size, "size") ?? time(e.at, "at")
+        case .sample(let s):
+            return number(s.stream, "stream") ?? count(s.size, "size") ?? time(s.at, "at")
+        case .gap(let g):
+            return g.stream.flatMap { number($0, "stream") } ?? g.offset.flatMap { count($0, "offset") }
+                ?? time(g.from, "from") ?? time(g.to, "to") ?? (g.from <= g.to ? nil : "from \(g.from) is after to \(g.to)")
+        case .mark(let m):
+            return m.stream.flatMap { number($0, "stream") } ?? time(m.at, "at")
+        }
+    }
+}
