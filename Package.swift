@@ -83,6 +83,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzzing harnesses, run by scripts/fuzz (docs/fuzzing.md): built there with
+        // --sanitize=fuzzer -Xswiftc -DFUZZING for libFuzzer; an ordinary build makes them
+        // replay the files they are given, so they build (and keep working) everywhere.
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "FuzzLanguage", dependencies: ["Shell", "FuzzSupport"]),
+        .executableTarget(
+            name: "FuzzRESP", dependencies: ["RESP", "FuzzSupport", .product(name: "NIOCore", package: "swift-nio")]),
+        .executableTarget(
+            name: "FuzzAOF", dependencies: ["AOF", "FuzzSupport", .product(name: "NIOCore", package: "swift-nio")]),
+        .executableTarget(name: "FuzzArchiveIndex", dependencies: ["Operations", "FuzzSupport"]),
         // Unit tests: no server needed.
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", .product(name: "NIOCore", package: "swift-nio")]),

@@ -96,4 +96,63 @@ import Testing
         #expect(!Interpreter.isIncomplete("SET k v"))
         #expect(!Interpreter.isIncomplete("echo }"))  // an error, but not one more lines can fix
     }
+
+    // MARK: - Nesting
+
+    /// Each case nests `levels` deep; within the bound it parses, one past it is a syntax
+    /// error at the opening of the level past the bound. Deep nesting used to overflow the
+    /// stack (about 7,000 `if 1 {` or 4,000 `$(`), killing the process.
+    static func nested(_ kind: String, _ levels: Int) -> String {
+        switch kind {
+        case "blocks": return String(repeating: "if 1 {\n", count: levels) + String(repeating: "}\n", count: levels)
+        case "substitutions": return "echo " + String(repeating: "$(echo ", count: levels) + "x" + String(repeating: ")", count: levels)
+        case "quoted": return "echo " + String(repeating: "\"$(echo ", count: levels) + "x" + String(repeating: ")\"", count: levels)
+        case "else-if": return "if 0 { }" + String(repeating: " else if 0 { }", count: levels)
+        case "parentheses": return "if " + String(repeating: "( ", count: levels) + "1" + String(repeating: " )", count: levels) + " { }"
+        case "not": return "assert " + String(repeating: "not ", count: levels) + "1"
+        case "and": return "wait-until 1" + String(repeating: " and 1", count: levels)
+        case "let": return String(repeating: "let a = ", count: levels) + "GET k"
+        default: return String(repeating: "repeat 1 {\n", count: levels / 2) + "echo " + String(repeating: "$(echo ", count: levels - levels / 2)
+            + "x" + String(repeating: ")", count: levels - levels / 2) + String(repeating: "\n}", count: levels / 2)
+        }
+    }
+
+    @Test(arguments: ["blocks", "substitutions", "quoted", "else-if", "parentheses", "not", "and", "let", "blocks-and-substitutions"])
+    func nestingIsBoundedWithAClearError(_ kind: String) throws {
+        // Each `else if` counts one more than the `if` before it, whose block is one level.
+        let outer = kind == "else-if" ? 1 : 0
+        if case .failure(let error) = parse(Self.nested(kind, Parser.maxNesting - outer)) {
+            Issue.record("\(kind): \(Parser.maxNesting) levels must parse: \(error)")
+        }
+        guard case .failure(let error) = parse(Self.nested(kind, Parser.maxNesting - outer + 1)) else {
+            Issue.record("\(kind): \(Parser.maxNesting + 1) levels parsed")
+            return
+        }
+        #expect(error.kind == .syntax, "\(kind): \(error)")
+        #expect(error.message == "nested too deeply: blocks, else if, $( ), let chains and conditions nest at most 128 levels")
+        #expect(error.location != nil)
+    }
+
+    @Test func thousandsOfLevelsFailAtTheBoundInsteadOfOverflowingTheStack() throws {
+        for (kind, levels) in [("blocks", 7_000), ("substitutions", 4_000), ("quoted", 4_000), ("else-if", 20_000),
+                               ("parentheses", 50_000), ("not", 100_000), ("let", 50_000)] {
+            guard case .failure(let error) = parse(Self.nested(kind, levels)) else {
+                Issue.record("\(kind): \(levels) levels parsed")
+                continue
+            }
+            #expect(error.message.hasPrefix("nested too deeply"), "\(kind): \(error)")
+        }
+        // The error is at the 129th opening, not wherever the stack ran out.
+        guard case .failure(let blocks) = parse(Self.nested("blocks", 7_000)) else { return }
+        #expect(blocks.location?.line == 129 && blocks.location?.column == 6)
+        guard case .failure(let substitutions) = parse(Self.nested("substitutions", 4_000)) else { return }
+        #expect(substitutions.location?.offset == "echo ".utf8.count + 128 * "$(echo ".utf8.count)
+    }
+
+    @Test func tooDeepIsNotIncomplete() {
+        // At the prompt, an incomplete statement asks for more lines; a statement already
+        // too deep can never be completed, so it is an error at once.
+        #expect(Interpreter.isIncomplete(String(repeating: "if 1 {\n", count: 128)))
+        #expect(!Interpreter.isIncomplete(String(repeating: "if 1 {\n", count: 129)))
+    }
 }

@@ -29,6 +29,23 @@ import Shell
         "echo \"value: $(AUTH s3cret)\"",
         "\"AUTH\" s3cret",
         "\\x41UTH s3cret",
+        // A command after `let NAME =` (and the other prefixes, in any order).
+        "let x = AUTH alice s3cret",
+        "let r = ACL SETUSER u on >s3cret",
+        "let r = CONFIG SET masterauth s3cret",
+        "LET r = config set requirepass s3cret",
+        "let r = @m redis AUTH s3cret",
+        "@m let r = AUTH s3cret",
+        "let a = let b = AUTH s3cret",
+        "let h = HELLO 3 AUTH alice s3cret",
+        "let m = MIGRATE h 1 k 0 5000 AUTH2 alice s3cret",
+        "GET a; let x = AUTH s3cret",
+        "repeat 2 { let x = AUTH s3cret }",
+        "if $(AUTH s3cret) == OK { echo in }",
+        "if 1 { let x = AUTH s3cret }",
+        "wait-until $(CONFIG SET masterauth s3cret) == OK",
+        "let x = $(ACL SETUSER u >s3cret)",
+        "let x AUTH s3cret",
         // HELLO with AUTH.
         "HELLO 3 AUTH alice s3cret",
         "hello 2 auth default s3cret setname ops",
@@ -119,6 +136,10 @@ import Shell
         "SET a \"unterminated",
         "echo $(GET auth",
         "LPUSH list --passwords",
+        "let auth = GET k",
+        "let x = SET auth s3cret",
+        "let x = GET password",
+        "if $a == AUTH { echo in }",
     ])
     func keepsOrdinaryLines(_ line: String) {
         #expect(!SecretFilter.containsSecret(line), "\(line)")
@@ -149,6 +170,11 @@ import Shell
         ("connect m redis://u:p\\x40w@h", "connect m redis://u:<secret>@h"),
         ("SENTINEL SET m auth-pass pw", "SENTINEL SET m auth-pass <secret>"),
         ("AUTH", "AUTH"),
+        ("let x = AUTH alice PW", "let x = AUTH alice <secret>"),
+        ("let r = ACL SETUSER u on >PW", "let r = ACL SETUSER u on ><secret>"),
+        ("let r = CONFIG SET masterauth PW", "let r = CONFIG SET masterauth <secret>"),
+        ("let r = @m redis AUTH PW; GET a", "let r = @m redis AUTH <secret>; GET a"),
+        ("if $(AUTH PW) == OK { let y = AUTH u PW }", "if $(AUTH <secret>) == OK { let y = AUTH u <secret> }"),
     ])
     func redactsSecrets(_ line: String, _ expected: String) {
         #expect(SecretFilter.redact(line) == expected)
@@ -193,6 +219,19 @@ import Shell
             } else {
                 #expect(redacted == line, "\(line)")
             }
+        }
+    }
+
+    /// An error names the line it happened on and shows it: with any password hidden,
+    /// wherever the command stands in the statement.
+    @Test func errorEchoesHideThePassword() async {
+        for line in ["let x = AUTH alice PW-s3cret", "let r = ACL SETUSER u on >PW-s3cret",
+                     "let r = CONFIG SET masterauth PW-s3cret", "echo $(let y = AUTH PW-s3cret)"] {
+            // No connection: the statement fails, and its error shows the line.
+            let run = await runScript("echo start\n" + line)
+            #expect(run.err.contains("test.rk:2:"), "\(run.err)")
+            #expect(run.err.contains("<secret>"), "\(run.err)")
+            #expect(!run.err.contains("PW-s3cret"), "\(run.err)")
         }
     }
 }

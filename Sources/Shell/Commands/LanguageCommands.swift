@@ -64,6 +64,13 @@ struct Record: ShellCommand {
     }
 }
 
+/// How many `source` files run inside one another in the current task.
+enum SourceNesting {
+    /// The most files deep `source` goes.
+    static let limit = 64
+    @TaskLocal static var depth = 0
+}
+
 extension Interpreter {
     func source(_ file: String, at location: SourceLocation) async throws {
         let path = file.hasPrefix("/") ? file : ((scriptDirectory ?? FileManager.default.currentDirectoryPath) as NSString).appendingPathComponent(file)
@@ -73,11 +80,17 @@ extension Interpreter {
         } catch {
             throw ShellError(.usage, "cannot read \(path): \(Self.describe(error))", at: location)
         }
+        // A file that sources itself (or a ring of them) would otherwise run deeper and
+        // deeper until memory runs out.
+        let depth = SourceNesting.depth + 1
+        guard depth <= SourceNesting.limit else {
+            throw ShellError(.usage, "cannot source \(path): source nests at most \(SourceNesting.limit) files deep (does a file source itself?)", at: location)
+        }
         let statements = try Parser.parse(SourceFile(name: path, text: text))
         let previous = scriptDirectory
         scriptDirectory = (path as NSString).deletingLastPathComponent
         defer { scriptDirectory = previous }
-        try await runBlock(statements)
+        try await SourceNesting.$depth.withValue(depth) { try await runBlock(statements) }
     }
 
     func setOption(_ name: String, _ value: String, at location: SourceLocation) throws {
@@ -102,7 +115,10 @@ extension Interpreter {
             recordPath = nil
             return
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        // Created readable by its owner only, as the history file is: statements name keys,
+        // hosts and users. A file that exists keeps its mode: it may be a script already
+        // (0755 with a #! line) whose reader the owner chose.
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw ShellError(.usage, "cannot record into \(path): \(String(cString: strerror(errno)))", at: location)
         }
@@ -116,7 +132,7 @@ extension Interpreter {
         guard let recordPath, statement.head != "record" else { return }
         let text = statement.text
         guard !SecretFilter.containsSecret(text) else { return }
-        let fd = open(recordPath, O_WRONLY | O_APPEND)
+        let fd = open(recordPath, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }
         let line = Array((text + "\n").utf8)

@@ -53,8 +53,11 @@ extension Interpreter {
                 let reason = words.count > 1 ? try await expandTexts(words[1...]).joined(separator: " ") : "aborted"
                 throw AbortSignal(reason: reason, location: location)
             case .exit:
-                let code = words.count > 1 ? Int32(try await expandText(words[1])) : 0
-                guard let code else { throw ShellError(.usage, "exit takes a number: exit [CODE]", at: location) }
+                let text = words.count > 1 ? try await expandText(words[1]) : "0"
+                // A process exits with the code's low 8 bits: 256 would read as success.
+                guard let code = Int32(text), (0...255).contains(code) else {
+                    throw ShellError(.usage, "exit takes a code from 0 to 255, not \"\(text)\": exit [CODE]", at: location)
+                }
                 throw ExitSignal(code: code)
             case .redis:
                 guard words.count > 1 else { throw ShellError(.usage, "redis needs a command: redis CMD [ARG...]", at: location) }

@@ -3,12 +3,13 @@
 ///
 /// The check is lexical: it splits the line into words the way the shell does (quotes,
 /// backslash escapes, `;`, newlines, `{`/`}` blocks, `$(...)`) and then looks at each
-/// statement's command, skipping the `@name` and `redis` prefixes. It errs on the side
+/// statement's command, skipping the `let NAME =`, `@name` and `redis` prefixes. It errs on the side
 /// of caution: a line that merely looks like it carries a password is kept out of
 /// history too, since losing one history entry costs little and a leaked password a lot.
 ///
 /// Recognized secrets:
-/// - `AUTH ...` wherever a command can start;
+/// - `AUTH ...` wherever a command can start: at the start of a statement or a block's,
+///   inside `$( )`, after `let NAME =`, `@name` and `redis`;
 /// - `HELLO ... AUTH user password`;
 /// - `CONFIG SET` of `requirepass`, `masterauth`, `masteruser`, `tls-key-file-pass`,
 ///   `tls-client-key-file-pass` (any pair among several);
@@ -326,13 +327,22 @@ private struct SecretScan {
             || b == 0x2B || b == 0x2D || b == 0x2E
     }
 
-    /// Rules that depend on the command: the first word after `@name` and `redis`.
+    /// Rules that depend on the command: the first word after the prefixes that put a
+    /// command further on (`let NAME =`, `@name`, `redis`, in any order and number:
+    /// `let r = @m redis CONFIG SET masterauth pw`).
     private mutating func scanCommand(_ statement: [SecretWord]) {
         var start = 0
         while start < statement.count {
             let lower = statement[start].lowercased
-            guard lower == "redis" || (lower.hasPrefix("@") && lower.count > 1) else { break }
-            start += 1
+            if lower == "redis" || (lower.hasPrefix("@") && lower.count > 1) {
+                start += 1
+            } else if lower == "let" {
+                // `let NAME = CMD`; a mistyped `let NAME CMD` is shown back in its error too.
+                start += 2
+                if start < statement.count, statement[start].value == [0x3D] { start += 1 }  // `=`
+            } else {
+                break
+            }
         }
         guard start < statement.count else { return }
         let name = statement[start].lowercased

@@ -33,13 +33,18 @@ struct Lexer {
     private let b: [UInt8]
     private var pos: Int
     private let end: Int
+    /// The levels open around what is lexed now (``Parser/maxNesting``): the `$( )` this
+    /// lexer reads the inside of, and the blocks its parser has open. A `$(` one level
+    /// past the bound is an error before its inside is read.
+    var nesting: Int
 
-    /// Lexes `file`, or the part `range` of it (for `$(...)`).
-    init(file: SourceFile, range: Range<Int>? = nil) {
+    /// Lexes `file`, or the part `range` of it (for `$(...)`, `nesting` levels deep).
+    init(file: SourceFile, range: Range<Int>? = nil, nesting: Int = 0) {
         self.file = file
         self.b = file.bytes
         self.pos = range?.lowerBound ?? 0
         self.end = range?.upperBound ?? file.bytes.count
+        self.nesting = nesting
     }
 
     /// The next token, or nil at the end of the source.
@@ -344,6 +349,8 @@ struct Lexer {
     /// and parses what is inside.
     private mutating func readCommandSubstitution() throws(ShellError) -> WordPart {
         let dollar = here()
+        // Checked before the inside is looked for: each level scans to its `)`.
+        guard nesting < Parser.maxNesting else { throw Parser.tooDeep(at: dollar) }
         let innerStart = pos + 2
         var i = innerStart
         var depth = 1
@@ -364,7 +371,7 @@ struct Lexer {
             i += 1
         }
         guard i < end else { throw ShellError(.incomplete, "unterminated $( : no closing )", at: dollar) }
-        var parser = Parser(lexer: Lexer(file: file, range: innerStart..<i))
+        var parser = Parser(lexer: Lexer(file: file, range: innerStart..<i, nesting: nesting + 1))
         let statements = try parser.parseAll()
         guard !statements.isEmpty else { throw ShellError(.syntax, "empty $( )", at: dollar) }
         pos = i + 1

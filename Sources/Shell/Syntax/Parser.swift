@@ -3,13 +3,24 @@
 ///
 /// Tokens are pulled from the lexer as the parser goes, with a few looked at ahead: an
 /// array of every token of a long script first cost a third of the time to parse it.
-struct Parser {
+///
+/// Package-visible for the fuzzing harness (Sources/FuzzLanguage).
+package struct Parser {
     /// The statements that take a block: all of them must have one, except `multi`,
     /// which is Redis's own MULTI without one.
     static let blockKeywords: Set<Keyword> = [.if, .repeat, .for, .pipeline, .multi, .transaction]
 
+    /// How deep the language nests at most: blocks, `else if`, `$( )` (also inside
+    /// quotes), `let NAME =` chains and a condition's `(`, `not`, `and`, `or` together.
+    /// Parsing and running recurse once per level, so without a bound a few thousand
+    /// levels overflow the stack; 128 is far beyond any script and far within the stack.
+    package static let maxNesting = 128
+
     private var lexer: Lexer
     private let file: SourceFile
+    /// The levels open around the next token: the lexer's own (the `$( )` it is in) and
+    /// the blocks and `else if`s open in this parser.
+    private var nesting: Int
     /// Tokens read from the lexer and not consumed yet, next first (rarely more than one).
     private var lookahead: [Token] = []
     /// Where the last consumed token ends.
@@ -20,10 +31,29 @@ struct Parser {
     init(lexer: Lexer) {
         self.lexer = lexer
         self.file = lexer.file
+        self.nesting = lexer.nesting
+    }
+
+    /// The error for one level too many, at the token that opens it.
+    static func tooDeep(at location: SourceLocation) -> ShellError {
+        ShellError(.syntax, "nested too deeply: blocks, else if, $( ), let chains and conditions nest at most \(maxNesting) levels", at: location)
+    }
+
+    /// Runs `body` one level deeper (a block, an `else if`), or throws at `location` when
+    /// that is one level too many. The lexer follows, for the `$( )` of the words inside.
+    private mutating func nested<T>(at location: SourceLocation, _ body: (inout Parser) throws(ShellError) -> T) throws(ShellError) -> T {
+        guard nesting < Self.maxNesting else { throw Self.tooDeep(at: location) }
+        nesting += 1
+        lexer.nesting = nesting
+        defer {
+            nesting -= 1
+            lexer.nesting = nesting
+        }
+        return try body(&self)
     }
 
     /// Parses a whole source.
-    static func parse(_ file: SourceFile) throws(ShellError) -> [Statement] {
+    package static func parse(_ file: SourceFile) throws(ShellError) -> [Statement] {
         var parser = Parser(lexer: Lexer(file: file))
         return try parser.parseAll()
     }
@@ -116,6 +146,7 @@ struct Parser {
         }
         let location = words[0].location
         let head = head(of: words[0])
+        try checkNesting(words, head: head)
         // The next token's start bounds the statement's text; the end of input otherwise.
         var end = try nextStart() ?? file.bytes.count
         // `let r = pipeline { ... }` keeps a block statement's value.
@@ -139,7 +170,7 @@ struct Parser {
                 throw ShellError(.syntax, "unexpected {: \(name) does not take a block", at: opening)
             }
             advance()
-            block = try parseStatements(closedBy: opening)
+            block = try nested(at: opening) { (parser) throws(ShellError) in try parser.parseStatements(closedBy: opening) }
             end = previousEnd
             if blockKeyword == .if {
                 elseBranch = try parseElse()
@@ -151,6 +182,42 @@ struct Parser {
         }
         return Statement(words: words, head: head, block: block, elseBranch: elseBranch,
                          location: location, range: location.offset..<end)
+    }
+
+    /// Bounds what a statement nests within itself, beyond the blocks around it: each
+    /// `let NAME =` of a chain (`let a = let b = GET k`: one evaluation inside the other),
+    /// and in a condition of `if`, `assert` or `wait-until` each `(` open at once and each
+    /// `not`, `and`, `or` (an upper bound of the depth of its expression tree, which is
+    /// parsed, evaluated and freed recursively).
+    private func checkNesting(_ words: [Word], head: Statement.Head) throws(ShellError) {
+        var level = nesting
+        var index = 0
+        if case .keyword(.let)? = head.kind {
+            while index + 3 < words.count, words[index].bareText?.lowercased() == Keyword.let.rawValue, words[index + 2].bareText == "=" {
+                level += 1
+                guard level <= Self.maxNesting else { throw Self.tooDeep(at: words[index].location) }
+                index += 3
+            }
+        }
+        guard let keyword = words[index].bareText.flatMap({ Keyword.named($0.lowercased()) }),
+              keyword == .if || keyword == .assert || keyword == .waitUntil else { return }
+        var open = 0
+        for word in words[(index + 1)...] {
+            switch word.bareText {
+            case "(":
+                open += 1
+                level += 1
+            case ")":
+                // Closing gives back the level of its `(`, so that `(a) and (b)` counts 2.
+                if open > 0 { open -= 1; level -= 1 }
+                continue
+            case "not", "and", "or":
+                level += 1
+            default:
+                continue
+            }
+            guard level <= Self.maxNesting else { throw Self.tooDeep(at: word.location) }
+        }
     }
 
     /// What `first` decides about its statement, from the recent first words when it is
@@ -178,9 +245,9 @@ struct Parser {
             throw ShellError(.incomplete, "else needs a block or another if", at: word.location)
         case .open(let opening)?:
             advance()
-            return .block(try parseStatements(closedBy: opening))
+            return .block(try nested(at: opening) { (parser) throws(ShellError) in try parser.parseStatements(closedBy: opening) })
         case .word(let next)? where next.bareText == "if":
-            return .statement(try parseStatement())
+            return .statement(try nested(at: next.location) { (parser) throws(ShellError) in try parser.parseStatement() })
         default:
             throw ShellError(.syntax, "else must be followed by { or by if", at: word.location)
         }
