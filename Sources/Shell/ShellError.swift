@@ -48,7 +48,7 @@ public struct ShellError: Error, Sendable, CustomStringConvertible {
         // At the prompt the person just typed the line; the message alone reads best.
         guard let location, location.file.name != "<prompt>" else { return message }
         // The line is shown back as typed, less any password on it.
-        let lineText = SecretFilter.redact(location.file.line(location.line))
+        let lineText = SecretFilter.redactedLine(location.line, of: location.file)
         var out = "\(location): \(message)"
         if !lineText.isEmpty {
             // Tabs stay tabs so the caret lines up under the word.

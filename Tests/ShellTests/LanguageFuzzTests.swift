@@ -75,4 +75,21 @@ import Testing
         #expect(parsed > 1_000 && failed > 1_000, "parsed \(parsed), failed \(failed)")
         await interpreter.shutdown(keepServers: false)
     }
+
+    /// The libFuzzer corpus (fuzz/corpus/language, with every input that once found a bug)
+    /// through the parser and the secret filter, as the harness checks it: each parses or
+    /// fails with a located error, and a line without secrets is not changed by redact.
+    @Test func committedFuzzCorpusParsesOrFailsWithALocatedError() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("fuzz/corpus/language").path
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(names.count >= 10)
+        for name in names {
+            let text = try String(decoding: Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)), as: UTF8.self)
+            if !SecretFilter.containsSecret(text) { #expect(SecretFilter.redact(text) == text, "\(name)") }
+            if case .failure(let error) = parse(text) {
+                #expect(error.location != nil, "\(name): \(error)")
+            }
+        }
+    }
 }

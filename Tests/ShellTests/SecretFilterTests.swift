@@ -234,4 +234,15 @@ import Shell
             #expect(!run.err.contains("PW-s3cret"), "\(run.err)")
         }
     }
+
+    /// The line under an error is read with the lines a `\` joins it to: the command that
+    /// makes a word a password may be on the line before.
+    @Test func errorEchoesHideAPasswordContinuedFromTheLineBefore() async {
+        let run = await runScript("echo start\nlet r = CONFIG SET masterauth \\\n  PW-s3cret $undefined")
+        #expect(run.err.contains("test.rk:3:"), "\(run.err)")
+        #expect(run.err.contains("<secret> $undefined"), "\(run.err)")
+        #expect(!run.err.contains("PW-s3cret"), "\(run.err)")
+        let file = SourceFile(name: "t.rk", text: "AUTH \\\n alice \\\n pw\nGET pw")
+        #expect((1...4).map { SecretFilter.redactedLine($0, of: file) } == ["AUTH \\", " alice \\", " <secret>", "GET pw"])
+    }
 }

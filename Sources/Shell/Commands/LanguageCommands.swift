@@ -55,7 +55,10 @@ struct OptionCommand: ShellCommand {
 struct Record: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "record", abstract: "Write the statements typed at the prompt into a script that replays them.",
-        discussion: "record FILE starts (appending), record stop stops. Lines holding passwords are never written.")
+        discussion: """
+        record FILE starts (appending), record stop stops. Lines holding passwords are never written.
+        A new FILE is created readable by its owner only (0600).
+        """)
     @Argument(help: "A file, or stop.") var file: String
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {

@@ -40,7 +40,8 @@ enum LanguageHelp {
                 result or reason. Running out of retries is an error (exit 3).
                 """, options: ["--watch", "--retries", "--timeout"]),
         .syntax("abort", "abort [WHY]", "Give up the enclosing transaction cleanly (UNWATCH).", "Its report says status aborted and the reason."),
-        .syntax("exit", "exit [CODE]", "End the script (or the prompt) with an exit code (default 0).", ""),
+        .syntax("exit", "exit [CODE]", "End the script (or the prompt) with an exit code (default 0).",
+                "CODE goes from 0 to 255 (a process exits with only the low 8 bits of its code)."),
         .syntax("redis", "redis CMD [ARG...]", "Send a Redis command whose name a redkeep word shadows.",
                 "redis SAVE, redis ECHO hi, redis FAILOVER. Any other command needs no prefix."),
         .syntax("@NAME", "@NAME STATEMENT", "Send a statement to the connection NAME instead of the current one.",

@@ -55,6 +55,27 @@ public enum SecretFilter {
         out += bytes[position...]
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Line `number` of `file` as an error shows it, with its passwords hidden: read
+    /// together with the lines a `\` joins it to, since the command that makes a word a
+    /// password may be on one of those (`CONFIG SET masterauth \` then `pw $typo`).
+    public static func redactedLine(_ number: Int, of file: SourceFile) -> String {
+        func continues(_ line: String) -> Bool { line.utf8.last == UInt8(ascii: "\\") }
+        var lines = [file.line(number)]
+        var first = number
+        while first > 1, lines.count < 64, case let previous = file.line(first - 1), continues(previous) {
+            lines.insert(previous, at: 0)
+            first -= 1
+        }
+        while lines.count < 64, continues(lines[lines.count - 1]), case let next = file.line(first + lines.count), !next.isEmpty {
+            lines.append(next)
+        }
+        guard lines.count > 1 else { return redact(lines[0]) }
+        let redacted = redact(lines.joined(separator: "\n")).split(separator: "\n", omittingEmptySubsequences: false)
+        // A password spanning a line break (a quoted one): the line alone, then.
+        guard redacted.count == lines.count else { return redact(lines[number - first]) }
+        return String(redacted[number - first])
+    }
 }
 
 /// One word of a line: its value (quotes removed, escapes applied) and, for each value
