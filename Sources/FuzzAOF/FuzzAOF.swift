@@ -34,11 +34,7 @@ enum AOFCheck {
 
     static func run(_ bytes: [UInt8]) {
         let whole = scan([bytes[...]])
-        // Split where the first byte says (so the fuzzer chooses), and byte by byte.
-        let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
-        var splits = [[bytes[..<cut], bytes[cut...]]]
-        if bytes.count <= 512 { splits.append(bytes.indices.map { bytes[$0...$0] }) }
-        for reads in splits {
+        for reads in FuzzInput.readings(of: bytes) {
             let pieces = scan(reads)
             guard pieces.entries == whole.entries, pieces.error == whole.error else {
                 fatalError("\(reads.count) reads scan differently from one: \(pieces.entries) vs \(whole.entries), \(String(describing: pieces.error)) vs \(String(describing: whole.error))")

@@ -38,11 +38,7 @@ enum RESPCheck {
         guard all == whole.messages, allError == whole.error else {
             fatalError("decodeAll disagrees with decode: \(all.count) vs \(whole.messages.count) messages, \(String(describing: allError)) vs \(String(describing: whole.error))")
         }
-        // Split where the first byte says (so the fuzzer chooses), and byte by byte.
-        let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
-        var splits = [[bytes[..<cut], bytes[cut...]]]
-        if bytes.count <= 512 { splits.append(bytes.indices.map { bytes[$0...$0] }) }
-        for reads in splits {
+        for reads in FuzzInput.readings(of: bytes) {
             let pieces = decode(reads)
             guard pieces.messages == whole.messages, pieces.error == whole.error else {
                 fatalError("\(reads.count) reads decode differently from one: \(pieces.messages.count) vs \(whole.messages.count) messages, \(String(describing: pieces.error)) vs \(String(describing: whole.error))")

@@ -15,6 +15,17 @@ public enum FuzzInput {
         return Array(UnsafeBufferPointer(start: data, count: size))
     }
 
+    /// Other ways the same bytes may arrive from a socket or a file read in blocks: in two
+    /// reads, cut where the first byte says (so that the fuzzer chooses), and, for inputs
+    /// up to 512 bytes, one byte at a time. A resumable decoder must give the same result
+    /// for each as for the whole.
+    public static func readings(of bytes: [UInt8]) -> [[ArraySlice<UInt8>]] {
+        let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+        var readings = [[bytes[..<cut], bytes[cut...]]]
+        if bytes.count <= 512 { readings.append(bytes.indices.map { bytes[$0...$0] }) }
+        return readings
+    }
+
     /// Runs `check` on every file named on the command line, and on every file inside a
     /// folder named there (a corpus); returns the exit code: 0 when every one was read, 1
     /// when a path could not be. A failed check traps, as it does under libFuzzer.
