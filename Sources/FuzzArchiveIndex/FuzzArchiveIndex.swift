@@ -2,17 +2,16 @@ import Foundation
 import FuzzSupport
 import Operations
 
-/// The archive's index reader: any `index.jsonl` must read into records or fail with an
-/// error naming the line, never crash; the views the collector and the restore use must
-/// hold for whatever was read. The reader reads a folder, so the input is written as the
-/// index of one archive, made once per process in a temporary folder.
+/// The archive's index reader: any `archive.json` and `index.jsonl` must read into records
+/// or fail with an error naming the file and line, never crash; the views the collector
+/// and the restore use must hold for whatever was read. The input's first line is the
+/// descriptor and the rest the index, written into a local archive made once per process
+/// in a temporary folder and read as `archive` commands read it.
 enum ArchiveIndexCheck {
     static let root: String = {
         let root = NSTemporaryDirectory() + "redkeep-fuzz-archive-\(getpid())"
-        let descriptor = #"{"created":1700000000,"format":1,"source":"127.0.0.1:6379"}"# + "\n"
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-            try Data(descriptor.utf8).write(to: URL(fileURLWithPath: ArchiveLayout(root: root).descriptorPath))
         } catch {
             fatalError("cannot make the archive folder \(root): \(error)")
         }
@@ -22,9 +21,11 @@ enum ArchiveIndexCheck {
     }()
 
     static func run(_ bytes: [UInt8]) {
-        let layout = ArchiveLayout(root: root)
-        guard FileManager.default.createFile(atPath: layout.indexPath, contents: Data(bytes)) else {
-            fatalError("cannot write \(layout.indexPath)")
+        let split = bytes.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? bytes.count
+        for (key, contents) in [(ArchiveLayout.descriptorKey, bytes[..<split]), (ArchiveLayout.indexKey, bytes[split...])] {
+            guard FileManager.default.createFile(atPath: root + "/" + key, contents: Data(contents)) else {
+                fatalError("cannot write \(root)/\(key)")
+            }
         }
         guard let index = try? ArchiveIndex.read(root) else { return }
         for stream in Set(index.streams.map(\.stream) + index.chunks.map(\.stream)) {
