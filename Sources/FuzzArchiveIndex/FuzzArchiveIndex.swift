@@ -23,8 +23,11 @@ enum ArchiveIndexCheck {
     static func run(_ bytes: [UInt8]) {
         let split = bytes.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? bytes.count
         for (key, contents) in [(ArchiveLayout.descriptorKey, bytes[..<split]), (ArchiveLayout.indexKey, bytes[split...])] {
-            guard FileManager.default.createFile(atPath: root + "/" + key, contents: Data(contents)) else {
-                fatalError("cannot write \(root)/\(key)")
+            // In place, not to a temporary name renamed over it: one write per file per input.
+            do {
+                try Data(contents).write(to: URL(fileURLWithPath: root + "/" + key))
+            } catch {
+                fatalError("cannot write \(root)/\(key): \(error)")
             }
         }
         guard let index = try? ArchiveIndex.read(root) else { return }

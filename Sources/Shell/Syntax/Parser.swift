@@ -192,15 +192,25 @@ package struct Parser {
     private func checkNesting(_ words: [Word], head: Statement.Head) throws(ShellError) {
         var level = nesting
         var index = 0
-        if case .keyword(.let)? = head.kind {
-            while index + 3 < words.count, words[index].bareText?.lowercased() == Keyword.let.rawValue, words[index + 2].bareText == "=" {
+        if case .keyword(.let)? = head.kind, words.count > 3 {
+            // The first `let` is known from the head; the words after each `=` may be another.
+            while index == 0 || (index + 3 < words.count && words[index].bareText?.lowercased() == Keyword.let.rawValue),
+                  words[index + 2].bareText == "=" {
                 level += 1
                 guard level <= Self.maxNesting else { throw Self.tooDeep(at: words[index].location) }
                 index += 3
             }
         }
-        guard let keyword = words[index].bareText.flatMap({ Keyword.named($0.lowercased()) }),
-              keyword == .if || keyword == .assert || keyword == .waitUntil else { return }
+        // The first word's kind is known already: no string is made for most statements.
+        let keyword: Keyword?
+        if index > 0 {
+            keyword = words[index].bareText.flatMap { Keyword.named($0.lowercased()) }
+        } else if case .keyword(let first)? = head.kind {
+            keyword = first
+        } else {
+            keyword = nil
+        }
+        guard keyword == .if || keyword == .assert || keyword == .waitUntil else { return }
         var open = 0
         for word in words[(index + 1)...] {
             switch word.bareText {
