@@ -3,9 +3,10 @@
 ///
 /// The check is lexical: it splits the line into words the way the shell does (quotes,
 /// backslash escapes, `;`, newlines, `{`/`}` blocks, `$(...)`) and then looks at each
-/// statement's command, skipping the `let NAME =`, `@name` and `redis` prefixes. It errs on the side
-/// of caution: a line that merely looks like it carries a password is kept out of
-/// history too, since losing one history entry costs little and a leaked password a lot.
+/// statement's command, skipping the `let NAME =`, `@name` and `redis` prefixes. It errs
+/// on the side of caution: a line that merely looks like it carries a password is kept
+/// out of history too, since losing one history entry costs little and a leaked password
+/// a lot.
 ///
 /// Recognized secrets:
 /// - `AUTH ...` wherever a command can start: at the start of a statement or a block's,
