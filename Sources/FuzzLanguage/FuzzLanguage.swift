@@ -23,11 +23,11 @@ enum LanguageCheck {
         }
     }
 
-    /// Reads back what a run reads of each statement: its text, words and blocks.
+    /// Reads back what a run reads of each statement: its text (echo, record), words and
+    /// blocks. (Not its line and column: errors alone work those out, each by a scan.)
     static func visit(_ statements: [Statement]) {
         for statement in statements {
             _ = statement.text
-            _ = statement.location.description
             for word in statement.words {
                 for part in word.parts {
                     if case .command(let inner, _) = part { visit(inner) }
