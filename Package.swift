@@ -93,6 +93,7 @@ let package = Package(
         .executableTarget(
             name: "FuzzAOF", dependencies: ["AOF", "FuzzSupport", .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(name: "FuzzArchiveIndex", dependencies: ["Operations", "FuzzSupport"]),
+        .executableTarget(name: "FuzzRDB", dependencies: ["RDB", "FuzzSupport"]),
         // Unit tests: no server needed.
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", .product(name: "NIOCore", package: "swift-nio")]),

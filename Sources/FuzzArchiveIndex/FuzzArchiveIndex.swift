@@ -37,6 +37,8 @@ enum ArchiveIndexCheck {
         }
         _ = index.generations
         _ = index.marks
+        // What `archive timeline` shows: spans, buckets of writes over the coverage.
+        _ = ArchiveTimeline.make(index).sparkline
     }
 }
 
