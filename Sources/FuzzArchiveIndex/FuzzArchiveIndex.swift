@@ -23,12 +23,12 @@ enum ArchiveIndexCheck {
     static func run(_ bytes: [UInt8]) {
         let split = bytes.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? bytes.count
         for (key, contents) in [(ArchiveLayout.descriptorKey, bytes[..<split]), (ArchiveLayout.indexKey, bytes[split...])] {
-            // In place, not to a temporary name renamed over it: one write per file per input.
-            do {
-                try Data(contents).write(to: URL(fileURLWithPath: root + "/" + key))
-            } catch {
-                fatalError("cannot write \(root)/\(key): \(error)")
-            }
+            // In place and without fsync (Data.write syncs): a write per file per input.
+            let path = root + "/" + key
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            let written = fd < 0 ? -1 : contents.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if fd >= 0 { close(fd) }
+            guard written == contents.count else { fatalError("cannot write \(path): \(String(cString: strerror(errno)))") }
         }
         guard let index = try? ArchiveIndex.read(root) else { return }
         for stream in Set(index.streams.map(\.stream) + index.chunks.map(\.stream)) {
