@@ -62,33 +62,31 @@ public enum CommandKind: Sendable, Hashable {
     }
 
     private init(name: UnsafeRawBufferPointer, blockOption: () -> Bool) {
-        guard let first = name.first else { self = .plain; return }
+        self = .plain
+        guard let first = name.first else { return }
+        // Explicit comparisons, no array of names: this runs for every command.
+        func is_(_ wanted: StaticString) -> Bool { CommandName.matches(name, wanted) }
         switch first | 0x20 {  // lower case
         case UInt8(ascii: "b"):
-            for blocking: StaticString in ["BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP"]
-            where CommandName.matches(name, blocking) {
+            if is_("BLPOP") || is_("BRPOP") || is_("BRPOPLPUSH") || is_("BLMOVE") || is_("BLMPOP")
+                || is_("BZPOPMIN") || is_("BZPOPMAX") || is_("BZMPOP") {
                 self = .blocking
-                return
             }
         case UInt8(ascii: "w"):
-            if CommandName.matches(name, "WAIT") || CommandName.matches(name, "WAITAOF") { self = .blocking; return }
+            if is_("WAIT") || is_("WAITAOF") { self = .blocking }
         case UInt8(ascii: "x"):
-            if CommandName.matches(name, "XREAD") || CommandName.matches(name, "XREADGROUP"), blockOption() {
-                self = .blocking
-                return
-            }
-        case UInt8(ascii: "s"), UInt8(ascii: "p"), UInt8(ascii: "u"):
-            for subscription: StaticString in ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"]
-            where CommandName.matches(name, subscription) {
-                self = .subscription
-                return
-            }
+            if is_("XREAD") || is_("XREADGROUP"), blockOption() { self = .blocking }
+        case UInt8(ascii: "s"):
+            if is_("SUBSCRIBE") || is_("SSUBSCRIBE") || is_("SUNSUBSCRIBE") { self = .subscription }
+        case UInt8(ascii: "p"):
+            if is_("PSUBSCRIBE") || is_("PUNSUBSCRIBE") { self = .subscription }
+        case UInt8(ascii: "u"):
+            if is_("UNSUBSCRIBE") { self = .subscription }
         case UInt8(ascii: "m"):
-            if CommandName.matches(name, "MONITOR") { self = .monitor; return }
+            if is_("MONITOR") { self = .monitor }
         default:
             break
         }
-        self = .plain
     }
 
     /// True when `BLOCK` is one of the options before `STREAMS` (XREAD, XREADGROUP).
