@@ -81,7 +81,15 @@ let package = Package(
         // Unit tests: no server needed.
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "AOFTests", dependencies: ["AOF", .product(name: "NIOCore", package: "swift-nio")]),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: [
+                "RedisClient", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                // NIOAsyncTestingChannel: the channel handler's states without a server.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF"]),
         .testTarget(
             name: "ShellTests",

@@ -35,6 +35,15 @@ public final class RedisConnection: Sendable {
         self.commandTimeout = configuration.commandTimeout.map { .nanoseconds(nanoseconds($0)) }
     }
 
+    /// A connection over `channel`, whose pipeline has a ``RedisChannelHandler`` already,
+    /// with no handshake: for unit tests of the handler on a testing channel.
+    static func wrapping(_ channel: any Channel, configuration: RedisConnectionConfiguration) async throws -> RedisConnection {
+        let handler = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self), eventLoop: channel.eventLoop)
+        }.get()
+        return RedisConnection(configuration: configuration, channel: channel, handler: handler, hello: nil)
+    }
+
     /// Opens a connection, authenticates, switches protocol and database as configured.
     ///
     /// Throws `cannot connect to HOST:PORT: connection refused` (or timed out, host not
@@ -166,7 +175,7 @@ public final class RedisConnection: Sendable {
         bytes.writeRESPCommand(command)
         let kind = CommandKind(command)
         if kind == .subscription || kind == .monitor {
-            return try await reply(to: submit(encoded: bytes, kind: kind, isolation: isolation), isolation: isolation)
+            return try await reply(toEncoded: bytes, isolation: isolation)
         }
         return try await exchange(bytes, subject: .command(command.arguments.first ?? .string("")), expected: 1,
                                   deadline: kind == .blocking ? nil : deadline(),
