@@ -125,7 +125,8 @@ public final class RedisConnection: Sendable {
             }
             if let name = c.clientName {
                 let reply = try await reply(to: RESPCommand("CLIENT", "SETNAME", name))
-                if let message = reply.errorMessage {
+                // NOAUTH: a server with a password, and none given: the user may type AUTH next.
+                if let message = reply.errorMessage, !message.hasPrefix("NOAUTH") {
                     throw RedisClientError(.serverError, "\(endpoint) refused CLIENT SETNAME: \(message)", serverMessage: message,
                                            endpoint: endpoint, command: "CLIENT SETNAME")
                 }
