@@ -50,46 +50,53 @@ extension RedisChannelHandler {
         /// Queues `request` for its replies. Returns nil when it is to be written, or the
         /// error to fail it with (nothing is written then).
         mutating func enqueue(_ request: PendingRequest) -> RedisClientError? {
-            switch state {
-            case .active(var queue):
-                state = .modifying
-                queue.waiting.append(request)
-                state = .active(queue)
-            case .streaming(var queue, let stream):
-                state = .modifying
-                queue.waiting.append(request)
-                state = .streaming(queue, stream)
-            case .closing:
-                return RedisClientError(.connectionClosed, "connection to \(endpoint) is closed; cannot send \(request.label)",
-                                        endpoint: endpoint, command: request.label)
-            case .closed(let error):
-                return error
-            case .modifying:
-                preconditionFailure("re-entered the state machine")
-            }
-            return nil
+            if updateQueue({ $0.waiting.append(request) }) { return nil }
+            return refusal(request.label)
         }
 
         /// Notes the reply of an unclaimed request that gets none from the server (the
         /// SUBSCRIBE family: messages answer it): nil, at once.
         mutating func answerNow(ticket: Int) -> RedisClientError? {
+            if updateQueue({ $0.early.append(.init(ticket: ticket, result: .success(.null))) }) { return nil }
+            return refusal(nil)
+        }
+
+        /// Runs `body` on the queue of a connection that takes requests (active or
+        /// streaming; closing too with `closing`), moved out of the state so that it is
+        /// not copied. False when there is no such queue.
+        private mutating func updateQueue(closing: Bool = false, _ body: (inout ReplyQueue) -> Void) -> Bool {
             switch state {
             case .active(var queue):
                 state = .modifying
-                queue.early.append(.init(ticket: ticket, result: .success(.null)))
+                body(&queue)
                 state = .active(queue)
             case .streaming(var queue, let stream):
                 state = .modifying
-                queue.early.append(.init(ticket: ticket, result: .success(.null)))
+                body(&queue)
                 state = .streaming(queue, stream)
-            case .closing:
-                return RedisClientError(.connectionClosed, "connection to \(endpoint) is closed", endpoint: endpoint)
-            case .closed(let error):
-                return error
+            case .closing(var queue) where closing:
+                state = .modifying
+                body(&queue)
+                state = .closing(queue)
+            case .closing, .closed:
+                return false
             case .modifying:
                 preconditionFailure("re-entered the state machine")
             }
+            return true
+        }
+
+        /// The error that closed the connection, once closed.
+        var failure: RedisClientError? {
+            if case .closed(let error) = state { return error }
             return nil
+        }
+
+        /// Why a connection that is closing or closed takes no request (`label`).
+        private func refusal(_ label: String?) -> RedisClientError {
+            if case .closed(let error) = state { return error }
+            return RedisClientError(.connectionClosed, "connection to \(endpoint) is closed" + (label.map { "; cannot send \($0)" } ?? ""),
+                                    endpoint: endpoint, command: label)
         }
 
         /// Starts streaming every message to `stream`'s consumer. Returns nil when the
@@ -120,24 +127,9 @@ extension RedisChannelHandler {
         /// Lets `continuation` wait for the unclaimed request `ticket` (see ``ReplyQueue/claim(_:_:)``).
         mutating func claim(_ ticket: Int, _ continuation: ReplyContinuation<RESPValue>) {
             var outcome = ReplyQueue.Claim.unknown
-            switch state {
-            case .active(var queue):
-                state = .modifying
-                outcome = queue.claim(ticket, continuation)
-                state = .active(queue)
-            case .streaming(var queue, let stream):
-                state = .modifying
-                outcome = queue.claim(ticket, continuation)
-                state = .streaming(queue, stream)
-            case .closing(var queue):
-                state = .modifying
-                outcome = queue.claim(ticket, continuation)
-                state = .closing(queue)
-            case .closed(let error):
-                continuation.resume(throwing: error)
+            guard updateQueue(closing: true, { outcome = $0.claim(ticket, continuation) }) else {
+                continuation.resume(throwing: refusal(nil))
                 return
-            case .modifying:
-                preconditionFailure("re-entered the state machine")
             }
             if case .unknown = outcome {
                 continuation.resume(throwing: RedisClientError(.connectionClosed,

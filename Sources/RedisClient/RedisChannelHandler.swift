@@ -131,8 +131,11 @@ final class RedisChannelHandler: ChannelInboundHandler {
         machine.closeRequested()
     }
 
+    /// Why the handler, out of the pipeline, takes no request: the error that closed the
+    /// connection, if any.
     private func closedError(_ label: String?) -> RedisClientError {
-        RedisClientError(.connectionClosed, "connection to \(endpoint) is closed" + (label.map { "; cannot send \($0)" } ?? ""),
+        if let failure = machine.failure { return failure }
+        return RedisClientError(.connectionClosed, "connection to \(endpoint) is closed" + (label.map { "; cannot send \($0)" } ?? ""),
                          endpoint: endpoint, command: label)
     }
 

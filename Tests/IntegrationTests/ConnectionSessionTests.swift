@@ -22,12 +22,24 @@ import Testing
         while try await clientLine(probe, named: name) != nil { try await Task.sleep(for: .milliseconds(20)) }
     }
 
-    @Test(.timeLimit(.minutes(2))) func promptShowsTheDatabaseAndAReconnectRestoresTheSession() async throws {
+    /// A Lab server whose password becomes `first-pw`, and a probe connected before that.
+    func withPasswordServer(_ body: (LocalServer, RedisConnection) async throws -> Void) async throws {
         try await withLab { lab in
             let server = try await lab.start("session")
             let probe = try await RedisConnection.connect(server.connectionConfiguration)
-            defer { Task { await probe.close() } }
             _ = try await probe.send(["CONFIG", "SET", "requirepass", "first-pw"])
+            do {
+                try await body(server, probe)
+            } catch {
+                await probe.close()
+                throw error
+            }
+            await probe.close()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2))) func promptShowsTheDatabaseAndAReconnectRestoresTheSession() async throws {
+        try await withPasswordServer { server, probe in
             let (pty, _, folder) = try PromptTests.session()
             defer { pty.terminate(); try? FileManager.default.removeItem(atPath: folder) }
             let port = server.port
@@ -65,11 +77,7 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(2))) func aScriptStopsWithExitTwoWhenTheSessionCannotBeRestored() async throws {
-        try await withLab { lab in
-            let server = try await lab.start("session")
-            let probe = try await RedisConnection.connect(server.connectionConfiguration)
-            defer { Task { await probe.close() } }
-            _ = try await probe.send(["CONFIG", "SET", "requirepass", "first-pw"])
+        try await withPasswordServer { server, probe in
             let port = server.port
             let script = try RedkeepBinaryTests.temporaryFile("restore.rk", """
                 connect alpha 127.0.0.1:\(port)
