@@ -2,8 +2,8 @@ import NIOCore
 import RESP
 
 /// Replies a request is waiting for, and where to deliver them.
-struct PendingRequest {
-    enum Sink {
+struct PendingRequest: Sendable {
+    enum Sink: Sendable {
         case one(ReplyContinuation<RESPValue>)
         case many(ReplyContinuation<[RESPValue]>)
         /// Only the error replies are looked at (see ``RedisConnection/pipelineCountingErrors(encoded:count:)``).
@@ -16,7 +16,7 @@ struct PendingRequest {
 
     /// What was sent, for error messages: a command's first word (never its arguments)
     /// or a pipeline's size. The text is made only when an error needs it.
-    enum Subject {
+    enum Subject: Sendable {
         case command(RESPArgument)
         /// A command sent already encoded: its name is read back from the bytes.
         case encoded(ByteBuffer)

@@ -2,9 +2,7 @@ import NIOCore
 import RESP
 
 /// What the connection hands the handler: encoded commands plus their pending entry.
-struct OutboundRequest: @unchecked Sendable {
-    // @unchecked: ByteBuffer and the continuation are Sendable; the pending entry is only
-    // touched on the event loop once sent.
+struct OutboundRequest: Sendable {
     let bytes: ByteBuffer
     let pending: PendingRequest
 }

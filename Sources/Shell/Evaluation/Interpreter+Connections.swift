@@ -90,7 +90,8 @@ extension Interpreter {
     /// SETNAME, RESET), for the prompt's `[db]` and for reconnecting. The password stays
     /// in memory, in a ``RedisSecret``.
     func noteSession(_ name: String, _ change: SessionChange) {
-        guard var entry = connections[name] else { return }
+        // Inside MULTI the server only queues the command (QUEUED): nothing changed yet.
+        guard var entry = connections[name], !entry.inTransaction else { return }
         change.apply(to: &entry.configuration)
         connections[name] = entry
     }
