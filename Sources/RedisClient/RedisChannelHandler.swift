@@ -31,7 +31,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var decoder: RESPDecoder
     @exclusivity(unchecked) private var buffer: ByteBuffer?
     private var timer: Scheduled<Void>?
-    /// Numbers the requests written by ``submit(_:)`` and the streams.
+    /// Numbers the requests written by ``submit(_:subject:kind:deadline:)``.
     private var lastTicket = 0
     /// Set while the handler is in the channel's pipeline.
     private var context: ChannelHandlerContext?
@@ -93,21 +93,20 @@ final class RedisChannelHandler: ChannelInboundHandler {
         machine.claim(ticket, continuation)
     }
 
-    /// Streams every message from now on to `consumer`, then writes `bytes` (SUBSCRIBE...,
-    /// MONITOR). Returns the stream's id, or nil when the connection cannot stream now.
-    func startStreaming(_ bytes: ByteBuffer, kind: StateMachine.Stream.Kind,
-                        consumer: RedisMessageStream.Continuation) -> Int? {
-        lastTicket &+= 1
+    /// Streams every message from now on to `consumer` (stream `id`), then writes
+    /// `bytes` (SUBSCRIBE..., MONITOR). When the connection cannot stream now, the
+    /// stream ends at once with the reason.
+    func startStreaming(_ bytes: ByteBuffer, kind: StateMachine.Stream.Kind, id: Int,
+                        consumer: RedisMessageStream.Continuation) {
         guard let context else {
             consumer.finish(throwing: closedError(nil))
-            return nil
+            return
         }
-        if let error = machine.startStreaming(.init(kind: kind, id: lastTicket, consumer: consumer)) {
+        if let error = machine.startStreaming(.init(kind: kind, id: id, consumer: consumer)) {
             consumer.finish(throwing: error)
-            return nil
+            return
         }
         context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
-        return lastTicket
     }
 
     /// The consumer of stream `id` stopped reading: messages still on their way would

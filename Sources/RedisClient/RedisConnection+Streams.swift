@@ -16,11 +16,14 @@ extension RedisConnection {
         let (stream, consumer) = RedisMessageStream.makeStream()
         let handler = self.handler
         let streamKind: RedisChannelHandler.StateMachine.Stream.Kind = kind == .monitor ? .monitor : .pubsub
+        let id = streamIDs.wrappingAdd(1, ordering: .relaxed).newValue
+        // Set before the stream starts, so a consumer that stops at once is seen: its
+        // termination reaches the loop after the start, in order.
+        consumer.onTermination = { _ in
+            handler.eventLoop.execute { handler.value.streamEnded(id) }
+        }
         let start: @Sendable () -> Void = {
-            guard let id = handler.value.startStreaming(bytes, kind: streamKind, consumer: consumer) else { return }
-            consumer.onTermination = { _ in
-                handler.eventLoop.execute { handler.value.streamEnded(id) }
-            }
+            handler.value.startStreaming(bytes, kind: streamKind, id: id, consumer: consumer)
         }
         if handler.eventLoop.inEventLoop { start() } else { handler.eventLoop.execute(start) }
         return stream

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import RESP
+import Synchronization
 
 /// One connection to a Redis (or Valkey) server over TCP or a unix socket.
 ///
@@ -18,6 +19,8 @@ public final class RedisConnection: Sendable {
     /// The command timeout as NIO counts time, converted once: taking a Duration apart
     /// for every command showed in profiles of sequential commands.
     private let commandTimeout: TimeAmount?
+    /// Numbers the message streams (see ``stream(encoded:kind:)``).
+    let streamIDs = Atomic<Int>(0)
 
     /// Where this connection goes.
     public var endpoint: RedisEndpoint { configuration.endpoint }

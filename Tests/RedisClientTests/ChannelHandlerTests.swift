@@ -135,6 +135,16 @@ import Testing
         #expect(try await ping.value == .simple("PONG"))
     }
 
+    @Test(.timeLimit(.minutes(1))) func aReaderOfMessagesThatStopsClosesTheConnection() async throws {
+        let (connection, channel) = try await Self.connection()
+        let reader = Task { for try await _ in connection.stream(["MONITOR"]) {} }
+        #expect(try await Self.written(channel) == "*1\r\n$7\r\nMONITOR\r\n")
+        reader.cancel()
+        try await channel.closeFuture.get()
+        let later = await #expect(throws: RedisClientError.self) { try await connection.send(["PING"]) }
+        #expect(later?.message == "connection to \(Self.endpoint) was closed: its reader of messages stopped")
+    }
+
     @Test func replyLargerThanTheBoundFailsWithItsOffset() async throws {
         let (connection, channel) = try await Self.connection(maxReplyBytes: 64)
         let get = Task { try await connection.reply(to: ["LRANGE", "k", "0", "-1"]) }
