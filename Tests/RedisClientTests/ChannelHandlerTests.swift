@@ -13,8 +13,10 @@ import Testing
     /// A connection on a testing channel, with its handler, connected.
     static func connection(maxReplyBytes: Int = .max) async throws -> (RedisConnection, NIOAsyncTestingChannel) {
         let channel = NIOAsyncTestingChannel()
-        let handler = RedisChannelHandler(endpoint: endpoint, commandTimeout: .seconds(30), maxReplyBytes: maxReplyBytes)
-        try await channel.pipeline.addHandler(handler)
+        try await channel.testingEventLoop.executeInContext {
+            try channel.pipeline.syncOperations.addHandler(
+                RedisChannelHandler(endpoint: endpoint, commandTimeout: .seconds(30), maxReplyBytes: maxReplyBytes))
+        }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6399))
         let connection = try await RedisConnection.wrapping(channel, configuration: RedisConnectionConfiguration(endpoint: endpoint))
         return (connection, channel)
