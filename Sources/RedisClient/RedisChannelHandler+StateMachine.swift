@@ -155,6 +155,9 @@ extension RedisChannelHandler {
 
         /// Calls `body` with the function that routes one reply, for all the replies of
         /// one read: the queue is moved out of the state once per read, not per reply.
+        /// Always inlined into `channelRead`, so that `route` is a known closure there and
+        /// no indirect call is made per reply.
+        @inline(__always)
         mutating func receiving(_ body: (_ route: (RESPToken) -> Delivery) -> Void) {
             switch state {
             case .active(var queue):
