@@ -98,7 +98,15 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RDBTests", dependencies: ["RDB"]),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: [
+                "RedisClient", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                // NIOAsyncTestingChannel: the channel handler's states without a server.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF"]),
         .testTarget(
             name: "ShellTests",

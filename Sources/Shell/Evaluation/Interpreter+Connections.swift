@@ -15,9 +15,13 @@ extension Interpreter {
         if let open = entry.connection, open.isOpen { return (name, open) }
         let connection: RedisConnection
         do {
+            // The configuration carries the session typed since (SELECT, AUTH, HELLO,
+            // CLIENT SETNAME): a reconnect sets it all up again or fails.
             connection = try await RedisConnection.connect(entry.configuration, group: home.loop)
         } catch {
-            throw ShellError(.connection, error.message, at: location)
+            guard entry.connection != nil else { throw ShellError(.connection, error.message, at: location) }
+            throw ShellError(.connection, "lost the connection \(name) and could not set up its session again "
+                             + "(\(entry.configuration.sessionSummary)): \(error.message)", at: location)
         }
         entry.connection = connection
         entry.inTransaction = false
@@ -80,6 +84,16 @@ extension Interpreter {
         ]
         if let server = entry.localServer { fields.append(("local", .text(server))) }
         return .report(fields)
+    }
+
+    /// Notes a change of session the server accepted (SELECT, AUTH, HELLO, CLIENT
+    /// SETNAME, RESET), for the prompt's `[db]` and for reconnecting. The password stays
+    /// in memory, in a ``RedisSecret``.
+    func noteSession(_ name: String, _ change: SessionChange) {
+        // Inside MULTI the server only queues the command (QUEUED): nothing changed yet.
+        guard var entry = connections[name], !entry.inTransaction else { return }
+        change.apply(to: &entry.configuration)
+        connections[name] = entry
     }
 
     /// Notes MULTI/EXEC/DISCARD typed by hand, for the prompt's `(TX)`.
