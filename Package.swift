@@ -2,6 +2,7 @@
 // redkeep: an operator's shell for keeping Redis data safe.
 // Layers, each one library target, imports only pointing down:
 //   redkeep (executable) -> Shell -> Operations -> RedisClient -> AOF -> RESP
+// (Demos, the teaching demos and benchmarks, sits beside Operations: Shell -> Demos -> Operations.)
 import PackageDescription
 
 let package = Package(
@@ -47,6 +48,14 @@ let package = Package(
             dependencies: [
                 "RedisClient", "AOF", "RESP",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Teaching demos and benchmarks (the marketplace of Redis in Action 4.4, pipelining
+        // and client benchmarks): apart from Operations so the core does not link the histogram.
+        .target(
+            name: "Demos",
+            dependencies: [
+                "Operations", "RedisClient", "RESP",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
@@ -54,7 +63,7 @@ let package = Package(
         .target(
             name: "Shell",
             dependencies: [
-                "Operations", "RedisClient", "RESP",
+                "Operations", "Demos", "RedisClient", "AOF", "RESP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -72,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "redkeep-bench",
             dependencies: [
-                "RESP", "RedisClient", "Operations",
+                "RESP", "RedisClient", "Operations", "Demos",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -90,7 +99,7 @@ let package = Package(
         // Integration tests: real redis-server processes started by the Lab.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Operations", "RedisClient", "AOF", "RESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["Operations", "Demos", "RedisClient", "AOF", "RESP", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ]
 )
