@@ -41,7 +41,13 @@ struct Start: ShellCommand {
 }
 
 struct Stop: ShellCommand {
-    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a local server cleanly (it saves what its configuration asks for).")
+    static let configuration = CommandConfiguration(
+        commandName: "stop", abstract: "Stop a local server cleanly (it saves what its configuration asks for).",
+        discussion: """
+        Also stops a server an earlier redkeep --keep run left running, found by its folder
+        in that run's temporary Lab folder and its pid file; its folder is kept (the report
+        says where).
+        """)
     @Argument(help: "The server's name.") var name: String
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
@@ -99,6 +105,12 @@ extension Interpreter {
     }
 
     func labAction(_ name: String, _ action: LabAction, at location: SourceLocation) async throws -> RESPValue? {
+        if action == .stop, await lab?.server(name) == nil, let kept = KeptServer.find(name) {
+            await connections[name]?.connection?.close()
+            do { try await kept.stop() } catch { throw ShellError(.script, error.message, at: location) }
+            return .report([("stopped", .text(name)), ("pid", .integer(Int64(kept.pid))),
+                            ("left_by", .text("an earlier --keep run")), ("dir", .text(kept.directory))])
+        }
         let lab = try labInstance(at: location)
         do {
             switch action {
