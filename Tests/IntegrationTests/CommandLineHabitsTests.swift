@@ -125,13 +125,18 @@ import Testing
         return try PseudoTerminal(RedkeepBinaryTests.binary, [], environment: environment)
     }
 
-    @Test func historyGoesUnderHome() throws {
+    /// A prompt session in a new, empty home folder, once its prompt is shown.
+    static func promptInNewHome() throws -> (PseudoTerminal, home: String) {
         let home = NSTemporaryDirectory() + "redkeep-home-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: home) }
-        let pty = try Self.prompt(home: home)
-        defer { pty.terminate() }
+        let pty = try prompt(home: home)
         try pty.expect("redkeep> ")
+        return (pty, home)
+    }
+
+    @Test func historyGoesUnderHome() throws {
+        let (pty, home) = try Self.promptInNewHome()
+        defer { pty.terminate(); try? FileManager.default.removeItem(atPath: home) }
         try pty.type("echo remembered-line", expecting: "remembered-line")
         pty.send("\u{04}")
         #expect(try pty.waitForExit(timeout: .seconds(20)) == 0)
@@ -140,12 +145,8 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(2)), arguments: [SIGTERM, SIGHUP]) func aSignalRemovesTheLabFolders(_ signal: Int32) throws {
-        let home = NSTemporaryDirectory() + "redkeep-home-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: home) }
-        let pty = try Self.prompt(home: home)
-        defer { pty.terminate() }
-        try pty.expect("redkeep> ")
+        let (pty, home) = try Self.promptInNewHome()
+        defer { pty.terminate(); try? FileManager.default.removeItem(atPath: home) }
         try pty.type("start sig", expecting: "sig 127.0.0.1:")
         pty.send("let d = CONFIG GET dir; echo dir=${d[1]}\r")
         _ = try pty.expect("dir=/")
