@@ -114,6 +114,46 @@ import Glibc
         }
     }
 
+    @Test func replaceWithTheNewMasterFrozenMidCopyStopsAtTheDeadlineAndUndoesTheRest() async throws {
+        try await withLab { lab in
+            try await lab.start("a")
+            try await lab.start("b", LocalServerOptions(replicaOf: "a"))
+            let c = try await lab.start("c")
+            defer { kill(c.pid, SIGCONT) }
+            // b holds data (a known replication offset) before a is lost.
+            let writer = try await lab.connect("a")
+            for i in 0..<20 { _ = try await writer.send(["SET", .string("k\(i)"), "v"]) }
+            _ = try await writer.send(["WAIT", "1", "5000"])
+            await writer.close()
+            try await lab.crash("a")
+            // Steps: 0 b detaches, 1 c copies b by REPLICAOF, 2 wait for c's copy: c freezes there.
+            let options = FailoverOptions(timeout: .seconds(2), beforeStep: { index, _ in
+                if index == 2 { kill(c.pid, SIGSTOP) }
+            })
+            let clock = ContinuousClock()
+            let started = clock.now
+            do {
+                _ = try await Failover.replace(master: try await lab.replicationServer("a"),
+                                               with: try await lab.replicationServer("c"),
+                                               from: try await lab.replicationServer("b"), lab: nil, options: options)
+                Issue.record("a replace whose new master is frozen succeeded")
+            } catch let error as ReplicationError {
+                let elapsed = clock.now - started
+                // Two steps to undo, 1 s each at most (the one on frozen c uses its whole bound).
+                #expect(elapsed < .seconds(2) + .seconds(2) + Self.slack, "took \(elapsed)")
+                #expect(error.failover?.steps.contains { $0.title.hasPrefix("undo: detach") && $0.status == .done } == true)
+                #expect(error.message.contains("c (\(c.endpoint))"), "\(error.message)")
+                #expect(error.message.contains("wait until c"), "the step is named: \(error.message)")
+                #expect(error.message.contains("undone: detach from the lost master"), "\(error.message)")
+            }
+            kill(c.pid, SIGCONT)
+            // b is back to following the lost master, as before the failover.
+            let b = try await lab.connect("b")
+            #expect(try await b.replicationState().isReplica)
+            await b.close()
+        }
+    }
+
     @Test func timeoutOutsideItsRangeIsRefusedBeforeAnythingIsTouched() async throws {
         try await withLab { lab in
             try await lab.start("master")

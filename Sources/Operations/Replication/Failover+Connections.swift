@@ -4,7 +4,7 @@ import Synchronization
 extension Failover {
     /// The connections a failover opened itself, one per server, closed when it ends, and
     /// the bound every exchange on them runs under: the command's deadline, then (once a
-    /// step has failed) the short undo bound.
+    /// step has failed) each undo step's short bound.
     ///
     /// A caller's connection is never used: the shell's wait 30 s for a reply, and a reply
     /// abandoned at the deadline closes the connection it was waiting on.
@@ -25,9 +25,9 @@ extension Failover {
         /// When exchanges must end now: the deadline, or the undo bound after a failure.
         var until: ContinuousClock.Instant { state.withLock { $0.until } }
 
-        /// Gives the undo steps their own short bound, counted from now (past the deadline).
-        func allowUndo() {
-            let bound = ContinuousClock.now + CommandDeadline.undoBound
+        /// Gives the next undo step its own short bound, counted from now (past the deadline).
+        func allowUndoStep() {
+            let bound = ContinuousClock.now + CommandDeadline.undoStepBound
             state.withLock { $0.until = bound }
         }
 
@@ -45,8 +45,15 @@ extension Failover {
                 return value
             case .timedOut:
                 forget(server)
-                let bound = limit.map { min($0, deadline.timeout) } ?? deadline.timeout
-                throw ReplicationError("\(server.label) did not answer \(what) within \(ContinuousClock.now >= deadline.instant ? "the --timeout of \(deadline.timeout)" : "\(bound)")")
+                let within: String
+                if end > deadline.instant {
+                    within = "the undo bound of \(CommandDeadline.undoStepBound)"
+                } else if end == deadline.instant {
+                    within = "the --timeout of \(deadline.timeout)"
+                } else {
+                    within = "\(limit ?? deadline.timeout)"
+                }
+                throw ReplicationError("\(server.label) did not answer \(what) within \(within)")
             }
         }
 

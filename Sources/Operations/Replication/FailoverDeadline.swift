@@ -5,9 +5,10 @@ struct CommandDeadline: Sendable {
     /// enough that a mistyped value cannot hold a master's writes paused for hours.
     static let allowed: ClosedRange<Duration> = .milliseconds(100) ... .seconds(3600)
 
-    /// How long a failover that stopped may still spend on its undo steps (unpause the old
-    /// master, repoint) after the deadline; they must be attempted even when it has passed.
-    static let undoBound: Duration = .seconds(2)
+    /// How long each undo step (unpause the old master, repoint) of a failover that stopped
+    /// may take, even past the deadline: they must be attempted. Each has its own bound, so
+    /// one frozen server cannot use up the time of the undo steps on the others.
+    static let undoStepBound: Duration = .seconds(1)
 
     /// How long reading each server's final state for the report may take (concurrently).
     static let stateBound: Duration = .seconds(1)

@@ -7,7 +7,8 @@ public struct FailoverOptions: Sendable {
     /// Promote a replica whose link is down and whose lag is unknown.
     public var force: Bool
     /// The longest the whole failover may take (100ms to 1h), from its first probe to its
-    /// last check; only its undo steps may run on past it, for at most 2 s.
+    /// last check; only its undo steps (1 s each) and the final state reads (1 s) may run
+    /// on past it.
     public var timeout: Duration
     /// Called before each step runs (index, title): where a rehearsal injects a fault.
     public var beforeStep: (@Sendable (Int, String) async -> Void)?
@@ -84,16 +85,16 @@ struct FailoverPlan: Sendable {
         report.totalMicros = SyncVerifier.micros(clock.now - started)
     }
 
-    /// Runs the undos of `ran` in reverse, all within ``CommandDeadline/undoBound`` from now
-    /// (the deadline may have passed: a paused master must still be unpaused). Returns what
-    /// was undone, in words.
+    /// Runs the undos of `ran` in reverse, each within ``CommandDeadline/undoStepBound`` (the
+    /// deadline may have passed: a paused master must still be unpaused). Returns what was
+    /// undone, in words.
     private func undo(_ ran: ArraySlice<Step>, into report: inout FailoverReport, pool: Failover.Connections) async -> String {
         let clock = ContinuousClock()
-        pool.allowUndo()
         var done: [String] = []
         var failed: [String] = []
         for earlier in ran.reversed() {
             guard let undo = earlier.undo else { continue }
+            pool.allowUndoStep()
             let undoBegin = clock.now
             var undone = FailoverStep(title: "undo: \(earlier.title)", server: earlier.server)
             do {
@@ -103,7 +104,7 @@ struct FailoverPlan: Sendable {
                     undone.status = .done
                     done.append("\(earlier.title) on \(earlier.server)")
                 case .timedOut:
-                    throw ReplicationError("no answer within the undo bound of \(CommandDeadline.undoBound)")
+                    throw ReplicationError("no answer within the undo bound of \(CommandDeadline.undoStepBound)")
                 }
             } catch {
                 undone.status = .failed
