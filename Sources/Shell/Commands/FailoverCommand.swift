@@ -35,7 +35,7 @@ struct FailoverCommand: ShellCommand {
     @Option(help: "With --sentinel: the master's name in Sentinel.") var master: String?
     @Flag(name: .customLong("dry-run"), help: "Print the plan only.") var dryRun = false
     @Flag(help: "Promote a replica whose link is down and whose lag is unknown.") var force = false
-    @Option(help: "The longest any one wait may take (default 10s, at most 7d).", transform: Bounds.duration("--timeout", in: Bounds.wait))
+    @Option(help: "The longest the whole failover may take, undo included but for 1s per step undone (default 10s; 100ms to 1h).", transform: Bounds.duration("--timeout", in: Bounds.failover))
     var timeout: Duration = .seconds(10)
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {

@@ -20,7 +20,7 @@ struct VerifySync: ShellCommand {
         """)
     @Argument(help: "The master's connection name.") var master: String
     @Argument(help: "The replicas' connection names (replicas of replicas too).") var replicas: [String] = []
-    @Option(help: "The longest the whole check may take (default 5s, at most 7d).", transform: Bounds.duration("--timeout", in: Bounds.wait))
+    @Option(help: "The longest the whole check may take (default 5s; 100ms to 1h).", transform: Bounds.duration("--timeout", in: Bounds.failover))
     var timeout: Duration = .seconds(5)
     @Flag(help: "Also confirm each replica's AOF reached disk.") var fsync = false
     @Flag(name: .customLong("no-fail"), help: "Report replicas that did not sync (ok: no) instead of stopping.") var noFail = false

@@ -21,6 +21,8 @@ enum Bounds {
     static let rows = 0...10_000_000
     /// How long a wait may last (timeouts).
     static let wait: ClosedRange<Duration> = .milliseconds(1) ... .seconds(7 * 86_400)
+    /// A failover's or a replication check's whole budget (Operations refuses others).
+    static let failover: ClosedRange<Duration> = .milliseconds(100) ... .seconds(3600)
     /// How long a demo or benchmark runs.
     static let run: ClosedRange<Duration> = .milliseconds(1) ... .seconds(86_400)
     /// A pause inside a demo (0 allowed).
