@@ -111,7 +111,11 @@ let package = Package(
         // Integration tests: real redis-server processes started by the Lab.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Operations", "RedisClient", "AOF", "RESP", "S3", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "Operations", "RedisClient", "AOF", "RESP", "S3",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ]
 )
