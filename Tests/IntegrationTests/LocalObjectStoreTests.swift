@@ -84,4 +84,27 @@ import Glibc
         // A folder given by the caller is kept; nothing runs any more.
         #expect(FileManager.default.fileExists(atPath: storeFolder + "/identities.json"))
     }
+
+    @Test func theLabStartsAnObjectStoreAndStopsItWithTheServers() async throws {
+        let store = try await withLab { lab in
+            let store = try await lab.startObjectStore("archive", bucket: "rehearsal")
+            #expect(store.url == "s3://rehearsal/")
+            #expect(store.directory == "\(lab.root)/archive")
+            #expect(await lab.objectStore("archive") === store)
+            try await S3Client.withClient(store.configuration, bucket: "rehearsal") { client in
+                try await client.putObject("base/0001", ByteBuffer(string: "snapshot"))
+                #expect(try await client.getObject("base/0001") == ByteBuffer(string: "snapshot"))
+            }
+            let twice = try await #require(throws: LabError.self) { try await lab.startObjectStore("archive") }
+            #expect(twice.message.contains("an object store called archive is already running at \(store.endpoint)"))
+            let clash = try await #require(throws: LabError.self) { try await lab.start("archive") }
+            #expect(clash.message.contains("archive is already the name of an object store"))
+            let badName = try await #require(throws: LabError.self) { try await lab.startObjectStore("a/b") }
+            #expect(badName.message.contains("invalid object store name"))
+            return store
+        }
+        #expect(!store.isRunning)
+        #expect(kill(store.pid, 0) == -1)
+        #expect(!FileManager.default.fileExists(atPath: store.directory))
+    }
 }
