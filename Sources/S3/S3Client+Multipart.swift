@@ -6,22 +6,22 @@ extension S3Client {
     /// How many parts of one multipart upload are sent at once.
     static let partConcurrency = 4
 
-    /// Stores `body` as a multipart upload: parts of the configured size (the last one
-    /// smaller), sent a few at a time, each checked by the store against its SHA-256 and
-    /// MD5 and its ETag compared with the MD5 sent, then completed. With `ifNoneMatch`
-    /// the completion carries `If-None-Match: *`. Any failure aborts the upload, so no
-    /// parts are left behind (as far as the store can still be reached).
-    func putObjectInParts(_ key: String, _ body: ByteBuffer, ifNoneMatch: Bool, contentType: String) async throws(S3Error) -> S3PutResult {
+    /// Stores `source` as a multipart upload: parts of the configured size (the last one
+    /// smaller), read in order and sent a few at a time, each checked by the store against
+    /// its SHA-256 and MD5 and its ETag compared with the MD5 sent, then completed. With
+    /// `ifNoneMatch` the completion carries `If-None-Match: *`. Any failure aborts the
+    /// upload, so no parts are left behind (as far as the store can still be reached).
+    func putObjectInParts(_ key: String, _ source: S3UploadSource, ifNoneMatch: Bool, contentType: String) async throws(S3Error) -> S3PutResult {
         try checkKey(key, "multipart upload")
-        let size = body.readableBytes
+        let size = source.size
         // S3 allows 10 000 parts: larger objects get larger parts.
         let partSize = max(configuration.partSize, (size + S3Configuration.maximumPartCount - 1) / S3Configuration.maximumPartCount)
         let partCount = max(1, (size + partSize - 1) / partSize)
         let uploadID = try await createMultipartUpload(key, contentType: contentType)
         do {
-            let etags = try await uploadParts(key, body, uploadID: uploadID, partSize: partSize, partCount: partCount)
+            let (etags, sha256) = try await uploadParts(key, source, uploadID: uploadID, partSize: partSize, partCount: partCount)
             let etag = try await completeMultipartUpload(key, uploadID: uploadID, etags: etags, ifNoneMatch: ifNoneMatch)
-            return S3PutResult(key: key, size: size, etag: etag, sha256: S3Digest.sha256(body), parts: partCount)
+            return S3PutResult(key: key, size: size, etag: etag, sha256: sha256, parts: partCount)
         } catch {
             await abortMultipartUpload(key, uploadID: uploadID)
             throw error
@@ -38,28 +38,35 @@ extension S3Client {
         return id
     }
 
-    /// Sends every part, at most ``partConcurrency`` at once; returns their ETags in order.
-    private func uploadParts(_ key: String, _ body: ByteBuffer, uploadID: String, partSize: Int, partCount: Int) async throws(S3Error) -> [String] {
+    /// Reads the parts in order (hashing the whole on the way) and sends them, at most
+    /// ``partConcurrency`` at once; returns their ETags in order and the SHA-256 of all.
+    private func uploadParts(_ key: String, _ source: S3UploadSource, uploadID: String, partSize: Int,
+                             partCount: Int) async throws(S3Error) -> ([String], String) {
         do {
             return try await withThrowingTaskGroup(of: (Int, String).self) { group in
                 var etags = [String](repeating: "", count: partCount)
+                var whole = SHA256()
                 var next = 0
-                func addNext() {
+                func addNext() async throws {
                     let number = next + 1
                     let offset = next * partSize
-                    let part = body.getSlice(at: body.readerIndex + offset, length: min(partSize, body.readableBytes - offset))!
+                    let part = try await source.read(offset: offset, length: min(partSize, source.size - offset))
+                    part.withUnsafeReadableBytes { whole.update(bufferPointer: $0) }
                     next += 1
                     group.addTask { (number, try await self.uploadPart(key, part, number: number, uploadID: uploadID)) }
                 }
-                while next < min(partCount, Self.partConcurrency) { addNext() }
+                while next < min(partCount, Self.partConcurrency) { try await addNext() }
                 while let (number, etag) = try await group.next() {
                     etags[number - 1] = etag
-                    if next < partCount { addNext() }
+                    if next < partCount { try await addNext() }
                 }
-                return etags
+                return (etags, SigV4Signer.hex(whole.finalize()))
             }
         } catch let error as S3Error {
             throw error
+        } catch let error as S3FileProblem {
+            throw S3Error(.localFile, operation: "upload parts of", endpoint: configuration.endpoint.description, bucket: bucket,
+                          key: key, reason: error.description, underlying: error)
         } catch {
             throw S3Error(.connectionLost, operation: "upload parts of", endpoint: configuration.endpoint.description, bucket: bucket,
                           key: key, reason: "\(error)", underlying: error)

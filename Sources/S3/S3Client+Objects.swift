@@ -15,7 +15,7 @@ extension S3Client {
     public func putObject(_ key: String, _ body: ByteBuffer, ifNoneMatch: Bool = false,
                           contentType: String = "application/octet-stream") async throws(S3Error) -> S3PutResult {
         if body.readableBytes > configuration.multipartThreshold {
-            return try await putObjectInParts(key, body, ifNoneMatch: ifNoneMatch, contentType: contentType)
+            return try await putObjectInParts(key, .buffer(body), ifNoneMatch: ifNoneMatch, contentType: contentType)
         }
         let operation = ifNoneMatch ? "PUT (only if the key is free)" : "PUT"
         try checkKey(key, operation)

@@ -30,7 +30,8 @@ public final class S3Client: Sendable {
         self.bucket = bucket
         self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
         var http = HTTPClient.Configuration(redirectConfiguration: .disallow,
-                                            timeout: .init(connect: Self.timeAmount(configuration.connectTimeout)),
+                                            timeout: .init(connect: Self.timeAmount(configuration.connectTimeout),
+                                                           read: Self.timeAmount(configuration.requestTimeout)),
                                             decompression: .disabled)
         // Fail a request at once when the endpoint cannot be reached, rather than retrying
         // the connection until the request's deadline: the caller decides about retries.

@@ -31,6 +31,8 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         /// Bytes that are not what they should be: a digest mismatch, a short body, an
         /// answer that cannot be parsed.
         case corrupt
+        /// A local file to upload or download into could not be read or written.
+        case localFile
         /// Any other HTTP error answer (a 5xx, a redirect to another region...).
         case http
     }

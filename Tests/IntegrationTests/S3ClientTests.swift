@@ -191,6 +191,59 @@ import Glibc
         }
     }
 
+    @Test func filesUploadInPartsAndObjectsStreamBack() async throws {
+        let folder = NSTemporaryDirectory() + "redkeep-s3-files-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let large = Self.randomBytes((13 << 20) + 12345)
+        let small = Self.randomBytes(1000)
+        try Data(large.readableBytesView).write(to: URL(fileURLWithPath: folder + "/base.rdb"))
+        try Data(small.readableBytesView).write(to: URL(fileURLWithPath: folder + "/small.bin"))
+
+        try await withStore({ $0.partSize = 5 << 20; $0.multipartThreshold = 6 << 20 }) { store, client in
+            let put = try await client.putObject("bases/base.rdb", contentsOfFile: folder + "/base.rdb")
+            #expect(put.parts == 3)
+            #expect(put.size == large.readableBytes)
+            #expect(put.sha256 == S3Tests.sha256(large))
+            let one = try await client.putObject("bases/small.bin", contentsOfFile: folder + "/small.bin", ifNoneMatch: true)
+            #expect(one.parts == 1)
+            #expect(try await client.getObject("bases/small.bin") == small)
+
+            var streamed = ByteBuffer()
+            var pieces = 0
+            let count = try await client.getObject("bases/base.rdb") { piece in
+                var piece = piece
+                streamed.writeBuffer(&piece)
+                pieces += 1
+            }
+            #expect(count == large.readableBytes)
+            #expect(pieces > 1)
+            #expect(streamed == large)
+
+            var tail = ByteBuffer()
+            let range = large.readableBytes - 5000..<large.readableBytes
+            try await client.getObject("bases/base.rdb", range: range) { piece in
+                var piece = piece
+                tail.writeBuffer(&piece)
+            }
+            #expect(tail == large.getSlice(at: range.lowerBound, length: range.count))
+
+            // The consumer's own error comes back as it was thrown.
+            struct DiskFull: Error {}
+            await #expect(throws: DiskFull.self) { try await client.getObject("bases/base.rdb") { _ in throw DiskFull() } }
+            let missing = try await #require(throws: S3Error.self) { try await client.getObject("bases/none") { _ in } }
+            #expect(missing.kind == .noSuchKey)
+            #expect(missing.description.contains("s3://redkeep-test/bases/none at \(store.endpoint)"))
+
+            let noFile = try await #require(throws: S3Error.self) {
+                try await client.putObject("bases/x", contentsOfFile: folder + "/absent.rdb")
+            }
+            #expect(noFile.kind == .localFile)
+            #expect(noFile.description.contains("cannot open \(folder)/absent.rdb: no such file or directory"))
+            #expect(try await client.headObject("bases/x") == nil)
+        }
+    }
+
     @Test func unreachableAndSilentEndpointsFailWithinTheTimeout() async throws {
         let credentials = S3Credentials(accessKeyID: "RKANY", secretAccessKey: S3Secret("any-secret-1234"))
         let closed = try freePortForTest()
