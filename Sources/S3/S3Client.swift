@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// A small S3 client for one bucket: write an object (optionally only if its key is free),
 /// read it whole or by range, look at it, list by prefix, delete; multipart uploads for
@@ -17,6 +18,7 @@ public final class S3Client: Sendable {
     public let bucket: String
     let http: HTTPClient
     let signer: SigV4Signer
+    private let isShutDown = Mutex(false)
 
     /// Creates a client for `bucket`; nothing is sent until the first request.
     public init(configuration: S3Configuration, bucket: String) throws(S3Error) {
@@ -39,9 +41,23 @@ public final class S3Client: Sendable {
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
     }
 
-    /// Closes the connections. The client cannot be used afterwards.
+    /// Closes the connections. The client cannot be used afterwards; calling it again
+    /// does nothing.
     public func shutdown() async {
-        try? await http.shutdown()
+        let first = isShutDown.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { try? await http.shutdown() }
+    }
+
+    deinit {
+        guard !isShutDown.withLock({ $0 }) else { return }
+        // Released without shutdown(): close the pool in the background (the callback
+        // keeps the HTTP client alive until then) instead of tripping AsyncHTTPClient's
+        // debug check on an HTTP client that was never shut down.
+        let http = self.http
+        http.shutdown(queue: .global()) { _ in withExtendedLifetime(http) {} }
     }
 
     /// Runs `body` with a new client and shuts it down afterwards, also when `body` throws.

@@ -99,4 +99,15 @@ import Testing
         #expect(aws.addressing(for: "plain") == .virtualHosted)
         #expect(aws.addressing(for: "with.dots") == .path)
     }
+
+    /// A client released without shutdown() closes its connections itself instead of
+    /// crashing (AsyncHTTPClient's debug builds trap on an HTTP client never shut down);
+    /// shutting down twice is harmless.
+    @Test func clientsMayBeReleasedWithoutShutdownAndShutDownTwice() async throws {
+        let configuration = S3Configuration(endpoint: try S3Endpoint(parsing: "http://127.0.0.1:9"), credentials: Self.credentials)
+        for _ in 0..<3 { _ = try S3Client(configuration: configuration, bucket: "released") }
+        let client = try S3Client(configuration: configuration, bucket: "twice")
+        await client.shutdown()
+        await client.shutdown()
+    }
 }
