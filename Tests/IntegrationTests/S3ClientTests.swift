@@ -244,6 +244,41 @@ import Glibc
         }
     }
 
+    @Test func prefetchingReaderKeepsOrderAndStopsAtACorruptPiece() async throws {
+        try await withStore { _, client in
+            var requests: [S3ReadRequest] = []
+            var expected: [ByteBuffer] = []
+            for index in 0..<12 {
+                let body = Self.randomBytes(1000 + index * 3000)
+                let key = "chunks/\(String(format: "%04d", index))"
+                try await client.putObject(key, body)
+                // Every other piece is a range of its object.
+                let range = index % 2 == 0 ? nil : 100..<(700 + index)
+                let piece = range.map { body.getSlice(at: $0.lowerBound, length: $0.count)! } ?? body
+                requests.append(S3ReadRequest(key: key, range: range, sha256: S3Tests.sha256(piece)))
+                expected.append(piece)
+            }
+            var read: [ByteBuffer] = []
+            for try await piece in try S3PrefetchingReader(client: client, requests: requests, window: 3) { read.append(piece) }
+            #expect(read == expected)
+
+            var damaged = requests
+            damaged[5].sha256 = String(repeating: "a", count: 64)
+            var iterator = try S3PrefetchingReader(client: client, requests: damaged, window: 4).makeAsyncIterator()
+            for index in 0..<5 { #expect(try await iterator.next() == expected[index]) }
+            let corrupt = try await #require(throws: S3Error.self) { _ = try await iterator.next() }
+            #expect(corrupt.kind == .corrupt)
+            #expect(corrupt.description.contains("s3://redkeep-test/chunks/0005"))
+            #expect(try await iterator.next() == nil)
+
+            let missing = [requests[0], S3ReadRequest(key: "chunks/none")]
+            var second = try S3PrefetchingReader(client: client, requests: missing, window: 2).makeAsyncIterator()
+            #expect(try await second.next() == expected[0])
+            await #expect(throws: S3Error.self) { _ = try await second.next() }
+            #expect(throws: S3Error.self) { _ = try S3PrefetchingReader(client: client, requests: requests, window: 0) }
+        }
+    }
+
     @Test func unreachableAndSilentEndpointsFailWithinTheTimeout() async throws {
         let credentials = S3Credentials(accessKeyID: "RKANY", secretAccessKey: S3Secret("any-secret-1234"))
         let closed = try freePortForTest()
