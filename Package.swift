@@ -58,9 +58,11 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "RedisClient", "AOF", "RESP", "S3",
+                "RedisClient", "AOF", "RESP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                // Local object stores (the Lab) and, later, archives in object storage.
+                "S3",
             ]
         ),
         // The redkeep language: lexer, parser, evaluator, command registry, output.
