@@ -59,6 +59,8 @@ let package = Package(
             name: "Operations",
             dependencies: [
                 "RedisClient", "AOF", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 // Local object stores (the Lab) and, later, archives in object storage.

@@ -45,6 +45,14 @@ public final class AOFFileReader {
         self.init(descriptor: descriptor, name: name, from: start, to: end, blockSize: blockSize, owns: false)
     }
 
+    /// Reads entries from bytes already in memory (a chunk fetched from an archive store);
+    /// offsets count from the first byte.
+    public convenience init(bytes: ByteBuffer, name: String) {
+        self.init(descriptor: -1, name: name, from: 0, to: 0, blockSize: 4096, owns: false)
+        state.pointee.buffer = bytes
+        state.pointee.exhausted = true
+    }
+
     private init(descriptor: Int32, name: String, from start: Int, to end: Int?, blockSize: Int, owns: Bool) {
         self.descriptor = descriptor
         self.ownsDescriptor = owns

@@ -125,16 +125,15 @@ struct RestoreBenchmark: AsyncParsableCommand {
     /// one stream in 4 MB chunks, a #TS line every 10,000 commands) and as one flat file
     /// for redis-cli --pipe. Returns the archived bytes. Streams to disk: memory stays flat.
     static func buildArchive(_ root: String, flat: String, commands: Int) throws -> Int {
-        let writer = try ArchiveIndexWriter(root: root, create: ArchiveDescriptor(created: Date().timeIntervalSince1970, source: "benchmark"))
+        let store = LocalArchiveStore(root: root)
+        let writer = try store.openIndexWriter(creating: ArchiveDescriptor(created: Date().timeIntervalSince1970, source: "benchmark"))
         let now = Date().timeIntervalSince1970
         let base = "*3\r\n$3\r\nSET\r\n$4\r\nbase\r\n$1\r\n1\r\n"
-        try FileManager.default.createDirectory(atPath: root + "/gen-000001", withIntermediateDirectories: true)
-        let baseDigest = try DurableFile.write(Array(base.utf8), to: root + "/" + ArchiveLayout.basePath(gen: 1, format: "aof"))
+        let baseDigest = try store.write(ArchiveLayout.basePath(gen: 1, format: .aof), bytes: Array(base.utf8)).sha256
         try writer.append(.stream(.init(stream: 1, sourceFile: "appendonly.aof.1.incr.aof", sourceSeq: 1, openedBy: now - 100, recordedAt: now)))
-        try writer.append(.generation(.init(gen: 1, sourceFile: "appendonly.aof.1.base.aof", sourceSeq: 1, format: "aof",
-                                            path: ArchiveLayout.basePath(gen: 1, format: "aof"), size: base.utf8.count, sha256: baseDigest,
+        try writer.append(.generation(.init(gen: 1, sourceFile: "appendonly.aof.1.base.aof", sourceSeq: 1, format: .aof,
+                                            path: ArchiveLayout.basePath(gen: 1, format: .aof), size: base.utf8.count, sha256: baseDigest,
                                             firstStream: 1, asOf: now - 100, recordedAt: now)))
-        try FileManager.default.createDirectory(atPath: root + "/" + ArchiveLayout.streamFolder(1), withIntermediateDirectories: true)
         guard let flatFile = FileHandle(forWritingAtPath: flat) ?? (FileManager.default.createFile(atPath: flat, contents: nil) ? FileHandle(forWritingAtPath: flat) : nil) else {
             throw ValidationError("cannot write \(flat)")
         }
@@ -146,7 +145,7 @@ struct RestoreBenchmark: AsyncParsableCommand {
         func flushChunk() throws {
             guard !chunk.isEmpty else { return }
             let path = ArchiveLayout.chunkPath(stream: 1, offset: offset)
-            let digest = try DurableFile.write(chunk, to: root + "/" + path)
+            let digest = try store.write(path, bytes: chunk).sha256
             try writer.append(.chunk(.init(stream: 1, offset: offset, length: chunk.count, sha256: digest, path: path, commands: inChunk,
                                            firstTimestamp: first, lastTimestamp: last, copiedAt: now)))
             offset += chunk.count

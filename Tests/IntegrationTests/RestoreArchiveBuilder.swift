@@ -10,7 +10,8 @@ import Operations
 final class RestoreArchiveBuilder {
     let root: String
     let aofFolder: String
-    let writer: ArchiveIndexWriter
+    let store: LocalArchiveStore
+    let writer: any ArchiveIndexWriting
     private var streams: [String: Int] = [:]      // incr file name -> stream
     private var copied: [Int: Int] = [:]          // stream -> bytes archived
     private var ended: Set<Int> = []
@@ -20,10 +21,12 @@ final class RestoreArchiveBuilder {
     /// Chunk size: small, so streams have several chunks.
     var chunkBytes = 4096
 
-    init(root: String, serverDirectory: String) throws {
+    init(root: String, serverDirectory: String,
+         descriptor: ArchiveDescriptor = ArchiveDescriptor(created: Date().timeIntervalSince1970, source: "test")) throws {
         self.root = root
         self.aofFolder = serverDirectory + "/appendonlydir"
-        writer = try ArchiveIndexWriter(root: root, create: ArchiveDescriptor(created: Date().timeIntervalSince1970, source: "test"))
+        store = LocalArchiveStore(root: root)
+        writer = try store.openIndexWriter(creating: descriptor)
     }
 
     /// Copies whatever is new: new incr files (streams), their new bytes (chunks), a
@@ -54,11 +57,10 @@ final class RestoreArchiveBuilder {
             bases.insert(base.name)
             let gen = nextGeneration
             nextGeneration += 1
-            let format = base.isRDB ? "rdb" : "aof"
+            let format: BaseFormat = base.isRDB ? .rdb : .aof
             let relative = ArchiveLayout.basePath(gen: gen, format: format)
-            try FileManager.default.createDirectory(atPath: writer.layout.absolute((relative as NSString).deletingLastPathComponent), withIntermediateDirectories: true)
             let bytes = try Data(contentsOf: URL(fileURLWithPath: aofFolder + "/" + base.name))
-            let digest = try DurableFile.write(Array(bytes), to: writer.layout.absolute(relative))
+            let digest = try store.write(relative, bytes: Array(bytes)).sha256
             let now = Date().timeIntervalSince1970
             try writer.append(.generation(.init(gen: gen, sourceFile: base.name, sourceSeq: base.seq, format: format, path: relative,
                                                 size: bytes.count, sha256: digest, firstStream: firstStream, asOf: now, recordedAt: now)))
@@ -87,8 +89,7 @@ final class RestoreArchiveBuilder {
             let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, end - chunkStart, off_t(chunkStart)) }
             precondition(got == end - chunkStart)
             let relative = ArchiveLayout.chunkPath(stream: stream, offset: chunkStart)
-            try FileManager.default.createDirectory(atPath: writer.layout.absolute(ArchiveLayout.streamFolder(stream)), withIntermediateDirectories: true)
-            let digest = try DurableFile.write(bytes, to: writer.layout.absolute(relative))
+            let digest = try store.write(relative, bytes: bytes).sha256
             try writer.append(.chunk(.init(stream: stream, offset: chunkStart, length: bytes.count, sha256: digest, path: relative,
                                            commands: commands, firstTimestamp: first, lastTimestamp: last, copiedAt: Date().timeIntervalSince1970)))
             chunkStart = end

@@ -29,7 +29,7 @@ import Testing
 
             let index = try ArchiveIndex.read(archive)
             #expect(index.generations.count >= 3)
-            #expect(ArchiveVerifyResult.run(index).isSound)
+            #expect(try ArchiveVerifyResult.run(index).isSound)
             let target = try await lab.start("target")
             let c = try await RedisConnection.connect(target.connectionConfiguration)
             func restore(_ t: ReplayTarget) async throws -> ReplayOutcome {

@@ -83,7 +83,7 @@ import Testing
             // A damaged chunk: verify fails with exit code 3 naming it, replay stops at it.
             let index = try ArchiveIndex.read(s.archive)
             let chunk = index.chunks.last!
-            let path = index.layout.absolute(chunk.path)
+            let path = index.store.describe(chunk.path)
             let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
             try handle.seek(toOffset: UInt64(chunk.length - 3))
             handle.write(Data("X".utf8))

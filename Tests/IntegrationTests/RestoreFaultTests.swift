@@ -33,7 +33,7 @@ import Testing
             replay.window = 100
             replay.lab = lab
             let stop = replay.stop
-            replay.progress = { _, _ in stop.set() }
+            replay.progress = { if $0.phase == .stream { stop.set() } }
             let outcome = try await replay.run()
             #expect(outcome.interrupted)
             #expect(outcome.commands == 100)
@@ -53,8 +53,8 @@ import Testing
             replay.window = 10
             replay.lab = lab
             let crashed = StopFlag()
-            replay.progress = { _, _ in
-                guard !crashed.isSet else { return }
+            replay.progress = { progress in
+                guard progress.phase == .stream, !crashed.isSet else { return }
                 crashed.set()
                 Task { try? await lab.crash("target") }
             }

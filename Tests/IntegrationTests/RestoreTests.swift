@@ -26,7 +26,7 @@ import Testing
             // The test means something only if the seconds differ and rewrites made new bases.
             #expect(Set(s.seconds.map { s.expected[$0]! }).count == s.seconds.count)
             let generations = try ArchiveIndex.read(s.archive).generations
-            #expect(generations.count >= 3 && generations.allSatisfy { $0.format == "rdb" })
+            #expect(generations.count >= 3 && generations.allSatisfy { $0.format == .rdb })
             var usedGenerations: Set<Int> = []
             for second in s.seconds {
                 let outcome = try await Self.restore(s.archive, .time(second: second, inclusive: true), into: lab, c)

@@ -10,8 +10,8 @@ import Testing
 
     static let sample: [ArchiveRecord] = [
         .stream(.init(stream: 1, sourceFile: "appendonly.aof.1.incr.aof", sourceSeq: 1, openedBy: 100, recordedAt: 101)),
-        .generation(.init(gen: 1, sourceFile: "appendonly.aof.1.base.rdb", sourceSeq: 1, format: "rdb",
-                          path: ArchiveLayout.basePath(gen: 1, format: "rdb"), size: 88, sha256: "ab", firstStream: 1,
+        .generation(.init(gen: 1, sourceFile: "appendonly.aof.1.base.rdb", sourceSeq: 1, format: .rdb,
+                          path: ArchiveLayout.basePath(gen: 1, format: .rdb), size: 88, sha256: "ab", firstStream: 1,
                           asOf: 100, recordedAt: 101)),
         .chunk(.init(stream: 1, offset: 0, length: 10, sha256: "cd", path: ArchiveLayout.chunkPath(stream: 1, offset: 0),
                      commands: 1, firstTimestamp: 1_700_000_000, lastTimestamp: nil, copiedAt: 102)),
@@ -26,7 +26,7 @@ import Testing
     @Test func recordsRoundTripInOrder() throws {
         let root = Self.folder()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let writer = try ArchiveIndexWriter(root: root, create: ArchiveDescriptor(created: 1, source: "127.0.0.1:6379"))
+        let writer = try LocalArchiveStore(root: root).openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "127.0.0.1:6379"))
         for record in Self.sample { try writer.append(record) }
         let index = try ArchiveIndex.read(root)
         #expect(index.records == Self.sample)
@@ -43,7 +43,7 @@ import Testing
         let root = Self.folder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         do {
-            let writer = try ArchiveIndexWriter(root: root, create: ArchiveDescriptor(created: 1, source: "s"))
+            let writer = try LocalArchiveStore(root: root).openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "s"))
             try writer.append(Self.sample[0])
         }
         // A crash in the middle of appending the second record.
@@ -54,7 +54,7 @@ import Testing
         let torn = try ArchiveIndex.read(root)
         #expect(torn.tornTail && torn.records == [Self.sample[0]])
 
-        let writer = try ArchiveIndexWriter(root: root, create: nil)
+        let writer = try LocalArchiveStore(root: root).openIndexWriter(creating: nil)
         try writer.append(Self.sample[2])
         let mended = try ArchiveIndex.read(root)
         #expect(!mended.tornTail && mended.records == [Self.sample[0], Self.sample[2]])
@@ -63,8 +63,8 @@ import Testing
     @Test func oneWriterAtATimeAndClearErrors() throws {
         let root = Self.folder()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let first = try ArchiveIndexWriter(root: root, create: ArchiveDescriptor(created: 1, source: "s"))
-        #expect(throws: ArchiveError.self) { _ = try ArchiveIndexWriter(root: root, create: nil) }
+        let first = try LocalArchiveStore(root: root).openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "s"))
+        #expect(throws: ArchiveError.self) { _ = try LocalArchiveStore(root: root).openIndexWriter(creating: nil) }
         _ = first
         #expect(throws: ArchiveError.self) { _ = try ArchiveIndex.read(Self.folder()) }
         // A bad line that is not the last is an error naming the line.
@@ -76,6 +76,77 @@ import Testing
         } catch {
             #expect(error.message.contains("index.jsonl:1:"))
         }
+    }
+
+    @Test func aFolderHoldingSomethingElseIsNeverWrittenInto() throws {
+        let root = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: root + "/notes.txt", contents: Data("mine".utf8))
+        do {
+            _ = try LocalArchiveStore(root: root).openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "s"))
+            Issue.record("a non-empty folder without an archive must be refused")
+        } catch {
+            #expect(error.kind == .notAnArchive && error.message.contains("notes.txt"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root) == ["notes.txt"])
+    }
+
+    @Test func anArchiveThatLostItsIndexIsNotOverwritten() throws {
+        let root = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = LocalArchiveStore(root: root)
+        do {
+            let writer = try store.openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "s"))
+            let info = try store.write(ArchiveLayout.chunkPath(stream: 1, offset: 0), bytes: Array("*1\r\n$4\r\nPING\r\n".utf8))
+            try writer.append(.chunk(.init(stream: 1, offset: 0, length: info.size, sha256: info.sha256, path: ArchiveLayout.chunkPath(stream: 1, offset: 0),
+                                           commands: 1, firstTimestamp: nil, lastTimestamp: nil, copiedAt: 1)))
+            writer.close()
+        }
+        try FileManager.default.removeItem(atPath: root + "/index.jsonl")
+        do {
+            _ = try store.openIndexWriter(creating: ArchiveDescriptor(created: 2, source: "s"))
+            Issue.record("an archive whose index is gone must be refused")
+        } catch {
+            #expect(error.kind == .damaged && error.message.contains("index"))
+        }
+        // verify reports the object no record names.
+        let result = try ArchiveVerifyResult.run(try ArchiveIndex.read(store))
+        #expect(!result.isSound && result.problems.contains { $0.contains("000000000000.chunk") && $0.contains("no index record") })
+    }
+
+    @Test func archiveFilesAreOwnerOnly() throws {
+        let root = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = LocalArchiveStore(root: root)
+        let writer = try store.openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "s"))
+        try writer.append(Self.sample[0])
+        try store.write(ArchiveLayout.chunkPath(stream: 1, offset: 0), bytes: [1, 2, 3])
+        func mode(_ path: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1 }
+        #expect(try mode(root) == 0o700)
+        #expect(try mode(root + "/stream-000001") == 0o700)
+        for file in ["archive.json", "index.jsonl", "stream-000001/000000000000.chunk"] { #expect(try mode(root + "/" + file) == 0o600, "\(file)") }
+    }
+
+    @Test func verifyTellsATornTailThatLosesNothingFromOneThatDoes() throws {
+        let root = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = LocalArchiveStore(root: root)
+        do {
+            let writer = try store.openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "s"))
+            try writer.append(Self.sample[0])
+            writer.close()
+        }
+        let handle = try #require(FileHandle(forWritingAtPath: root + "/index.jsonl"))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"type\":\"chunk\",\"str".utf8))
+        try handle.close()
+        var result = try ArchiveVerifyResult.run(try ArchiveIndex.read(store))
+        #expect(result.isSound && result.warnings.count == 1)
+        // The chunk whose record was torn off is there: its bytes are in no restore.
+        try store.write(ArchiveLayout.chunkPath(stream: 1, offset: 0), bytes: Array("*1\r\n$4\r\nPING\r\n".utf8))
+        result = try ArchiveVerifyResult.run(try ArchiveIndex.read(store))
+        #expect(!result.isSound && result.problems.count == 2)
     }
 
     @Test func durableWriteLeavesNothingOnFailure() throws {

@@ -30,7 +30,7 @@ import Testing
         for i in 0..<40 { first += Self.command("SET", "k\(i)", String(repeating: "x", count: i)) }
         FileManager.default.createFile(atPath: path, contents: Data(first))
 
-        let engine = try CollectorEngine(archive: archive, aofDirectory: aof, appendFilename: "appendonly.aof", chunkSize: 256, rate: nil,
+        let engine = try CollectorEngine(store: LocalArchiveStore(root: archive), aofDirectory: aof, appendFilename: "appendonly.aof", chunkSize: 256, rate: nil,
                                          descriptor: ArchiveDescriptor(created: 0, source: "test", aofDirectory: aof), now: 1)
         #expect(engine.mode == .singleFile(name: "appendonly.aof"))
         func drain(_ now: Double) throws {
@@ -57,7 +57,7 @@ import Testing
         let index = try ArchiveIndex.read(archive)
         #expect(index.streams.count == 2)
         #expect(index.generations.map(\.firstStream) == [1, 2])
-        #expect(index.generations.allSatisfy { $0.size == 0 && $0.format == "aof" })
+        #expect(index.generations.allSatisfy { $0.size == 0 && $0.format == .aof })
         #expect(index.endSize(of: 1) == oldFull.count)
         #expect(index.gaps.isEmpty)
         for (stream, expected) in [(1, oldFull), (2, rewritten)] {
@@ -74,7 +74,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         FileManager.default.createFile(atPath: root + "/data/appendonly.aof", contents: Data("REDIS0009\u{FA}junk".utf8))
-        let engine = try CollectorEngine(archive: root + "/archive", aofDirectory: root + "/data", appendFilename: "appendonly.aof",
+        let engine = try CollectorEngine(store: LocalArchiveStore(root: root + "/archive"), aofDirectory: root + "/data", appendFilename: "appendonly.aof",
                                          chunkSize: 256, rate: nil, descriptor: ArchiveDescriptor(created: 0, source: "test"), now: 1)
         #expect(throws: CollectorError.self) { try engine.observe(now: 2) }
         do { try engine.observe(now: 2) } catch {

@@ -12,12 +12,12 @@ func aof(_ args: String...) -> String {
 /// folder goes when the value does.
 final class SyntheticArchive {
     let root: String
-    private var openWriter: ArchiveIndexWriter?
-    var writer: ArchiveIndexWriter { openWriter! }
+    private var openWriter: (any ArchiveIndexWriting)?
+    var writer: any ArchiveIndexWriting { openWriter! }
 
     init() throws {
         root = NSTemporaryDirectory() + "redkeep-synthetic-\(UUID().uuidString)"
-        openWriter = try ArchiveIndexWriter(root: root, create: ArchiveDescriptor(created: 1000, source: "synthetic"))
+        openWriter = try LocalArchiveStore(root: root).openIndexWriter(creating: ArchiveDescriptor(created: 1000, source: "synthetic"))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
@@ -26,23 +26,21 @@ final class SyntheticArchive {
     func closeWriter() { openWriter = nil }
 
     func generation(_ gen: Int, base: String, firstStream: Int, asOf: Double) throws {
-        let path = ArchiveLayout.basePath(gen: gen, format: "aof")
-        try FileManager.default.createDirectory(atPath: writer.layout.absolute("gen-00000\(gen)"), withIntermediateDirectories: true)
-        let digest = try DurableFile.write(Array(base.utf8), to: writer.layout.absolute(path))
-        try writer.append(.generation(.init(gen: gen, sourceFile: "appendonly.aof.\(gen).base.aof", sourceSeq: Int64(gen), format: "aof", path: path,
+        let path = ArchiveLayout.basePath(gen: gen, format: .aof)
+        let digest = try writer.store.write(path, bytes: Array(base.utf8)).sha256
+        try writer.append(.generation(.init(gen: gen, sourceFile: "appendonly.aof.\(gen).base.aof", sourceSeq: Int64(gen), format: .aof, path: path,
                                             size: base.utf8.count, sha256: digest, firstStream: firstStream, asOf: asOf, recordedAt: asOf)))
     }
 
     /// A stream opened at `opened` with chunks (text, copied at).
     func stream(_ stream: Int, opened: Double, chunks: [(String, Double)], samples: Bool = false) throws {
         try writer.append(.stream(.init(stream: stream, sourceFile: "appendonly.aof.\(stream).incr.aof", sourceSeq: Int64(stream), openedBy: opened, recordedAt: opened)))
-        try FileManager.default.createDirectory(atPath: writer.layout.absolute(ArchiveLayout.streamFolder(stream)), withIntermediateDirectories: true)
         var offset = 0
         for (text, at) in chunks {
             let path = ArchiveLayout.chunkPath(stream: stream, offset: offset)
-            let digest = try DurableFile.write(Array(text.utf8), to: writer.layout.absolute(path))
+            let digest = try writer.store.write(path, bytes: Array(text.utf8)).sha256
             var first: Int64?, last: Int64?, commands = 0
-            let reader = try AOFFileReader(path: writer.layout.absolute(path))
+            let reader = try AOFFileReader(path: writer.store.describe(path))
             while let e = try reader.next() {
                 if case .timestamp(let ts) = e.kind { first = first ?? ts; last = ts }
                 if e.isCommand { commands += 1 }
@@ -121,7 +119,7 @@ final class SyntheticArchive {
     @Test func aChunkThatDoesNotMatchItsSha256StopsTheReplayNamingIt() throws {
         let a = try timed()
         let second = try a.index.chunks(of: 1)[1]
-        let path = a.writer.layout.absolute(second.path)
+        let path = a.writer.store.describe(second.path)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         bytes[bytes.count - 3] = UInt8(ascii: "X")
         try bytes.write(to: URL(fileURLWithPath: path))
@@ -134,10 +132,10 @@ final class SyntheticArchive {
             #expect("\(error)".contains(path) && "\(error)".contains("sha256"))
         }
         #expect(applied == 2)  // the first chunk's commands, nothing past the damaged one
-        let verification = ArchiveVerifyResult.run(try a.index)
+        let verification = try ArchiveVerifyResult.run(try a.index)
         #expect(!verification.isSound && verification.problems.contains { $0.contains(path) })
         let sound = try timed()
-        #expect(ArchiveVerifyResult.run(try sound.index).isSound)
+        #expect(try ArchiveVerifyResult.run(try sound.index).isSound)
         withExtendedLifetime(sound) {}
     }
 
@@ -145,10 +143,10 @@ final class SyntheticArchive {
         let a = try timed()
         let plan = try RestorePlan.make(try a.index, target: .latest)
         try plan.verifyBase()
-        try Data("*1\r\n$4\r\nPING\r\n".utf8).write(to: URL(fileURLWithPath: plan.basePath))
+        try Data("*1\r\n$4\r\nPING\r\n".utf8).write(to: URL(fileURLWithPath: plan.baseName))
         #expect(throws: RestoreError.self) { try plan.verifyBase() }
-        try FileManager.default.removeItem(atPath: plan.basePath)
-        expectWriteRefused(plan, "a missing base was accepted", mentioning: [plan.basePath, "missing"])
+        try FileManager.default.removeItem(atPath: plan.baseName)
+        expectWriteRefused(plan, "a missing base was accepted", mentioning: [plan.baseName, "missing"])
     }
 
     @Test func refusesTimesOutsideTheCoverageAndInGaps() throws {
@@ -165,6 +163,27 @@ final class SyntheticArchive {
         }
         do { _ = try RestorePlan.make(try a.index, target: .mark("nope")); Issue.record("unknown mark accepted") } catch {
             #expect("\(error)".contains("no mark"))
+        }
+    }
+
+    @Test func aGapBeforeANewerBaseDoesNotHideTheTimesThatBaseServes() throws {
+        let a = try SyntheticArchive()
+        try a.generation(1, base: aof("SET", "g1", "1"), firstStream: 1, asOf: 100)
+        try a.stream(1, opened: 100, chunks: [("#TS:100\r\n" + aof("SET", "a", "1"), 101)])
+        // The collector was down from 150 to 300; Redis rewrote at 200 meanwhile. The
+        // old stream's tail is lost, but generation 2 and its stream hold 200 onwards.
+        try a.writer.append(.gap(.init(stream: 1, offset: 20, from: 150, to: 300, reason: "collector stopped")))
+        try a.generation(2, base: aof("SET", "g2", "1"), firstStream: 2, asOf: 200)
+        try a.stream(2, opened: 200, chunks: [("#TS:250\r\n" + aof("SET", "b", "1"), 301)])
+        #expect(try a.applied(.time(second: 250, inclusive: true)).keys == ["b"])
+        #expect(try RestorePlan.make(try a.index, target: .time(second: 250, inclusive: true)).generation.gen == 2)
+        #expect(try a.applied(.time(second: 210, inclusive: true)).keys == [])
+        // Before the newer base, the gap still refuses the lost seconds.
+        do {
+            _ = try RestorePlan.make(try a.index, target: .time(second: 160, inclusive: true))
+            Issue.record("a time inside the gap before the newer base was accepted")
+        } catch {
+            #expect("\(error)".contains("gap"))
         }
     }
 
@@ -202,10 +221,10 @@ final class SyntheticArchive {
         try a.stream(3, opened: 300, chunks: [("#TS:300\r\n" + aof("SET", "c", "1"), 350)])
         let root = a.root
         // A window starting at 250 needs generation 2 (as of 200).
-        let dry = try ArchivePrune.run(root, keep: .window(100), now: 350, dryRun: true)
+        let dry = try ArchivePrune.run(LocalArchiveStore(root: root), keep: .window(100), now: 350, dryRun: true)
         #expect(dry.droppedGenerations == [1] && dry.keptFrom == 2)
         // The test's own writer holds the lock: prune refuses while a collector runs.
-        #expect(throws: ArchiveError.self) { try ArchivePrune.run(root, keep: .window(100), now: 350) }
+        #expect(throws: ArchiveError.self) { try ArchivePrune.run(LocalArchiveStore(root: root), keep: .window(100), now: 350) }
         withExtendedLifetime(a.writer) {}
     }
 
@@ -217,13 +236,13 @@ final class SyntheticArchive {
         try a.stream(2, opened: 200, chunks: [("#TS:200\r\n" + aof("SET", "b", "1"), 250)])
         a.closeWriter()
         let root = a.root
-        let result = try ArchivePrune.run(root, keep: .generations(1), now: 300)
+        let result = try ArchivePrune.run(LocalArchiveStore(root: root), keep: .generations(1), now: 300)
         #expect(result.droppedGenerations == [1] && result.droppedStreams == [1])
         let index = try ArchiveIndex.read(root)
         #expect(index.generations.map(\.gen) == [2] && index.streams.map(\.stream) == [2])
         #expect(!FileManager.default.fileExists(atPath: root + "/gen-000001"))
         #expect(!FileManager.default.fileExists(atPath: root + "/stream-000001"))
-        #expect(ArchiveVerifyResult.run(index).isSound)
+        #expect(try ArchiveVerifyResult.run(index).isSound)
         #expect(try SyntheticArchiveReplay.keys(root) == ["b"])
     }
 }
@@ -275,7 +294,7 @@ enum SyntheticArchiveReplay {
         let chunks = (0..<6).map { "#TS:\(100 + $0)\r\n" + aof("SET", "k\($0)", "v") }
         try a.stream(1, opened: 100, chunks: chunks.map { ($0, 106) })
         let plan = try RestorePlan.make(try a.index, target: .latest)
-        let damaged = plan.index.layout.absolute(plan.streams[0].chunks[3].path)
+        let damaged = plan.index.store.describe(plan.streams[0].chunks[3].path)
         try Data(chunks[3].replacingOccurrences(of: "v", with: "w").utf8).write(to: URL(fileURLWithPath: damaged))
         expectWriteRefused(plan, "a damaged chunk was written", mentioning: [damaged, "sha256"],
                            leavesNo: ["appendonly.aof.manifest", "appendonly.aof.1.incr.aof"])

@@ -25,6 +25,9 @@ public enum ArchiveLog {
         public let time: Double?
         /// True when ``time`` comes from a sample, not from `#TS`.
         public let approximate: Bool
+        /// The generation whose base the stream follows (nil: none, the base was pruned):
+        /// with ``stream`` and ``offset`` it is what `replay-until --offset` takes.
+        public let generation: Int?
         public let stream: Int
         public let offset: Int
         /// The command as text: arguments quoted when needed, long ones shortened.
@@ -34,18 +37,19 @@ public enum ArchiveLog {
     /// Calls `body` with every command of every stream, in order, that passes `filter`.
     /// Streams are read chunk by chunk, so memory does not grow with the archive.
     public static func read(_ index: ArchiveIndex, filter: Filter, _ body: (Line) throws -> Void) throws {
+        let generations = index.generations
         for stream in index.streams.map(\.stream).sorted() {
+            let generation = generations.last { $0.firstStream <= stream }?.gen
             let samples = index.samples.filter { $0.stream == stream }.sorted { $0.at < $1.at }
             var timestamp: Int64?
             var end = 0
             for chunk in index.chunks(of: stream) where chunk.offset == end {
                 end = chunk.end
-                let path = index.layout.absolute(chunk.path)
-                let reader: AOFFileReader
-                do { reader = try AOFFileReader(path: path) } catch { throw ArchiveError("cannot read chunk \(path): \(error)") }
+                let path = index.store.describe(chunk.path)
+                let reader = AOFFileReader(bytes: try ArchiveObjectCheck.chunk(chunk, in: index.store), name: path)
                 while true {
                     let next: AOFEntry?
-                    do { next = try reader.next() } catch { throw ArchiveError("chunk \(path) does not parse: \(error)") }
+                    do { next = try reader.next() } catch { throw ArchiveError(.damaged, "chunk \(path) does not parse: \(error)", object: path, underlying: error) }
                     guard let entry = next else { break }
                     if case .timestamp(let ts) = entry.kind { timestamp = ts; continue }
                     guard entry.isCommand else { continue }
@@ -62,7 +66,7 @@ public enum ArchiveLog {
                     if let glob = filter.key {
                         guard let key = entry.argument(1), Glob.matches(glob, key) else { continue }
                     }
-                    try body(Line(time: time, approximate: approximate, stream: stream, offset: offset, text: render(entry)))
+                    try body(Line(time: time, approximate: approximate, generation: generation, stream: stream, offset: offset, text: render(entry)))
                 }
             }
         }

@@ -23,19 +23,20 @@ public enum ArchivePrune {
         public var restorableFrom: Double?
     }
 
-    /// Prunes the archive at `root`. Throws when a collector holds it or the index
-    /// cannot be rewritten.
-    public static func run(_ root: String, keep: Keep, now: Double, dryRun: Bool = false) throws(ArchiveError) -> Result {
+    /// Prunes an archive. Throws when a collector holds it or the index cannot be
+    /// rewritten. Blocking: call it off the event loops (``ArchiveIO``).
+    public static func run(_ store: any ArchiveStore, keep: Keep, now: Double, dryRun: Bool = false) throws(ArchiveError) -> Result {
         // The writer's lock keeps a collector out while the index is replaced (a dry run
         // changes nothing and needs no lock).
-        let writer = dryRun ? nil : try ArchiveIndexWriter(root: root, create: nil)
-        let index = try ArchiveIndex.read(root)
+        let writer = dryRun ? nil : try store.openIndexWriter(creating: nil)
+        defer { writer?.close() }
+        let index = try ArchiveIndex.read(store)
         let generations = index.generations
         var result = Result()
         let keepFrom: ArchiveRecord.Generation?
         switch keep {
         case .generations(let n):
-            guard n >= 1 else { throw ArchiveError("--keep must keep at least one generation") }
+            guard n >= 1 else { throw ArchiveError(.invalidRequest, "--keep must keep at least one generation") }
             keepFrom = generations.count > n ? generations[generations.count - n] : generations.first
         case .window(let seconds):
             // The newest base at or before the window's start serves that time; keep it.
@@ -67,21 +68,14 @@ public enum ArchivePrune {
             }
         }
         if dryRun { return result }
-        var text = Data()
-        do {
-            for record in kept { text.append(try ArchiveIndex.encoder.encode(record)); text.append(UInt8(ascii: "\n")) }
-            try DurableFile.write(Array(text), to: index.layout.indexPath)
-        } catch {
-            throw ArchiveError("cannot rewrite \(index.layout.indexPath): \(error); nothing was pruned")
+        do { try writer?.replaceAll(with: kept) } catch {
+            var failure = error
+            failure.message += "; nothing was pruned"
+            throw failure
         }
-        withExtendedLifetime(writer) {}
-        let fm = FileManager.default
-        for path in files { try? fm.removeItem(atPath: index.layout.absolute(path)) }
-        // Folders left empty go too (a base's gen-N folder, a stream's folder).
-        for folder in Set(files.map { ($0 as NSString).deletingLastPathComponent }) where !folder.isEmpty {
-            let path = index.layout.absolute(folder)
-            if (try? fm.contentsOfDirectory(atPath: path))?.isEmpty == true { try? fm.removeItem(atPath: path) }
-        }
+        // The objects go only once the index no longer names them: a crash in between
+        // leaves orphans, never a record without its bytes.
+        try store.delete(files)
         return result
     }
 }

@@ -4,7 +4,7 @@ public struct ArchiveTimeline: Sendable {
     /// One base and the streams that follow it until the next base.
     public struct Span: Sendable {
         public let gen: Int
-        public let format: String
+        public let format: BaseFormat
         /// Restores to a time from `from` to `until` start from this base.
         public let from: Double
         public let until: Double

@@ -34,8 +34,8 @@ public enum ArchiveRecord: Sendable, Hashable {
         public var gen: Int
         public var sourceFile: String
         public var sourceSeq: Int64
-        /// `rdb` or `aof`.
-        public var format: String
+        /// What the base holds.
+        public var format: BaseFormat
         public var path: String
         public var size: Int
         public var sha256: String
@@ -49,7 +49,7 @@ public enum ArchiveRecord: Sendable, Hashable {
         /// tells a new base from an old one when Redis's sequence numbers restart.
         public var sourceInode: UInt64?
 
-        public init(gen: Int, sourceFile: String, sourceSeq: Int64, format: String, path: String, size: Int,
+        public init(gen: Int, sourceFile: String, sourceSeq: Int64, format: BaseFormat, path: String, size: Int,
                     sha256: String, firstStream: Int, asOf: Double, recordedAt: Double, sourceInode: UInt64? = nil) {
             self.gen = gen; self.sourceFile = sourceFile; self.sourceSeq = sourceSeq; self.format = format
             self.path = path; self.size = size; self.sha256 = sha256; self.firstStream = firstStream

@@ -20,15 +20,17 @@ extension Collector {
 
     /// A mark in an archive no collector of this process holds (a collector in another
     /// process holds its archive's lock, and this fails saying so).
-    public static func mark(_ markName: String, archive: String, source: RedisConnectionConfiguration) async throws(CollectorError) -> ArchiveRecord.Mark {
+    public static func mark(_ markName: String, archive: any ArchiveStore, source: RedisConnectionConfiguration) async throws(CollectorError) -> ArchiveRecord.Mark {
         try validate(markName)
-        let writer: ArchiveIndexWriter
+        let writer: any ArchiveIndexWriting
         let index: ArchiveIndex
         do {
-            writer = try ArchiveIndexWriter(root: archive, create: nil)
-            index = try ArchiveIndex.read(archive)
+            (writer, index) = try await ArchiveIO.run { () throws(ArchiveError) in
+                let writer = try archive.openIndexWriter(creating: nil)
+                return (writer, try ArchiveIndex.read(archive))
+            }
         } catch {
-            throw CollectorError(error.message)
+            throw CollectorError(error)
         }
         let key = ArchiveRecord.Mark.key(for: markName)
         let at = Date().timeIntervalSince1970
@@ -41,13 +43,13 @@ extension Collector {
         }
         let ended = Set(index.streamEnds.map(\.stream))
         let mark = ArchiveRecord.Mark(name: markName, key: key, at: at, stream: index.streams.last { !ended.contains($0.stream) }?.stream)
-        do { try writer.append(.mark(mark)) } catch { throw CollectorError(error.message) }
+        do { try await ArchiveIO.run { () throws(ArchiveError) in try writer.append(.mark(mark)) } } catch { throw CollectorError(error) }
         return mark
     }
 
     static func validate(_ markName: String) throws(CollectorError) {
         guard !markName.isEmpty, markName.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw CollectorError("a mark name is printable text without blanks, not \"\(markName)\"")
+            throw CollectorError(.invalidRequest, "a mark name is printable text without blanks, not \"\(markName)\"")
         }
     }
 }

@@ -11,7 +11,7 @@ extension Collector {
                             log: (@Sendable (String) -> Void)? = nil) async throws(CollectorError) -> Collector {
         let endpoint = source.endpoint.description
         let connection: RedisConnection
-        do { connection = try await RedisConnection.connect(source) } catch { throw CollectorError(error.message) }
+        do { connection = try await RedisConnection.connect(source) } catch { throw CollectorError(.connection, error.message, underlying: error) }
         var warnings: [String] = []
         let aofDirectory: String
         let appendFilename: String
@@ -21,6 +21,7 @@ extension Collector {
             let dir = try await connection.configGet("dir")["dir"] ?? "."
             let autoRewrite = try await connection.configGet("auto-aof-rewrite-percentage")["auto-aof-rewrite-percentage"]
             let info = try await connection.info("server")
+            let replication = try await connection.info("replication")
             guard append["appendonly"] == "yes" else {
                 await connection.close()
                 throw CollectorError("\(endpoint) has appendonly no: there is no AOF to collect. Turn it on with CONFIG SET appendonly yes (and appendonly yes in redis.conf)")
@@ -37,12 +38,18 @@ extension Collector {
                 warnings.append("auto-aof-rewrite-percentage is \(autoRewrite) on \(endpoint): Redis may rewrite the AOF on its own. The collector follows such rewrites without losing bytes (it keeps the incr file open), but to rewrite only on the collector's schedule run CONFIG SET auto-aof-rewrite-percentage 0")
             }
             descriptor = ArchiveDescriptor(created: Date().timeIntervalSince1970, source: endpoint, runId: info.string("run_id"),
-                                           aofDirectory: aofDirectory, serverVersion: info.string("valkey_version") ?? info.string("redis_version"))
+                                           aofDirectory: aofDirectory, serverVersion: info.string("valkey_version") ?? info.string("redis_version"),
+                                           replicationId: replication.string("master_replid"))
         } catch let error as CollectorError {
             throw error
         } catch {
             await connection.close()
             throw CollectorError("cannot read the AOF settings of \(endpoint): \((error as? RedisClientError)?.message ?? "\(error)")")
+        }
+        let store: any ArchiveStore
+        do { store = try ArchiveStores.open(options.archive, s3Endpoint: options.s3Endpoint) } catch {
+            await connection.close()
+            throw CollectorError(error)
         }
         let worker = CollectorThread(name: "redkeep-collector-\(name)")
         let engine: CollectorEngine
@@ -50,7 +57,7 @@ extension Collector {
             engine = try await withCheckedThrowingContinuation { (c: CheckedContinuation<CollectorEngine, any Error>) in
                 worker.async {
                     do {
-                        c.resume(returning: try CollectorEngine(archive: options.archive, aofDirectory: aofDirectory, appendFilename: appendFilename,
+                        c.resume(returning: try CollectorEngine(store: store, aofDirectory: aofDirectory, appendFilename: appendFilename,
                                                                 chunkSize: options.chunkSize, rate: options.rate, descriptor: descriptor,
                                                                 now: Date().timeIntervalSince1970))
                     } catch {

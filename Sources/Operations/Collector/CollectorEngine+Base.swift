@@ -8,7 +8,7 @@ extension CollectorEngine {
     /// last. Redis names a base in the manifest only once its rewrite finished, so the
     /// file is complete; it is read through a descriptor opened first, so a later rewrite
     /// deleting it cannot cut the copy short.
-    func copyBase(name: String, seq: Int64, format: String, firstStream: Int, now: Double) throws(CollectorError) {
+    func copyBase(name: String, seq: Int64, format: BaseFormat, firstStream: Int, now: Double) throws(CollectorError) {
         let path = aofDirectory + "/" + name
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }  // replaced since the manifest was read: the next pass sees the newer one
@@ -22,16 +22,16 @@ extension CollectorEngine {
         let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
         let asOf = min(openedBy[firstStream] ?? now, mtime)
         try recordGeneration(sourceFile: name, seq: seq, format: format, inode: identity.inode, firstStream: firstStream,
-                             asOf: asOf, now: now) { sink throws(DurableFile.WriteError) in
+                             asOf: asOf, now: now) { writer throws(ArchiveError) in
             var block = [UInt8](repeating: 0, count: 1 << 20)
             var position = 0
             while true {
                 limiter.waitBlocking()
                 let got = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(position)) }
                 if got < 0 && errno == EINTR { continue }
-                guard got >= 0 else { throw DurableFile.WriteError(path: path, reason: "cannot read: " + String(cString: strerror(errno))) }
+                guard got >= 0 else { throw ArchiveError(.io, "cannot read \(path) at byte \(position): " + String(cString: strerror(errno)), object: path) }
                 if got == 0 { break }
-                try sink.append(block[0..<got])
+                try writer.append(block[0..<got])
                 limiter.charge(got)
                 position += got
             }
@@ -39,28 +39,20 @@ extension CollectorEngine {
     }
 
     /// Writes a generation's base (durably, through `fill`) and then its `gen` record.
-    func recordGeneration(sourceFile: String, seq: Int64, format: String, inode: UInt64, firstStream: Int, asOf: Double,
-                          now: Double, fill: (inout DurableFile.Sink) throws(DurableFile.WriteError) -> Void) throws(CollectorError) {
+    func recordGeneration(sourceFile: String, seq: Int64, format: BaseFormat, inode: UInt64, firstStream: Int, asOf: Double,
+                          now: Double, fill: (inout ArchiveObjectWriter) throws(ArchiveError) -> Void) throws(CollectorError) {
         let gen = nextGeneration
         let relative = ArchiveLayout.basePath(gen: gen, format: format)
-        let absolute = layout.absolute(relative)
-        let folder = (absolute as NSString).deletingLastPathComponent
+        let written: ArchiveObjectInfo
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            // An object of this key without a record is an orphan of a crash: replace it.
+            written = try store.write(relative, replacing: true, fill)
         } catch {
-            throw CollectorError("cannot create \(folder): \(error.localizedDescription)")
+            var failure = CollectorError(error)
+            failure.message = "cannot copy the base \(aofDirectory)/\(sourceFile) into the archive: \(error)"
+            throw failure
         }
-        DurableFile.syncFolder(layout.root)
-        var size = 0
-        let sha: String
-        do {
-            sha = try DurableFile.write(to: absolute) { sink throws(DurableFile.WriteError) in
-                try fill(&sink)
-                size = sink.count
-            }
-        } catch {
-            throw CollectorError("cannot copy the base \(aofDirectory)/\(sourceFile) into the archive: \(error)")
-        }
+        let size = written.size, sha = written.sha256
         try append(.generation(.init(gen: gen, sourceFile: sourceFile, sourceSeq: seq, format: format, path: relative, size: size,
                                      sha256: sha, firstStream: firstStream, asOf: asOf, recordedAt: now, sourceInode: inode)))
         nextGeneration += 1

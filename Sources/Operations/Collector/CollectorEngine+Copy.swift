@@ -60,13 +60,23 @@ extension CollectorEngine {
             return 0
         }
         s.partialTail = false
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(end - start)
-        for entry in entries { bytes.append(contentsOf: entry.bytes.readableBytesView) }
         let relative = ArchiveLayout.chunkPath(stream: s.number, offset: start)
         let sha: String
-        do { sha = try DurableFile.write(bytes, to: layout.absolute(relative)) } catch {
-            throw CollectorError("cannot archive bytes \(start)..<\(end) of \(s.path): \(error)")
+        do {
+            // An object of this key without a record is an orphan of a crash: replace it.
+            sha = try store.write(relative, replacing: true) { writer throws(ArchiveError) in
+                for entry in entries {
+                    var failure: ArchiveError?
+                    entry.bytes.withUnsafeReadableBytes { raw in
+                        do throws(ArchiveError) { try writer.append(raw: raw) } catch { failure = error }
+                    }
+                    if let failure { throw failure }
+                }
+            }.sha256
+        } catch {
+            var failure = CollectorError(error)
+            failure.message = "cannot archive bytes \(start)..<\(end) of \(s.path): \(error)"
+            throw failure
         }
         try append(.chunk(.init(stream: s.number, offset: start, length: end - start, sha256: sha, path: relative,
                                 commands: commands, firstTimestamp: firstTimestamp, lastTimestamp: lastTimestamp, copiedAt: now)))

@@ -80,7 +80,7 @@ extension CollectorEngine {
         }
         if let base = manifest.base {
             let first = manifest.incrs.first.flatMap { incr in known.filter { $0.key.name == incr.name }.map(\.value).max() }
-            try copyBase(name: base.name, seq: base.seq, format: base.isRDB ? "rdb" : "aof", firstStream: first ?? nextStream, now: now)
+            try copyBase(name: base.name, seq: base.seq, format: base.isRDB ? .rdb : .aof, firstStream: first ?? nextStream, now: now)
         }
     }
 
@@ -103,7 +103,7 @@ extension CollectorEngine {
             try append(.gap(.init(stream: stream.number, offset: 0, from: now, to: now, reason: stream.stalled!)))
             throw CollectorError(stream.stalled!)
         }
-        try recordGeneration(sourceFile: name, seq: 0, format: "aof", inode: identity.inode, firstStream: stream.number,
+        try recordGeneration(sourceFile: name, seq: 0, format: .aof, inode: identity.inode, firstStream: stream.number,
                              asOf: now, now: now) { _ in }
     }
 
@@ -116,14 +116,6 @@ extension CollectorEngine {
         var st = stat()
         fstat(fd, &st)
         let number = nextStream
-        let folder = layout.absolute(ArchiveLayout.streamFolder(number))
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            close(fd)
-            throw CollectorError("cannot create \(folder): \(error.localizedDescription)")
-        }
-        DurableFile.syncFolder(layout.root)
         let stream = FollowedStream(number: number, sourceFile: name, path: path, descriptor: fd, inode: UInt64(st.st_ino),
                                     copied: 0, lastProgress: now)
         try append(.stream(.init(stream: number, sourceFile: name, sourceSeq: seq, openedBy: now, recordedAt: now,

@@ -34,8 +34,8 @@ final class CollectorEngine: @unchecked Sendable {
         var lastCopy: Double?
     }
 
-    let layout: ArchiveLayout
-    let writer: ArchiveIndexWriter
+    let store: any ArchiveStore
+    let writer: any ArchiveIndexWriting
     let aofDirectory: String
     let mode: Mode
     let chunkSize: Int
@@ -60,7 +60,7 @@ final class CollectorEngine: @unchecked Sendable {
     /// Opens (or creates) the archive and resumes from its index: every stream that had
     /// not ended is reopened and checked (same inode, long enough, and the bytes of its
     /// last archived chunk still match); a stream that cannot be resumed gets a `gap`.
-    init(archive: String, aofDirectory: String, appendFilename: String, chunkSize: Int, rate: Int?,
+    init(store: any ArchiveStore, aofDirectory: String, appendFilename: String, chunkSize: Int, rate: Int?,
          descriptor: ArchiveDescriptor, now: Double) throws(CollectorError) {
         let fm = FileManager.default
         let manifestName = AOFManifest.fileName(appendFilename: appendFilename)
@@ -78,16 +78,16 @@ final class CollectorEngine: @unchecked Sendable {
         self.aofDirectory = aofDirectory
         self.chunkSize = max(1, chunkSize)
         self.limiter = RateLimiter(bytesPerSecond: rate)
+        self.store = store
         do {
-            writer = try ArchiveIndexWriter(root: archive, create: descriptor)
+            writer = try store.openIndexWriter(creating: descriptor)
         } catch {
-            throw CollectorError(error.message)
+            throw CollectorError(error)
         }
-        layout = writer.layout
         let index: ArchiveIndex
-        do { index = try ArchiveIndex.read(archive) } catch { throw CollectorError(error.message) }
+        do { index = try ArchiveIndex.read(store) } catch { throw CollectorError(error) }
         if let followed = index.descriptor.aofDirectory, followed != aofDirectory {
-            throw CollectorError("the archive \(archive) collects from \(followed) (\(index.descriptor.source)), not \(aofDirectory): use one archive per server")
+            throw CollectorError(.invalidRequest, "the archive \(store.location) collects from \(followed) (\(index.descriptor.source)), not \(aofDirectory): use one archive per server")
         }
         nextStream = (index.streams.map(\.stream).max() ?? 0) + 1
         nextGeneration = (index.generations.map(\.gen).max() ?? 0) + 1
@@ -136,12 +136,11 @@ final class CollectorEngine: @unchecked Sendable {
         stream.sampledSize = index.samples.last { $0.stream == record.stream }?.size
         known[stream.identity] = record.stream
         streams.append(stream)
-        Self.removeTemporaries(in: layout.absolute(ArchiveLayout.streamFolder(record.stream)))
     }
 
     /// Appends one record to the index.
     func append(_ record: ArchiveRecord) throws(CollectorError) {
-        do { try writer.append(record) } catch { throw CollectorError(error.message) }
+        do { try writer.append(record) } catch { throw CollectorError(error) }
     }
 
     var snapshot: Snapshot {
@@ -159,15 +158,9 @@ final class CollectorEngine: @unchecked Sendable {
             let got = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
             if got < 0 && errno == EINTR { continue }
             guard got > 0 else { return nil }
-            hasher.update(block[0..<got])
+            block.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
             position += got
         }
         return hasher.finish()
-    }
-
-    /// Orphan `.tmp-*` files a crash left (a chunk written but not renamed).
-    static func removeTemporaries(in folder: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for name in names where name.hasPrefix(".tmp-") { unlink(folder + "/" + name) }
     }
 }

@@ -1,7 +1,9 @@
 /// How a collector copies: where to, how much at a time, how fast, and when to rewrite.
 public struct CollectorOptions: Sendable, Hashable {
-    /// The archive folder (created when missing).
+    /// The archive: a folder (created when missing) or `s3://BUCKET/PREFIX`.
     public var archive: String
+    /// For an `s3://` archive: the endpoint URL (nil: from the environment).
+    public var s3Endpoint: String?
     /// The AOF folder to follow: the one holding the manifest (Redis 7+) or the single
     /// `appendonly.aof` (Redis <= 6). Nil: what CONFIG GET dir/appenddirname says.
     public var aofDirectory: String?

@@ -20,6 +20,9 @@ public struct AOFFolderWriter {
     public var appendFilename = "appendonly.aof"
     /// Called now and then with (bytes read, bytes planned).
     public var progress: ((Int, Int) -> Void)?
+    /// Set to stop between chunks: the folder is then left without a manifest and its
+    /// files are removed.
+    public var stop = StopFlag()
 
     /// Creates a writer.
     public init(plan: RestorePlan, folder: String) {
@@ -32,31 +35,33 @@ public struct AOFFolderWriter {
         let clock = ContinuousClock.now
         let fm = FileManager.default
         if let existing = try? fm.contentsOfDirectory(atPath: folder), !existing.isEmpty {
-            throw RestoreError("the AOF folder \(folder) is not empty; refusing to mix files into it")
+            throw RestoreError(.invalidRequest, "the AOF folder \(folder) is not empty; refusing to mix files into it")
         }
         do { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw RestoreError("cannot create the AOF folder \(folder): \(error.localizedDescription)")
+            throw RestoreError(.destination, "cannot create the AOF folder \(folder): \(error.localizedDescription)")
         }
-        let baseName = "\(appendFilename).1.base.\(plan.generation.format == "aof" ? "aof" : "rdb")"
+        let baseName = "\(appendFilename).1.base.\(plan.generation.format.rawValue)"
         let incrName = "\(appendFilename).1.incr.aof"
         try copyBase(to: folder + "/" + baseName)
 
         let cursor = ReplayCursor(plan)
         var failure: RestoreError?
-        let layout = plan.index.layout
+        let stop = self.stop
         do {
             // Every chunk is checked against its sha256 on the way in; a digest of the
             // output would go unused.
             try DurableFile.writeUnhashed(to: folder + "/" + incrName) { sink throws(DurableFile.WriteError) in
                 failure = try withUnsafeMutablePointer(to: &sink) { pointer throws(DurableFile.WriteError) in
-                    try Self.writeIncr(cursor, to: pointer, layout: layout, planned: plan.plannedBytes, progress: progress)
+                    try Self.writeIncr(cursor, to: pointer, stop: stop, planned: plan.plannedBytes, progress: progress)
                 }
             }
         } catch {
-            throw RestoreError("\(error)", progress: cursor.outcome)
+            throw RestoreError(.destination, "\(error)", progress: cursor.outcome, underlying: error)
         }
         if let failure {
+            // Nothing half-written: without its manifest the folder would not load anyway.
             try? fm.removeItem(atPath: folder + "/" + incrName)
+            try? fm.removeItem(atPath: folder + "/" + baseName)
             throw failure
         }
         let manifest = AOFManifest(files: [
@@ -66,7 +71,7 @@ public struct AOFFolderWriter {
         do {
             try DurableFile.write(Array(manifest.render().utf8), to: folder + "/" + AOFManifest.fileName(appendFilename: appendFilename))
         } catch {
-            throw RestoreError("\(error)", progress: cursor.outcome)
+            throw RestoreError(.destination, "\(error)", progress: cursor.outcome, underlying: error)
         }
         var outcome = cursor.outcome
         let elapsed = ContinuousClock.now - clock
@@ -74,64 +79,56 @@ public struct AOFFolderWriter {
         return outcome
     }
 
-    /// Copies the base, checking its sha256 on the way (one read).
+    /// Copies the base from the archive, checking its size and sha256 on the way (one
+    /// read); a base that does not match is removed again.
     private func copyBase(to path: String) throws(RestoreError) {
-        let source = plan.basePath
-        guard FileManager.default.fileExists(atPath: source) else {
-            throw RestoreError("the base of generation \(plan.generation.gen) is missing: \(source)")
-        }
-        let fd = open(source, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw RestoreError("cannot open the base \(source): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var readFailure: String?
-        let digest: String
+        let store = plan.index.store
+        let g = plan.generation
+        let source = store.describe(g.path)
+        var digest = ""
         do {
             digest = try DurableFile.write(to: path) { sink throws(DurableFile.WriteError) in
-                var block = [UInt8](repeating: 0, count: 1 << 20)
-                while true {
-                    let got = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                    if got < 0 && errno == EINTR { continue }
-                    if got < 0 { readFailure = String(cString: strerror(errno)); return }
-                    if got == 0 { return }
-                    try sink.append(block[0..<got])
+                var position = 0
+                while position < g.size {
+                    let piece: [UInt8]
+                    do { piece = try store.read(g.path, range: position..<min(g.size, position + (4 << 20))) } catch {
+                        throw DurableFile.WriteError(path: path, reason: "cannot read the base \(source): \(error)")
+                    }
+                    if piece.isEmpty { break }
+                    try sink.append(piece)
+                    position += piece.count
                 }
             }
         } catch {
-            throw RestoreError("\(error)")
-        }
-        if let readFailure {
             try? FileManager.default.removeItem(atPath: path)
-            throw RestoreError("cannot read the base \(source): \(readFailure)")
+            throw RestoreError(.archiveUnavailable, "\(error)", underlying: error)
         }
-        guard digest == plan.generation.sha256 else {
+        guard digest == g.sha256 else {
             try? FileManager.default.removeItem(atPath: path)
-            throw RestoreError("the base \(source) does not match its sha256 (index \(plan.generation.sha256.prefix(12))..., file \(digest.prefix(12))...); nothing written")
+            throw RestoreError(.damagedArchive, "the base \(source) does not match its sha256 or size (index \(g.sha256.prefix(12))..., \(g.size) bytes; read \(digest.prefix(12))...); nothing written")
         }
     }
 
     /// Writes the cursor's entries to the sink: whole chunks as they are when the cursor
     /// allows it, the rest entry by entry through a 1 MB staging buffer. Returns the
     /// archive problem that stopped it, if any (the file is then discarded).
-    static func writeIncr(_ cursor: ReplayCursor, to sink: UnsafeMutablePointer<DurableFile.Sink>, layout: ArchiveLayout,
+    static func writeIncr(_ cursor: ReplayCursor, to sink: UnsafeMutablePointer<DurableFile.Sink>, stop: StopFlag,
                           planned: Int, progress: ((Int, Int) -> Void)?) throws(DurableFile.WriteError) -> RestoreError? {
         var staging = ByteBufferAllocator().buffer(capacity: 1 << 20)
         var sinceProgress = 0
         var writeFailure: DurableFile.WriteError?
-        // Chunks wholly before the cut are copied as they are: one read, checked against
-        // their sha256, no parsing; the next one is read and checked meanwhile on another
-        // thread. (The pointer is used only while this function runs.)
-        let prefetcher = ChunkPrefetcher(chunks: cursor.plan.streams.flatMap(\.chunks), layout: layout)
-        defer { prefetcher.finish() }
-        cursor.wholeChunkCopier = { chunk throws(RestoreError) -> Bool in
-            let bytes = try prefetcher.take(chunk)
-            defer { bytes.deallocate() }
+        // Chunks wholly before the cut are copied as they are: checked against their
+        // sha256 by the cursor's prefetcher, no parsing. (The pointer is used only while
+        // this function runs.)
+        cursor.wholeChunkCopier = { chunk, bytes throws(RestoreError) -> Bool in
+            if stop.isSet { throw RestoreError(.invalidRequest, "interrupted: the AOF folder was not finished and is removed") }
             guard !Self.mayHoldMulti(bytes) else { return false }
             do throws(DurableFile.WriteError) {
                 if staging.readableBytes > 0 { try Self.append(staging, to: &sink.pointee); staging.clear() }
-                try sink.pointee.append(raw: UnsafeRawBufferPointer(bytes))
+                try Self.append(bytes, to: &sink.pointee)
             } catch {
                 writeFailure = error
-                throw RestoreError("\(error)")
+                throw RestoreError(.destination, "\(error)", underlying: error)
             }
             progress?(cursor.bytesRead + chunk.length, planned)
             return true
@@ -145,7 +142,11 @@ public struct AOFFolderWriter {
                     try Self.append(staging, to: &sink.pointee)
                     sinceProgress += staging.readableBytes
                     staging.clear()
-                    if sinceProgress >= 16 << 20 { progress?(cursor.bytesRead, planned); sinceProgress = 0 }
+                    if sinceProgress >= 16 << 20 {
+                        progress?(cursor.bytesRead, planned)
+                        sinceProgress = 0
+                        if stop.isSet { return RestoreError(.invalidRequest, "interrupted: the AOF folder was not finished and is removed", progress: cursor.outcome) }
+                    }
                 }
             }
         } catch let error as RestoreError {
@@ -160,38 +161,13 @@ public struct AOFFolderWriter {
         return nil
     }
 
-    /// A chunk's bytes, read once and checked against its size and sha256. The caller
-    /// deallocates them.
-    static func readChunk(_ chunk: ArchiveRecord.Chunk, layout: ArchiveLayout) throws(RestoreError) -> UnsafeMutableRawBufferPointer {
-        let path = layout.absolute(chunk.path)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw RestoreError("chunk \(path) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end)) cannot be opened: \(String(cString: strerror(errno))); nothing past it applied") }
-        defer { close(fd) }
-        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunk.length, 1), alignment: 16)
-        var got = 0
-        while got < chunk.length {
-            let n = pread(fd, bytes.baseAddress! + got, chunk.length - got, off_t(got))
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            got += n
-        }
-        var extra: UInt8 = 0
-        let more = pread(fd, &extra, 1, off_t(chunk.length))
-        guard got == chunk.length, more == 0 else {
-            bytes.deallocate()
-            throw RestoreError("chunk \(path) does not have the \(chunk.length) bytes the index says; nothing past stream \(chunk.stream) byte \(chunk.offset) applied")
-        }
-        let digest = DurableFile.hex(SHA256.hash(data: UnsafeRawBufferPointer(start: bytes.baseAddress, count: chunk.length)))
-        guard digest == chunk.sha256 else {
-            bytes.deallocate()
-            throw RestoreError("chunk \(path) does not match its sha256 (index \(chunk.sha256.prefix(12))..., file \(digest.prefix(12))...); nothing past stream \(chunk.stream) byte \(chunk.offset) applied")
-        }
-        return UnsafeMutableRawBufferPointer(start: bytes.baseAddress, count: chunk.length)
-    }
-
     /// False only when the bytes cannot hold a MULTI command (`$5\r\nMULTI\r\n`, any
     /// case): such a chunk opens no transaction and can be copied whole.
-    static func mayHoldMulti(_ bytes: UnsafeMutableRawBufferPointer) -> Bool {
+    static func mayHoldMulti(_ buffer: ByteBuffer) -> Bool {
+        buffer.withUnsafeReadableBytes { mayHoldMulti($0) }
+    }
+
+    static func mayHoldMulti(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let pattern: [UInt8] = Array("$5\r\nmulti\r\n".utf8)
         guard bytes.count >= pattern.count else { return false }
         var i = 0

@@ -25,8 +25,8 @@ public struct ConnectionReplay {
     public var lab: Lab?
     /// Set to stop cleanly between batches.
     public var stop = StopFlag()
-    /// Called after each batch with (bytes read, bytes planned).
-    public var progress: (@Sendable (Int, Int) -> Void)?
+    /// Called as the base loads and after each batch of the stream.
+    public var progress: (@Sendable (RestoreProgress) -> Void)?
 
     /// Creates a replay.
     public init(plan: RestorePlan, target: RedisConnection) {
@@ -34,18 +34,28 @@ public struct ConnectionReplay {
         self.target = target
     }
 
-    /// Runs it. Throws ``RestoreError`` (with how far it got) when the target refuses or
-    /// dies, or the archive is damaged.
+    /// Runs it: empties the target when asked (callers check the archive first, see
+    /// ``Restore``), loads the base, streams the incr commands. Throws ``RestoreError``
+    /// (with what the target acknowledged) when the target refuses or dies, or the
+    /// archive is damaged.
     public func run() async throws(RestoreError) -> ReplayOutcome {
         let clock = ContinuousClock.now
         let endpoint = target.endpoint
         try await prepareTarget()
         var outcome: ReplayOutcome
-        let baseKeys = try await BaseLoader(plan: plan, target: target, lab: lab, window: window).load()
+        let loader = BaseLoader(plan: plan, target: target, lab: lab, window: window, stop: stop, progress: progress)
+        let baseKeys = try await loader.load()
         do {
             _ = try await target.send(["SELECT", "0"])
         } catch {
-            throw RestoreError("cannot SELECT 0 on \(endpoint) after loading the base: \(error)")
+            throw RestoreError(.target, "cannot SELECT 0 on \(endpoint) after loading the base: \(error)", underlying: error)
+        }
+        if stop.isSet {
+            var interrupted = ReplayOutcome(generation: plan.generation.gen)
+            interrupted.interrupted = true
+            interrupted.stopReason = "interrupted while loading the base (\(baseKeys) keys or commands of it applied)"
+            interrupted.baseKeys = baseKeys
+            return interrupted
         }
         outcome = try await streamIncr()
         outcome.baseKeys = baseKeys
@@ -67,14 +77,14 @@ public struct ConnectionReplay {
                 return total + (Int(part.dropFirst(5)) ?? 0)
             }
         } catch {
-            throw RestoreError("cannot read the keyspace of the target \(endpoint): \(error)")
+            throw RestoreError(.target, "cannot read the keyspace of the target \(endpoint): \(error)", underlying: error)
         }
         guard keys > 0 else { return }
         guard flush else {
-            throw RestoreError("the target \(endpoint) holds \(keys) keys; restoring into it would mix data sets. Use --flush to empty it first, or another target")
+            throw RestoreError(.refusedTarget, "the target \(endpoint) holds \(keys) keys; restoring into it would mix data sets. Use --flush to empty it first, or another target")
         }
         do { _ = try await target.send(["FLUSHALL"]) } catch {
-            throw RestoreError("cannot FLUSHALL the target \(endpoint): \(error)")
+            throw RestoreError(.target, "cannot FLUSHALL the target \(endpoint): \(error)", underlying: error)
         }
     }
 
@@ -82,37 +92,52 @@ public struct ConnectionReplay {
     /// so the server always has the next batch queued while the replies of the previous
     /// one travel back, and the batch after is read from the archive meanwhile.
     private func streamIncr() async throws(RestoreError) -> ReplayOutcome {
-        let cursor = ReplayCursor(plan)
+        let cursor = CursorBox(ReplayCursor(plan))
         let endpoint = target.endpoint
         let planned = plan.plannedBytes
         let depth = Self.canSubmitInOrder ? max(1, min(batchesInFlight, window)) : 1
         let size = max(1, window / depth)
         var inFlight: [(batch: Batch, replies: Task<PipelineErrorCount, any Error>)] = []
-        var next = try Self.fill(cursor, window: size)
         var acknowledged = ReplayOutcome(generation: plan.generation.gen)
         var errors = 0
         var firstError: String?
         var stopping = false
+        /// Waits for what is on the wire, then fails with what the target acknowledged.
+        func fail(_ error: RestoreError) async -> RestoreError {
+            for other in inFlight {
+                if let counted = try? await other.replies.value { acknowledged = other.batch.outcome; errors += counted.errors }
+            }
+            var failure = error
+            acknowledged.errorReplies = errors
+            failure.progress = acknowledged
+            return failure
+        }
+        // Reading, checking and parsing the archive runs on the thread pool, the next
+        // batch while the previous ones are on the wire.
+        var next: Batch
+        do { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size) } } catch {
+            throw await fail(error)
+        }
         while true {
             while !stopping, inFlight.count < depth, next.count > 0 {
                 inFlight.append((next, submit(next)))
-                next = try Self.fill(cursor, window: size)
+                do { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size) } } catch {
+                    throw await fail(error)
+                }
             }
             guard !inFlight.isEmpty else { break }
             let (batch, replies) = inFlight.removeFirst()
             let counted: PipelineErrorCount
             do { counted = try await replies.value } catch {
-                for other in inFlight { _ = try? await other.replies.value }
-                var progress = acknowledged
-                progress.errorReplies = errors
-                throw RestoreError("the target \(endpoint) failed after \(acknowledged.commands) commands of the incr stream (applied up to \(batch.first.map(String.init(describing:)) ?? "the start")): \(error)", progress: progress)
+                throw await fail(RestoreError(.target, "the target \(endpoint) failed after \(acknowledged.commands) commands of the incr stream (applied up to \(batch.first.map(String.init(describing:)) ?? "the start")): \(error)",
+                                              underlying: error as? RedisClientError))
             }
             errors += counted.errors
             if firstError == nil, let first = counted.firstErrors.first {
                 firstError = "\(first.message) (command at \(batch.positions[first.index]))"
             }
             acknowledged = batch.outcome
-            progress?(cursor.bytesRead, planned)
+            progress?(RestoreProgress(phase: .stream, done: batch.bytesRead, total: planned))
             if stop.isSet && !stopping {
                 // Finish what is on the wire, send nothing more.
                 stopping = true
@@ -126,10 +151,16 @@ public struct ConnectionReplay {
                 return acknowledged
             }
         }
-        var outcome = cursor.outcome
+        var outcome = cursor.value.outcome
         outcome.errorReplies = errors
         outcome.firstError = firstError
         return outcome
+    }
+
+    /// The cursor, handed to the thread pool one batch at a time (never two at once).
+    final class CursorBox: @unchecked Sendable {
+        let value: ReplayCursor
+        init(_ value: ReplayCursor) { self.value = value }
     }
 
     /// Writes a batch now, in call order, and returns the task that collects its replies.
@@ -158,6 +189,8 @@ public struct ConnectionReplay {
         var count = 0
         var positions: [ReplayOutcome.Position] = []
         var outcome: ReplayOutcome
+        /// Archive bytes read once this batch was filled (for progress).
+        var bytesRead = 0
         var first: ReplayOutcome.Position? { positions.first }
     }
 
@@ -181,6 +214,7 @@ public struct ConnectionReplay {
             batch.positions.append(.init(stream: e.stream, offset: e.offset))
         }
         batch.outcome = cursor.outcome
+        batch.bytesRead = cursor.bytesRead
         return batch
     }
 }

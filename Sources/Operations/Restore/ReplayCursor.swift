@@ -48,15 +48,18 @@ public final class ReplayCursor {
     /// Bytes read so far (for progress).
     public private(set) var bytesRead = 0
     /// For a writer that keeps the bytes as they are (an AOF file): offered every chunk
-    /// whose entries all lie before the cut while no transaction is open. It copies the
-    /// chunk whole (checking its sha256) and returns true, or returns false to have the
-    /// chunk read entry by entry (when it holds a MULTI, say). Nil: every chunk is read
-    /// entry by entry.
-    public var wholeChunkCopier: ((ArchiveRecord.Chunk) throws(RestoreError) -> Bool)?
+    /// (its bytes already checked) whose entries all lie before the cut while no
+    /// transaction is open. It copies the chunk whole and returns true, or returns false
+    /// to have the chunk read entry by entry (when it holds a MULTI, say). Nil: every
+    /// chunk is read entry by entry.
+    public var wholeChunkCopier: ((ArchiveRecord.Chunk, ByteBuffer) throws(RestoreError) -> Bool)?
+    /// Reads and checks the plan's chunks ahead, on its own thread.
+    private let prefetcher: ChunkPrefetcher
 
     /// Starts before the first entry of the plan's first stream.
-    public init(_ plan: RestorePlan) {
+    public init(_ plan: RestorePlan, prefetch ahead: Int = 2) {
         self.plan = plan
+        self.prefetcher = ChunkPrefetcher(chunks: plan.streams.flatMap(\.chunks), store: plan.index.store, ahead: ahead)
         self.outcome = ReplayOutcome(generation: plan.generation.gen)
         if case .mark(let name) = plan.target { markKey = ArchiveRecord.Mark.key(for: name) } else { markKey = nil }
         switch plan.target {
@@ -67,6 +70,11 @@ public final class ReplayCursor {
         case .offset: kind = .offset; lastSecond = .max
         }
     }
+
+    deinit { prefetcher.finish() }
+
+    /// The full name of a chunk, for messages.
+    private func name(_ chunk: ArchiveRecord.Chunk) -> String { plan.index.store.describe(chunk.path) }
 
     /// The next entry to apply, nil at the cut. Commands and `#` annotations both come out
     /// (a connection skips annotations, an AOF file keeps them). Throws for a chunk whose
@@ -141,7 +149,7 @@ public final class ReplayCursor {
             let next: AOFEntry?
             do { next = try reader.next() } catch {
                 let chunk = self.chunk!
-                throw RestoreError("chunk \(plan.index.layout.absolute(chunk.path)) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end)) does not parse: \(error); nothing past it applied", progress: outcome)
+                throw RestoreError("chunk \(name(chunk)) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end)) does not parse: \(error); nothing past it applied", progress: outcome)
             }
             guard let entry = next else { break }  // the chunk's end: next() handles it
             let offset = base + entry.offset
@@ -247,7 +255,7 @@ public final class ReplayCursor {
                 let entry: AOFEntry?
                 do { entry = try reader.next() } catch {
                     let chunk = self.chunk!
-                    throw RestoreError("chunk \(plan.index.layout.absolute(chunk.path)) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end)) does not parse: \(error); nothing past it applied", progress: outcome)
+                    throw RestoreError("chunk \(name(chunk)) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end)) does not parse: \(error); nothing past it applied", progress: outcome)
                 }
                 if let entry {
                     return ReplayEntry(entry: entry, stream: chunkStream, offset: chunkOffset + entry.offset)
@@ -258,7 +266,7 @@ public final class ReplayCursor {
                     let isLast = streamIndex == plan.streams.count - 1 && chunkIndex == stream.chunks.count - 1
                     let at = ReplayOutcome.Position(stream: chunk.stream, offset: chunk.offset + reader.offset)
                     guard isLast else {
-                        throw RestoreError("chunk \(plan.index.layout.absolute(chunk.path)) ends inside a command at \(at) (\(reader.pendingBytes) bytes); nothing past it applied", progress: outcome)
+                        throw RestoreError("chunk \(name(chunk)) ends inside a command at \(at) (\(reader.pendingBytes) bytes); nothing past it applied", progress: outcome)
                     }
                     outcome.truncated = .init(at: at, bytes: reader.pendingBytes)
                 }
@@ -297,8 +305,12 @@ public final class ReplayCursor {
             }
             let next = stream.chunks[chunkIndex]
             limit = stream.sampleLimit ?? Int.max
+            let bytes: ByteBuffer
+            do { bytes = try prefetcher.take(next) } catch {
+                throw RestoreError(archive: error.kind, "\(error.message); nothing past stream \(next.stream) byte \(next.offset) applied", progress: outcome, underlying: error)
+            }
             if let copier = wholeChunkCopier, tracker.open == nil, held.isEmpty, isWhollyBeforeCut(next),
-               streamIndex < plan.streams.count - 1 || chunkIndex < stream.chunks.count - 1, try copier(next) {
+               streamIndex < plan.streams.count - 1 || chunkIndex < stream.chunks.count - 1, try copier(next, bytes) {
                 // Copied whole: account for it as if read entry by entry.
                 bytesRead += next.length
                 outcome.bytes += next.length
@@ -311,12 +323,7 @@ public final class ReplayCursor {
                 chunkIndex += 1
                 continue
             }
-            try check(next)
-            do {
-                reader = try AOFFileReader(path: plan.index.layout.absolute(next.path))
-            } catch {
-                throw RestoreError("cannot read chunk \(plan.index.layout.absolute(next.path)): \(error)", progress: outcome)
-            }
+            reader = AOFFileReader(bytes: bytes, name: name(next))
             chunk = next
             chunkStream = next.stream
             chunkOffset = next.offset
@@ -344,25 +351,6 @@ public final class ReplayCursor {
         case .time(let s, let inclusive): return Double(s) + (inclusive ? 1 : 0)
         case .beforeFirst: return nil
         default: return nil
-        }
-    }
-
-    /// A chunk's file must exist, have its recorded length and sha256.
-    private func check(_ chunk: ArchiveRecord.Chunk) throws(RestoreError) {
-        let path = plan.index.layout.absolute(chunk.path)
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        guard let size else {
-            throw RestoreError("chunk \(path) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end)) is missing; nothing past stream \(chunk.stream) byte \(chunk.offset) applied", progress: outcome)
-        }
-        guard size == chunk.length else {
-            throw RestoreError("chunk \(path) has \(size) bytes, the index says \(chunk.length); nothing past stream \(chunk.stream) byte \(chunk.offset) applied", progress: outcome)
-        }
-        let digest: String
-        do { digest = try DurableFile.sha256(ofFile: path) } catch {
-            throw RestoreError("cannot read chunk \(path): \(error.reason)", progress: outcome)
-        }
-        guard digest == chunk.sha256 else {
-            throw RestoreError("chunk \(path) does not match its sha256 (index \(chunk.sha256.prefix(12))..., file \(digest.prefix(12))...); nothing past stream \(chunk.stream) byte \(chunk.offset) applied", progress: outcome)
         }
     }
 }

@@ -38,8 +38,25 @@ public struct RestorePlan: Sendable {
     /// Without `#TS`: when the sample that gives the cut was taken (nil: no such sample).
     public let sampleTime: Double?
 
-    /// The absolute path of the base file.
-    public var basePath: String { index.layout.absolute(generation.path) }
+    /// The base object's full name, for messages.
+    public var baseName: String { index.store.describe(generation.path) }
+    /// The chunks the replay may read, in order: for a time target, up to the first
+    /// chunk that starts after the target second (its first bytes may still be before the
+    /// cut); within a stream cut by a size sample, up to the sample; for marks and
+    /// command searches, all of them.
+    public var neededChunks: [ArchiveRecord.Chunk] {
+        var needed: [ArchiveRecord.Chunk] = []
+        let last: Int64? = if case .time(let second, let inclusive) = target { inclusive ? second : second - 1 } else { nil }
+        for stream in streams {
+            for chunk in stream.chunks {
+                if let limit = stream.sampleLimit, chunk.offset >= limit { break }
+                needed.append(chunk)
+                if let last, let first = chunk.firstTimestamp, first > last { return needed }
+            }
+        }
+        return needed
+    }
+
     /// Bytes of every chunk the plan may read: the progress bar's 100%.
     public var plannedBytes: Int { streams.reduce(0) { $0 + $1.chunks.reduce(0) { $0 + $1.length } } }
 
@@ -47,7 +64,7 @@ public struct RestorePlan: Sendable {
     public static func make(_ index: ArchiveIndex, target: ReplayTarget) throws(RestoreError) -> RestorePlan {
         let generations = index.generations
         guard !generations.isEmpty else {
-            throw RestoreError("the archive \(index.layout.root) holds no base yet: nothing to restore from")
+            throw RestoreError(.notInArchive, "the archive \(index.store.location) holds no base yet: nothing to restore from")
         }
         let coverage = Self.coverage(index)
         let range = "the archive covers \(TimeFormat.text(coverage.lowerBound)) to \(TimeFormat.text(coverage.upperBound))"
@@ -58,15 +75,12 @@ public struct RestorePlan: Sendable {
         case .time(let second, let inclusive):
             cutoff = Double(second) + (inclusive ? 1 : 0)
             if Double(second) > coverage.upperBound {
-                throw RestoreError("\(TimeFormat.text(Double(second))) is after the archived time: \(range)")
-            }
-            if let gap = index.gaps.first(where: { $0.from <= Double(second) && Double(second) < $0.to }) {
-                throw RestoreError("\(TimeFormat.text(Double(second))) lies in a gap of the archive (\(TimeFormat.text(gap.from)) to \(TimeFormat.text(gap.to)): \(gap.reason)); \(range)")
+                throw RestoreError(.notInArchive, "\(TimeFormat.text(Double(second))) is after the archived time: \(range)")
             }
         case .beforeFirst(_, let notBefore):
             cutoff = Double(notBefore)
             if Double(notBefore) > coverage.upperBound {
-                throw RestoreError("\(TimeFormat.text(Double(notBefore))) is after the archived time: \(range)")
+                throw RestoreError(.notInArchive, "\(TimeFormat.text(Double(notBefore))) is after the archived time: \(range)")
             }
         case .latest, .mark, .offset:
             cutoff = nil
@@ -80,26 +94,32 @@ public struct RestorePlan: Sendable {
             let searchFromFirstBase: ArchiveRecord.Generation? = if case .beforeFirst = target { generations.first } else { nil }
             guard let g = generations.last(where: { $0.asOf <= cutoff! }) ?? searchFromFirstBase else {
                 let when = Double(target.timeSecond ?? 0)
-                throw RestoreError("\(TimeFormat.text(when)) is before the archive's first base (as of \(TimeFormat.text(generations[0].asOf))): \(range)")
+                throw RestoreError(.notInArchive, "\(TimeFormat.text(when)) is before the archive's first base (as of \(TimeFormat.text(generations[0].asOf))): \(range)")
             }
             generation = g
+            // A gap refuses the seconds it covers only where the chosen base's streams
+            // cross it: a newer base taken after the gap serves its own times whole.
+            if case .time(let second, _) = target,
+               let gap = index.gaps.first(where: { $0.from <= Double(second) && Double(second) < $0.to && Self.gap($0, follows: g, in: index) }) {
+                throw RestoreError(.notInArchive, "\(TimeFormat.text(Double(second))) lies in a gap of the archive (\(TimeFormat.text(gap.from)) to \(TimeFormat.text(gap.to)): \(gap.reason)); \(range)")
+            }
         case .latest:
             generation = generations.last!
         case .mark(let name):
             guard let mark = index.marks.last(where: { $0.name == name }) else {
                 let known = index.marks.map(\.name)
-                throw RestoreError("the archive has no mark \"\(name)\"" + (known.isEmpty ? " (it has no marks)" : " (marks: \(known.joined(separator: ", ")))"))
+                throw RestoreError(.notInArchive, "the archive has no mark \"\(name)\"" + (known.isEmpty ? " (it has no marks)" : " (marks: \(known.joined(separator: ", ")))"))
             }
             guard let g = generations.last(where: { $0.asOf < mark.at }) else {
-                throw RestoreError("the mark \"\(name)\" (\(TimeFormat.text(mark.at))) is before the archive's first base")
+                throw RestoreError(.notInArchive, "the mark \"\(name)\" (\(TimeFormat.text(mark.at))) is before the archive's first base")
             }
             generation = g
         case .offset(let gen, let stream, _):
             guard let g = generations.first(where: { $0.gen == gen }) else {
-                throw RestoreError("the archive has no generation \(gen) (generations \(generations.map { String($0.gen) }.joined(separator: ", ")))")
+                throw RestoreError(.notInArchive, "the archive has no generation \(gen) (generations \(generations.map { String($0.gen) }.joined(separator: ", ")))")
             }
             guard stream >= g.firstStream, index.streams.contains(where: { $0.stream == stream }) else {
-                throw RestoreError("stream \(stream) does not follow generation \(gen)'s base (its streams start at \(g.firstStream))")
+                throw RestoreError(.notInArchive, "stream \(stream) does not follow generation \(gen)'s base (its streams start at \(g.firstStream))")
             }
             generation = g
         }
@@ -181,6 +201,15 @@ public struct RestorePlan: Sendable {
             cut = true
         }
         return (result, precision, sampleTime)
+    }
+
+    /// True when `gap` lies in what a replay from `generation` reads: on one of its
+    /// streams, or (a gap between streams) recorded after the generation.
+    static func gap(_ gap: ArchiveRecord.Gap, follows generation: ArchiveRecord.Generation, in index: ArchiveIndex) -> Bool {
+        if let stream = gap.stream { return stream >= generation.firstStream }
+        guard let gapAt = index.records.firstIndex(of: .gap(gap)),
+              let genAt = index.records.firstIndex(of: .generation(generation)) else { return true }
+        return gapAt > genAt
     }
 
     private static func recordPositions(_ index: ArchiveIndex) -> (stream: [Int: Int], gaps: [(position: Int, gap: ArchiveRecord.Gap)]) {

@@ -21,27 +21,29 @@ public enum DurableFile {
 
     /// Writes `bytes` to `path` durably and returns their SHA-256 (lower-case hex).
     @discardableResult
-    public static func write<Bytes: Collection>(_ bytes: Bytes, to path: String) throws(WriteError) -> String where Bytes.Element == UInt8 {
-        try write(to: path) { sink throws(WriteError) in try sink.append(bytes) }
+    public static func write<Bytes: Collection>(_ bytes: Bytes, to path: String, mode: mode_t = 0o644) throws(WriteError) -> String where Bytes.Element == UInt8 {
+        try write(to: path, mode: mode) { sink throws(WriteError) in try sink.append(bytes) }
     }
 
     /// Streams a file into `path` durably: `body` appends through the sink (several
     /// times, for large copies); returns the SHA-256 of everything appended.
     @discardableResult
-    public static func write(to path: String, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) -> String {
-        try write(to: path, hashing: true, body)
+    /// `mode` is the new file's permission bits (archives use 0600: they hold the whole
+    /// data set, and Redis protects nothing in them).
+    public static func write(to path: String, mode: mode_t = 0o644, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) -> String {
+        try write(to: path, hashing: true, mode: mode, body)
     }
 
     /// ``write(to:_:)`` for callers that need no SHA-256 of what they wrote: hashing a
     /// large file costs about as much as writing it (`replay-until --write-aof`).
-    public static func writeUnhashed(to path: String, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) {
-        _ = try write(to: path, hashing: false, body)
+    public static func writeUnhashed(to path: String, mode: mode_t = 0o644, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) {
+        _ = try write(to: path, hashing: false, mode: mode, body)
     }
 
-    private static func write(to path: String, hashing: Bool, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) -> String {
+    private static func write(to path: String, hashing: Bool, mode: mode_t, _ body: (inout Sink) throws(WriteError) -> Void) throws(WriteError) -> String {
         let folder = (path as NSString).deletingLastPathComponent
         let temporary = (folder.isEmpty ? "." : folder) + "/.tmp-" + (path as NSString).lastPathComponent + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
         var sink = Sink(descriptor: fd, path: path, hashing: hashing)
         do throws(WriteError) {
@@ -75,7 +77,7 @@ public enum DurableFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        var hasher = SHA256()
+        var hasher = SHA256Hasher()
         var position = range?.lowerBound ?? 0
         let end = range?.upperBound ?? Int.max
         var block = [UInt8](repeating: 0, count: 1 << 20)
@@ -85,23 +87,21 @@ public enum DurableFile {
             if got < 0 && errno == EINTR { continue }
             guard got >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
             if got == 0 { break }
-            hasher.update(data: block[0..<got])
+            block.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
             position += got
         }
-        return hex(hasher.finalize())
+        return hasher.finish()
     }
 
     /// Lower-case hex of a digest.
-    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-    }
+    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 { SHA256Hasher.hex(digest) }
 
     /// Where ``write(to:_:)``'s body appends.
     public struct Sink {
         let descriptor: Int32
         let path: String
         /// Nil when the caller needs no digest.
-        var hasher: SHA256?
+        var hasher: SHA256Hasher?
         var closed = false
         /// Bytes appended so far.
         public private(set) var count = 0
@@ -109,7 +109,7 @@ public enum DurableFile {
         init(descriptor: Int32, path: String, hashing: Bool) {
             self.descriptor = descriptor
             self.path = path
-            self.hasher = hashing ? SHA256() : nil
+            self.hasher = hashing ? SHA256Hasher() : nil
         }
 
         /// Appends bytes, retrying short writes; ENOSPC and the like throw.
@@ -120,7 +120,7 @@ public enum DurableFile {
             guard array.withUnsafeBytes({ Self.writeAll(descriptor, $0, &failure) }) else {
                 throw WriteError(path: path, reason: String(cString: strerror(failure)))
             }
-            if hasher != nil { array.withUnsafeBytes { hasher!.update(bufferPointer: $0) } }
+            if hasher != nil { array.withUnsafeBytes { hasher!.update($0) } }
             count += array.count
         }
 
@@ -128,7 +128,7 @@ public enum DurableFile {
         public mutating func append(raw: UnsafeRawBufferPointer) throws(WriteError) {
             var failure: Int32 = 0
             guard Self.writeAll(descriptor, raw, &failure) else { throw WriteError(path: path, reason: String(cString: strerror(failure))) }
-            if hasher != nil { hasher!.update(bufferPointer: raw) }
+            if hasher != nil { hasher!.update(raw) }
             count += raw.count
         }
 
@@ -147,6 +147,6 @@ public enum DurableFile {
         }
 
         /// The SHA-256 of what was appended; "" when not hashing.
-        func digest() -> String { hasher.map { DurableFile.hex($0.finalize()) } ?? "" }
+        func digest() -> String { hasher?.finish() ?? "" }
     }
 }

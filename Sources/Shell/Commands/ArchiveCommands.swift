@@ -23,39 +23,51 @@ struct ArchiveCommand: ShellCommand {
         Times take the forms of replay-until.
         """)
     @Argument(help: "timeline, log, verify or prune.") var action: String
-    @Argument(help: "The archive folder.") var dir: String
+    @Argument(help: "The archive: a folder or s3://BUCKET/PREFIX.") var dir: String
+    @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
     @Option(help: "log: from this time.") var from: String?
     @Option(help: "log: up to this time (inclusive).") var to: String?
     @Option(help: "log: commands whose key matches this glob.") var key: String?
     @Option(help: "log: commands of this name.") var command: String?
-    @Option(help: "log: at most this many lines.") var limit: Int = 10_000
+    @Option(help: "log: at most this many lines (1 to 10000000).") var limit: Int = 10_000
     @Option(help: "prune: a window (7d, 12h) or a number of generations.") var keep: String?
     @Flag(name: .customLong("dry-run"), help: "prune: say what would go, delete nothing.") var dryRun = false
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         let location = invocation.location
+        guard (1...10_000_000).contains(limit) else {
+            throw ShellError(.usage, "archive log: --limit takes 1 to 10000000 lines, not \(limit)", at: location)
+        }
         do {
+            let store = try ArchiveStores.open(dir, s3Endpoint: s3Endpoint)
             switch action.lowercased() {
-            case "timeline": return try timeline(tty: await interpreter.configuration.interactive && isatty(1) == 1)
-            case "log": return try log(location)
+            case "timeline":
+                let tty = await interpreter.configuration.interactive && isatty(1) == 1
+                let index = try await ArchiveIO.run { () throws(ArchiveError) in try ArchiveIndex.read(store) }
+                return timeline(index, tty: tty)
+            case "log":
+                let command = self
+                return try await ArchiveIO.run { () throws in try command.log(store, location) }
             case "verify":
-                let (report, problem) = try verify(location)
+                let command = self
+                let (report, problem) = try await ArchiveIO.run { () throws in try command.verify(store, location) }
                 if let problem {
                     await interpreter.show(report)
                     throw problem
                 }
                 return report
-            case "prune": return try prune(location)
+            case "prune":
+                let command = self
+                return try await ArchiveIO.run { () throws in try command.prune(store, location) }
             default:
                 throw ShellError(.usage, "archive: unknown action \"\(action)\" (timeline, log, verify or prune)", at: location)
             }
-        } catch let error as ArchiveError {
-            throw ShellError(.script, "archive \(action): \(error)", at: location)
+        } catch {
+            throw ShellError.from(error, doing: "archive \(action)", at: location)
         }
     }
 
-    private func timeline(tty: Bool) throws -> RESPValue {
-        let index = try ArchiveIndex.read(dir)
+    private func timeline(_ index: ArchiveIndex, tty: Bool) -> RESPValue {
         let t = ArchiveTimeline.make(index)
         var fields: [(String, RESPValue)] = [
             ("archive", .text(dir)),
@@ -63,7 +75,7 @@ struct ArchiveCommand: ShellCommand {
             ("covered", .text("\(TimeFormat.text(t.coverage.lowerBound)) to \(TimeFormat.text(t.coverage.upperBound))")),
             ("bytes", .integer(Int64(t.bytes))),
             ("generations", .array(t.spans.map { s in
-                .text("gen \(s.gen) (\(s.format) base): \(TimeFormat.text(s.from)) to \(TimeFormat.text(s.until)), streams \(s.streams.map(String.init).joined(separator: ",")), \(s.commands) commands, \(s.bytes) bytes")
+                .text("gen \(s.gen) (\(s.format.rawValue) base): \(TimeFormat.text(s.from)) to \(TimeFormat.text(s.until)), streams \(s.streams.map(String.init).joined(separator: ",")), \(s.commands) commands, \(s.bytes) bytes")
             })),
             ("gaps", .array(t.gaps.map { .text("\(TimeFormat.text($0.from)) to \(TimeFormat.text($0.to))" + ($0.stream.map { " (stream \($0))" } ?? "") + ": \($0.reason)") })),
             ("marks", .array(t.marks.map { .text("\($0.name) at \(TimeFormat.text($0.at))") })),
@@ -77,7 +89,7 @@ struct ArchiveCommand: ShellCommand {
         return .report(fields)
     }
 
-    private func log(_ location: SourceLocation) throws -> RESPValue {
+    private func log(_ store: any ArchiveStore, _ location: SourceLocation) throws -> RESPValue {
         func time(_ text: String?) throws -> Double? {
             guard let text else { return nil }
             guard let value = TimeText.parse(text) else {
@@ -86,7 +98,7 @@ struct ArchiveCommand: ShellCommand {
             if case .seconds(let s) = value { return s.rounded(.down) }
             return Date().timeIntervalSince1970.rounded(.down)
         }
-        let index = try ArchiveIndex.read(dir)
+        let index = try ArchiveIndex.read(store)
         let filter = ArchiveLog.Filter(from: try time(from), to: try time(to), key: key, command: command)
         var lines: [String] = []
         var more = false
@@ -95,7 +107,7 @@ struct ArchiveCommand: ShellCommand {
             try ArchiveLog.read(index, filter: filter) { line in
                 guard lines.count < limit else { more = true; throw Enough() }
                 let when = line.time.map { (line.approximate ? "~" : " ") + TimeFormat.text($0) } ?? " (no time)"
-                lines.append("\(when)  \(line.stream):\(line.offset)  \(line.text)")
+                lines.append("\(when)  \(line.generation.map(String.init) ?? "-"):\(line.stream):\(line.offset)  \(line.text)")
             }
         } catch is Enough {}
         if more { lines.append("... (more than \(limit) commands; narrow with --from/--to/--key/--command or raise --limit)") }
@@ -103,9 +115,9 @@ struct ArchiveCommand: ShellCommand {
     }
 
     /// The report, and the error to fail with when anything is wrong (exit code 3).
-    private func verify(_ location: SourceLocation) throws -> (RESPValue, ShellError?) {
-        let index = try ArchiveIndex.read(dir)
-        let v = ArchiveVerifyResult.run(index)
+    private func verify(_ store: any ArchiveStore, _ location: SourceLocation) throws -> (RESPValue, ShellError?) {
+        let index = try ArchiveIndex.read(store)
+        let v = try ArchiveVerifyResult.run(index)
         let report = RESPValue.report([
             ("archive", .text(dir)),
             ("generations", .integer(Int64(v.generations))),
@@ -115,6 +127,7 @@ struct ArchiveCommand: ShellCommand {
             ("bytes", .integer(Int64(v.bytes))),
             ("gaps", .array(v.gaps.map { .text("\(TimeFormat.text($0.from)) to \(TimeFormat.text($0.to))" + ($0.stream.map { " (stream \($0))" } ?? "") + ": \($0.reason)") })),
             ("problems", .array(v.problems.map { .text($0) })),
+            ("warnings", .array(v.warnings.map { .text($0) })),
             ("sound", .boolean(v.isSound)),
         ])
         guard v.isSound else {
@@ -123,15 +136,18 @@ struct ArchiveCommand: ShellCommand {
         return (report, nil)
     }
 
-    private func prune(_ location: SourceLocation) throws -> RESPValue {
+    private func prune(_ store: any ArchiveStore, _ location: SourceLocation) throws -> RESPValue {
         guard let keep else { throw ShellError(.usage, "archive prune: --keep 7d|N is required", at: location) }
         let rule: ArchivePrune.Keep
-        if let n = Int(keep) { rule = .generations(n) } else if let d = DurationText.parse(keep) {
+        if let n = Int(keep) {
+            guard (1...1_000_000).contains(n) else { throw ShellError(.usage, "archive prune: --keep takes 1 to 1000000 generations, not \(n)", at: location) }
+            rule = .generations(n)
+        } else if let d = DurationText.parse(keep), d > .zero, d <= .seconds(100 * 365 * 86_400) {
             rule = .window(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
         } else {
             throw ShellError(.usage, "archive prune: --keep takes a window (7d, 12h) or a number of generations, not \"\(keep)\"", at: location)
         }
-        let r = try ArchivePrune.run(dir, keep: rule, now: Date().timeIntervalSince1970, dryRun: dryRun)
+        let r = try ArchivePrune.run(store, keep: rule, now: Date().timeIntervalSince1970, dryRun: dryRun)
         return .report([
             ("archive", .text(dir)),
             ("dropped_generations", .array(r.droppedGenerations.map { .integer(Int64($0)) })),

@@ -25,6 +25,7 @@ struct ChunkCommand: ShellCommand {
     @Argument(help: "The collector (status, stop).") var collector: String?
     @Option(help: "The collector's name (default: the connection's).") var name: String?
     @Option(help: "The archive folder (created when missing; one per server).") var archive: String?
+    @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
     @Option(name: .customLong("aof-dir"), help: "The AOF folder (default: CONFIG GET dir + appenddirname).") var aofDir: String?
     @Option(name: .customLong("chunk-size"), help: "The largest chunk (default 4MB).") var chunkSize = "4MB"
     @Option(help: "The sleep between chunks (default 100ms).") var pause = "100ms"
@@ -79,9 +80,11 @@ struct ChunkCommand: ShellCommand {
             }
             every = d
         }
-        let path = archive.hasPrefix("/") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
-        return CollectorOptions(archive: path, aofDirectory: aofDir, chunkSize: size, pause: pauseDuration, interval: intervalDuration,
-                                rate: bytesPerSecond == 0 ? nil : bytesPerSecond, rewriteAt: timeOfDay, rewriteEvery: every)
+        let path = archive.hasPrefix("/") || archive.lowercased().hasPrefix("s3://") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
+        var options = CollectorOptions(archive: path, aofDirectory: aofDir, chunkSize: size, pause: pauseDuration, interval: intervalDuration,
+                                       rate: bytesPerSecond == 0 ? nil : bytesPerSecond, rewriteAt: timeOfDay, rewriteEvery: every)
+        options.s3Endpoint = s3Endpoint
+        return options
     }
 }
 
@@ -97,9 +100,10 @@ struct MarkCommand: ShellCommand {
     @Argument(help: "The mark's name (no blanks).") var name: String
     @Option(help: "The collector whose archive gets the mark.") var collector: String?
     @Option(help: "An archive no collector of this session holds.") var archive: String?
+    @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
-        try await interpreter.mark(name, collector: collector, archive: archive, invocation)
+        try await interpreter.mark(name, collector: collector, archive: archive, s3Endpoint: s3Endpoint, invocation)
     }
 }
 
@@ -168,15 +172,17 @@ extension Interpreter {
 
     var knownCollectors: String { collectors.isEmpty ? "none runs" : "running: " + collectors.keys.sorted().joined(separator: ", ") }
 
-    func mark(_ name: String, collector: String?, archive: String?, _ invocation: CommandInvocation) async throws -> RESPValue {
+    func mark(_ name: String, collector: String?, archive: String?, s3Endpoint: String?, _ invocation: CommandInvocation) async throws -> RESPValue {
         let at = invocation.location
         let record: ArchiveRecord.Mark
         do {
             if let archive, collector == nil {
                 let (connectionName, _) = try await connection(invocation.target, at: at)
                 guard let configuration = connections[connectionName]?.configuration else { throw ShellError(.usage, "unknown connection", at: at) }
-                let path = archive.hasPrefix("/") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
-                record = try await Collector.mark(name, archive: path, source: configuration)
+                let location = archive.hasPrefix("/") || archive.lowercased().hasPrefix("s3://") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
+                let store: any ArchiveStore
+                do { store = try ArchiveStores.open(location, s3Endpoint: s3Endpoint) } catch { throw ShellError.from(error, doing: "mark \(name)", at: at) }
+                record = try await Collector.mark(name, archive: store, source: configuration)
             } else {
                 let chosen: String
                 if let collector {
@@ -192,7 +198,7 @@ extension Interpreter {
                 record = try await entry.collector.mark(name)
             }
         } catch let error as CollectorError {
-            throw ShellError(.script, "mark \(name): \(error.message)", at: at)
+            throw ShellError.from(error, doing: "mark \(name)", at: at)
         }
         var fields: [(String, RESPValue)] = [("mark", .text(record.name)), ("key", .text(record.key)), ("at", .double(record.at))]
         if let stream = record.stream { fields.append(("stream", .integer(Int64(stream)))) }

@@ -29,18 +29,20 @@ struct ReplayUntil: ShellCommand {
         far it got.
         """)
     @Argument(help: "The point in time.") var time: String?
-    @Option(help: "The archive folder.") var archive: String
+    @Option(help: "The archive: a folder or s3://BUCKET/PREFIX.") var archive: String
+    @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
     @Option(help: "Replay into this connection.") var into: String?
     @Option(name: .customLong("write-aof"), help: "Write a loadable AOF folder here.") var writeAOF: String?
     @Option(help: "Write the AOF folder of a new local server and start it under this name.") var start: String?
     @Option(help: "With --start: the port.") var port: Int?
     @Flag(help: "Stop before the target second instead of after it.") var exclusive = false
     @Flag(name: .customLong("dry-run"), help: "Plan and read (checking every chunk) without writing anything.") var dryRun = false
-    @Flag(help: "With --into: FLUSHALL a target that holds keys.") var flush = false
-    @Option(help: "Commands in flight at most (sent as 4 pipelines).") var window: Int = 50_000
+    @Flag(help: "With --into: FLUSHALL a target that holds keys (only after every check has passed).") var flush = false
+    @Flag(name: .customLong("overwrite-source"), help: "With --into: allow the archive's own source (or a replica of it) as the target.") var overwriteSource = false
+    @Option(help: "Commands in flight at most (1 to 1000000, sent as 4 pipelines).") var window: Int = 50_000
     @Option(help: "Stop just before the named mark.") var mark: String?
     @Option(name: .customLong("before-first"), help: "Stop before the first of these commands (A|B) at or after TIME.") var beforeFirst: String?
-    @Option(help: "Stop at GEN:STREAM:BYTES.") var offset: String?
+    @Option(help: "Stop at GEN:STREAM:BYTES (as archive log prints them).") var offset: String?
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         let location = invocation.location
@@ -49,71 +51,50 @@ struct ReplayUntil: ShellCommand {
         guard destinations == 1 || (dryRun && destinations == 0) else {
             throw usage("give exactly one of --into NAME, --write-aof DIR, --start NAME (or --dry-run)")
         }
-        guard window >= 1 else { throw usage("--window must be at least 1") }
+        guard (1...RestoreOptions.maxWindow).contains(window) else {
+            throw usage("--window takes 1 to \(RestoreOptions.maxWindow) commands, not \(window)")
+        }
+        if let port, !(1...65535).contains(port) { throw usage("--port takes 1 to 65535, not \(port)") }
         let target = try replayTarget(usage)
-        let index: ArchiveIndex
-        let plan: RestorePlan
-        do {
-            index = try ArchiveIndex.read(archive)
-            plan = try RestorePlan.make(index, target: target)
-        } catch let error as ArchiveError {
-            throw ShellError(.script, "replay-until: \(error)", at: location)
-        } catch let error as RestoreError {
-            throw ShellError(.script, "replay-until \(target): \(error)", at: location)
-        }
+        let store: any ArchiveStore
+        do { store = try ArchiveStores.open(archive, s3Endpoint: s3Endpoint) } catch { throw ShellError.from(error, doing: "replay-until", at: location) }
 
-        let stop = StopFlag()
-        let bar = ProgressBar(enabled: await interpreter.configuration.interactive && isatty(2) == 1)
-        do {
-            if dryRun {
-                try plan.verifyBase()
-                let cursor = ReplayCursor(plan)
-                let clock = ContinuousClock.now
-                while try cursor.next() != nil {}
-                var outcome = cursor.outcome
-                outcome.duration = seconds(ContinuousClock.now - clock)
-                return Self.report(plan, outcome, destination: "dry run (nothing written)")
-            }
-            if let into {
-                let (name, connection) = try await interpreter.connection(into, at: location)
-                var replay = ConnectionReplay(plan: plan, target: connection)
-                replay.window = window
-                replay.flush = flush
-                replay.lab = plan.generation.format == "rdb" ? try? await interpreter.labInstance(at: location) : nil
-                replay.stop = stop
-                replay.progress = bar.update
-                let running = Task { try await replay.run() }
-                let outcome = try await withTaskCancellationHandler { try await running.value } onCancel: { stop.set() }
-                bar.finish()
-                return Self.report(plan, outcome, destination: "\(name) (\(connection.endpoint))")
-            }
-            if let writeAOF {
-                var writer = AOFFolderWriter(plan: plan, folder: writeAOF)
-                writer.progress = bar.update
-                let outcome = try writer.run()
-                bar.finish()
-                return Self.report(plan, outcome, destination: writeAOF)
-            }
-            let name = start!
-            let lab = try await interpreter.labInstance(at: location)
-            var writer = AOFFolderWriter(plan: plan, folder: lab.root + "/" + name + "/appendonlydir")
-            writer.progress = bar.update
-            let outcome = try writer.run()
-            bar.finish()
-            let clock = ContinuousClock.now
-            _ = try await interpreter.startServer(name, LocalServerOptions(port: port, appendOnly: true), at: location)
-            var started = outcome
-            started.duration += seconds(ContinuousClock.now - clock)
-            let server = await lab.server(name)
-            return Self.report(plan, started, destination: "\(name) (\(server.map { $0.endpoint.description } ?? "?"), started on the written AOF)")
-        } catch let error as RestoreError {
-            bar.finish()
-            var message = "replay-until \(target): \(error)"
-            if let progress = error.progress, progress.commands > 0 {
-                message += " [\(progress.commands) commands applied" + (progress.lastTimestamp.map { ", last stamped \(TimeFormat.text(Double($0)))" } ?? "") + "]"
-            }
-            throw ShellError(.script, message, at: location)
+        let destination: RestoreDestination
+        if let into {
+            let (name, connection) = try await interpreter.connection(into, at: location)
+            // A local server to read an RDB base through, if this machine can run one.
+            destination = .connection(connection, name: name, scratch: try? await interpreter.labInstance(at: location))
+        } else if let writeAOF {
+            destination = .aofFolder(writeAOF)
+        } else if let start {
+            destination = .localServer(name: start, lab: try await interpreter.labInstance(at: location), port: port)
+        } else {
+            destination = .dryRun
         }
+        let bar = ProgressBar(enabled: await interpreter.configuration.interactive && isatty(2) == 1)
+        let options = RestoreOptions(window: window, flush: flush, overwriteSource: overwriteSource)
+        let report: RestoreReport
+        do {
+            report = try await Restore.run(archive: store, target: target, destination: destination, options: options,
+                                           progress: bar.update)
+        } catch {
+            bar.finish()
+            var message = error.message
+            if let progress = error.progress, progress.commands > 0 || (progress.baseKeys ?? 0) > 0 {
+                message += " [the target acknowledged \(progress.baseKeys.map { "\($0) base keys and " } ?? "")\(progress.commands) commands"
+                    + (progress.lastTimestamp.map { ", last stamped \(TimeFormat.text(Double($0)))" } ?? "") + "]"
+            }
+            var failure = ShellError.from(error, doing: "replay-until \(target)", at: location)
+            failure.message = "replay-until \(target): " + message
+            throw failure
+        }
+        bar.finish()
+        if let name = start, let server = await interpreter.lab?.server(name) {
+            let keepCurrent = await interpreter.connections.current
+            try await interpreter.openConnection(name, server.connectionConfiguration, localServer: name, at: location)
+            if let keepCurrent { try await interpreter.use(keepCurrent, at: location) }
+        }
+        return Self.report(report.plan, report.outcome, destination: report.destination)
     }
 
     private func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
@@ -155,7 +136,7 @@ struct ReplayUntil: ShellCommand {
             ("target", .text(plan.target.description)),
             ("into", .text(destination)),
             ("generation", .integer(Int64(plan.generation.gen))),
-            ("base", .text("\(plan.generation.format) \(plan.generation.path), as of \(TimeFormat.text(plan.generation.asOf))")),
+            ("base", .text("\(plan.generation.format.rawValue) \(plan.generation.path), as of \(TimeFormat.text(plan.generation.asOf))")),
         ]
         if let keys = o.baseKeys { fields.append(("base_keys", .integer(Int64(keys)))) }
         fields += [
@@ -167,7 +148,7 @@ struct ReplayUntil: ShellCommand {
         ]
         if let precision = plan.precision { fields.append(("precision_seconds", .double((precision * 1000).rounded() / 1000))) }
         fields += [
-            ("stopped_at", o.stoppedAt.map { .text($0.description) } ?? .text("end of the archive")),
+            ("stopped_at", o.stoppedAt.map { .text($0.description) } ?? .text(o.interrupted ? "interrupted" : "end of the archive")),
             ("stop_reason", .text(o.stopReason)),
             ("transactions", .integer(Int64(o.transactions))),
             ("rolled_back", .integer(Int64(o.rolledBack.count))),
@@ -193,12 +174,13 @@ final class ProgressBar: Sendable {
 
     init(enabled: Bool) { self.enabled = enabled }
 
-    @Sendable func update(_ done: Int, _ total: Int) {
-        guard enabled, total > 0 else { return }
-        let fraction = min(1, Double(done) / Double(total))
+    @Sendable func update(_ progress: RestoreProgress) {
+        guard enabled, progress.total > 0 else { return }
+        let fraction = min(1, Double(progress.done) / Double(progress.total))
         let width = 30
         let filled = Int(fraction * Double(width))
-        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(Int(fraction * 100))% of \(total / 1_000_000) MB"
+        let unit = progress.phase == .base && progress.total != progress.done && progress.total < 1 << 20 ? "\(progress.total) keys" : "\(progress.total / 1_000_000) MB"
+        let line = "\r\(progress.phase.rawValue): [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(Int(fraction * 100))% of \(unit)\u{1B}[K"
         Self.writeError(line)
     }
 

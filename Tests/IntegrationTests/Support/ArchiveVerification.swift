@@ -29,7 +29,7 @@ enum ArchiveVerification {
     @discardableResult
     static func verify(archive: String, aofDirectory: String) throws -> Summary {
         let index = try ArchiveIndex.read(archive)
-        let layout = ArchiveLayout(root: archive)
+        let layout = LocalArchiveStore(root: archive)
         var summary = Summary()
         #expect(index.gaps.isEmpty, "unexpected gaps: \(index.gaps)")
         #expect(!index.tornTail)
@@ -39,11 +39,11 @@ enum ArchiveVerification {
             var joined: [UInt8] = []
             for chunk in index.chunks(of: stream.stream) {
                 #expect(chunk.offset == offset, "stream \(stream.stream): chunk at \(chunk.offset), expected \(offset)")
-                let bytes = try read(layout.absolute(chunk.path))
+                let bytes = try read(layout.describe(chunk.path))
                 #expect(bytes.count == chunk.length, "\(chunk.path): \(bytes.count) bytes, record says \(chunk.length)")
                 #expect(sha256(bytes) == chunk.sha256, "\(chunk.path): sha256 differs")
                 // Parses on its own, ending on a command boundary.
-                let reader = try AOFFileReader(path: layout.absolute(chunk.path))
+                let reader = try AOFFileReader(path: layout.describe(chunk.path))
                 var commands = 0
                 try reader.forEach { if $0.isCommand { commands += 1 } }
                 #expect(commands == chunk.commands, "\(chunk.path): \(commands) commands, record says \(chunk.commands)")
@@ -62,7 +62,7 @@ enum ArchiveVerification {
         #expect(Set(keys).count == keys.count, "duplicate chunk records")
         for gen in index.generations {
             summary.generations += 1
-            let copy = try read(layout.absolute(gen.path))
+            let copy = try read(layout.describe(gen.path))
             #expect(copy.count == gen.size)
             #expect(sha256(copy) == gen.sha256, "\(gen.path): sha256 differs")
             #expect(copy == (try read(aofDirectory + "/" + gen.sourceFile)), "\(gen.path) differs from \(gen.sourceFile)")

@@ -1,0 +1,233 @@
+import Foundation
+import RESP
+import RedisClient
+
+/// Where a restore writes.
+public enum RestoreDestination: Sendable {
+    /// Replay into a server through this connection (`--into NAME`). `scratch` is where
+    /// a temporary server may run to read an RDB base (nil: none can run here).
+    case connection(RedisConnection, name: String, scratch: Lab?)
+    /// Write a Redis 7 AOF folder that redis-server loads natively (`--write-aof DIR`).
+    case aofFolder(String)
+    /// Write the AOF folder of a new local server and start it (`--start NAME`).
+    case localServer(name: String, lab: Lab, port: Int?)
+    /// Read and check everything, write nothing.
+    case dryRun
+}
+
+/// How a restore into a connection behaves.
+public struct RestoreOptions: Sendable, Hashable {
+    /// Commands in flight at most (1...``maxWindow``).
+    public var window: Int
+    /// Empty a target that holds keys (otherwise it is refused). Only after every check.
+    public var flush: Bool
+    /// Allow a target that is the archive's own source (or a replica of it).
+    public var overwriteSource: Bool
+
+    /// The largest window: more buys nothing and costs memory per command in flight.
+    public static let maxWindow = 1_000_000
+
+    /// Creates options.
+    public init(window: Int = 50_000, flush: Bool = false, overwriteSource: Bool = false) {
+        self.window = window
+        self.flush = flush
+        self.overwriteSource = overwriteSource
+    }
+}
+
+/// What a restore did: the plan it followed, what the destination acknowledged, and
+/// where it went.
+public struct RestoreReport: Sendable {
+    /// The plan.
+    public let plan: RestorePlan
+    /// What was applied (for a connection: acknowledged by the target).
+    public let outcome: ReplayOutcome
+    /// Where it went, for people: `NAME (host:port)`, a folder, a started server.
+    public let destination: String
+}
+
+/// Point-in-time restore (`replay-until`): plans from the archive's index, checks what
+/// the plan needs, and writes to the destination, reporting progress and stopping
+/// cleanly when its task is cancelled (Ctrl-C).
+public enum Restore {
+    /// Restores `archive` to `target` into `destination`.
+    ///
+    /// Into a connection nothing is written (not even a FLUSHALL) before the target is
+    /// known not to be the archive's own source and every object the plan needs has its
+    /// recorded size and sha256.
+    public static func run(archive: any ArchiveStore, target: ReplayTarget, destination: RestoreDestination,
+                           options: RestoreOptions = RestoreOptions(),
+                           progress: (@Sendable (RestoreProgress) -> Void)? = nil) async throws(RestoreError) -> RestoreReport {
+        guard (1...RestoreOptions.maxWindow).contains(options.window) else {
+            throw RestoreError(.invalidRequest, "the window must be 1 to \(RestoreOptions.maxWindow) commands, not \(options.window)")
+        }
+        let clock = ContinuousClock.now
+        let plan = try await ArchiveIO.run { () throws(RestoreError) in
+            let index: ArchiveIndex
+            do throws(ArchiveError) { index = try ArchiveIndex.read(archive) } catch { throw RestoreError(error) }
+            return try RestorePlan.make(index, target: target)
+        }
+        let stop = StopFlag()
+        // The work runs in a task of its own that is never cancelled: cancelling it would
+        // close the target's connection mid-batch (a late reply could not be matched).
+        // Cancellation of the caller only sets the stop flag, which every phase checks
+        // between batches, so the restore ends cleanly and reports how far it got.
+        let work = Task { () async -> Result<RestoreReport, RestoreError> in
+            do throws(RestoreError) {
+                let report = try await write(plan, to: destination, options: options, stop: stop, progress: progress)
+                var outcome = report.outcome
+                outcome.duration = seconds(ContinuousClock.now - clock)
+                return .success(RestoreReport(plan: plan, outcome: outcome, destination: report.destination))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let result = await withTaskCancellationHandler { await work.value } onCancel: { stop.set() }
+        return try result.get()
+    }
+
+    private static func write(_ plan: RestorePlan, to destination: RestoreDestination, options: RestoreOptions, stop: StopFlag,
+                              progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) -> RestoreReport {
+        switch destination {
+        case .dryRun:
+            let outcome = try await ArchiveIO.run { () throws(RestoreError) -> ReplayOutcome in
+                try plan.verifyBase()
+                let cursor = ReplayCursor(plan)
+                var read = 0
+                while try cursor.next() != nil {
+                    read += 1
+                    if read % 10_000 == 0 {
+                        progress?(RestoreProgress(phase: .stream, done: cursor.bytesRead, total: plan.plannedBytes))
+                        if stop.isSet { break }
+                    }
+                }
+                var outcome = cursor.outcome
+                if stop.isSet { outcome.interrupted = true; outcome.stopReason = "interrupted" }
+                return outcome
+            }
+            return RestoreReport(plan: plan, outcome: outcome, destination: "dry run (nothing written)")
+
+        case .aofFolder(let folder):
+            let outcome = try await writeFolder(plan, folder, stop: stop, progress: progress)
+            return RestoreReport(plan: plan, outcome: outcome, destination: folder)
+
+        case .localServer(let name, let lab, let port):
+            let outcome = try await writeFolder(plan, lab.root + "/" + name + "/appendonlydir", stop: stop, progress: progress)
+            let server: LocalServer
+            do { server = try await lab.start(name, LocalServerOptions(port: port, appendOnly: true)) } catch {
+                throw RestoreError(.destination, "the AOF folder was written, but the server \(name) did not start on it: \(error.message)", underlying: error)
+            }
+            return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(server.endpoint), started on the written AOF)")
+
+        case .connection(let connection, let name, let scratch):
+            if !options.overwriteSource { try await refuseSource(plan.index.descriptor, target: connection, name: name) }
+            try await checkObjects(plan, stop: stop, progress: progress)
+            if stop.isSet {
+                var outcome = ReplayOutcome(generation: plan.generation.gen)
+                outcome.interrupted = true
+                outcome.stopReason = "interrupted while checking the archive (nothing written)"
+                return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
+            }
+            var replay = ConnectionReplay(plan: plan, target: connection)
+            replay.window = options.window
+            replay.flush = options.flush
+            replay.stop = stop
+            replay.progress = progress
+            replay.lab = scratch
+            let outcome = try await replay.run()
+            return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
+        }
+    }
+
+    private static func writeFolder(_ plan: RestorePlan, _ folder: String, stop: StopFlag,
+                                    progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) -> ReplayOutcome {
+        try await ArchiveIO.run { () throws(RestoreError) -> ReplayOutcome in
+            var writer = AOFFolderWriter(plan: plan, folder: folder)
+            writer.stop = stop
+            writer.progress = { done, total in progress?(RestoreProgress(phase: .stream, done: done, total: total)) }
+            return try writer.run()
+        }
+    }
+
+    /// Checks the size and sha256 of the base and of every chunk the plan may read, on
+    /// the thread pool, before anything is written.
+    static func checkObjects(_ plan: RestorePlan, stop: StopFlag,
+                             progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) {
+        let chunks = plan.neededChunks
+        let total = plan.generation.size + chunks.reduce(0) { $0 + $1.length }
+        try await ArchiveIO.run { () throws(RestoreError) in
+            do throws(ArchiveError) {
+                try ArchiveObjectCheck.verifyBase(plan.generation, in: plan.index.store)
+                var done = plan.generation.size
+                progress?(RestoreProgress(phase: .checking, done: done, total: total))
+                for chunk in chunks {
+                    if stop.isSet { return }
+                    _ = try ArchiveObjectCheck.chunk(chunk, in: plan.index.store)
+                    done += chunk.length
+                    progress?(RestoreProgress(phase: .checking, done: done, total: total))
+                }
+            } catch {
+                var failure = RestoreError(error)
+                failure.message += "; nothing was written to the target"
+                throw failure
+            }
+        }
+    }
+
+    /// Refuses a target that is the archive's source: the same `run_id`, the same
+    /// replication id, the same port on this host, or a replica of the source.
+    static func refuseSource(_ descriptor: ArchiveDescriptor, target: RedisConnection, name: String) async throws(RestoreError) {
+        let server: RedisInfo, replication: RedisInfo
+        do {
+            server = try await target.info("server")
+            replication = try await target.info("replication")
+        } catch {
+            throw RestoreError(.target, "cannot read INFO of the target \(name) (\(target.endpoint)) to check it is not the archive's source: \(error)", underlying: error)
+        }
+        var reasons: [String] = []
+        if let runId = descriptor.runId, server.string("run_id") == runId { reasons.append("it has the source's run_id \(runId)") }
+        if let replid = descriptor.replicationId, replication.string("master_replid") == replid {
+            reasons.append("it shares the source's replication id \(replid) (the source or one of its replicas)")
+        }
+        if let source = SourceAddress(descriptor.source) {
+            if source.matches(target.endpoint) { reasons.append("its address is the source's, \(descriptor.source)") }
+            if replication.string("role") == "slave", let host = replication.string("master_host"), let port = replication.int("master_port"),
+               source.matches(host: host, port: port) {
+                reasons.append("it is a replica of the source \(descriptor.source)")
+            }
+        }
+        guard reasons.isEmpty else {
+            throw RestoreError(.refusedTarget, "refusing to restore into \(name) (\(target.endpoint)): it is the server this archive protects, or a replica of it (\(reasons.joined(separator: "; "))); the archive's source is \(descriptor.source). Restore into a separate server, or add --overwrite-source if you really mean to replace the live data")
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+}
+
+/// An archive source's `host:port`, compared with a target's address.
+struct SourceAddress {
+    let host: String
+    let port: Int
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return nil }
+        host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        self.port = port
+    }
+
+    func matches(_ endpoint: RedisEndpoint) -> Bool {
+        guard case .tcp(let h, let p) = endpoint else { return false }
+        return matches(host: h, port: p)
+    }
+
+    func matches(host other: String, port otherPort: Int) -> Bool {
+        guard port == otherPort else { return false }
+        return Self.canonical(host) == Self.canonical(other)
+    }
+
+    /// Loopback names are one host.
+    static func canonical(_ host: String) -> String {
+        let h = host.lowercased()
+        return ["localhost", "127.0.0.1", "::1", "0.0.0.0"].contains(h) ? "loopback" : h
+    }
+}
