@@ -31,8 +31,9 @@ extension S3Client {
 
     /// Reads the object `key`, whole or the bytes `range` of it (a ranged GET). The answer
     /// must hold exactly those bytes: an object shorter than the range's end is
-    /// ``S3Error/Kind/corrupt``, as is a body cut short.
-    public func getObject(_ key: String, range: Range<Int>? = nil) async throws(S3Error) -> ByteBuffer {
+    /// ``S3Error/Kind/corrupt`` (unless `allowingShorter`, when the bytes up to the
+    /// object's end are returned), as is a body cut short.
+    public func getObject(_ key: String, range: Range<Int>? = nil, allowingShorter: Bool = false) async throws(S3Error) -> ByteBuffer {
         var operation = "GET"
         var headers: [(name: String, value: String)] = []
         var limit = configuration.maximumBodySize
@@ -60,6 +61,7 @@ extension S3Client {
         }
         if let range, received != range.count {
             let total = answer.headers["content-range"].first?.split(separator: "/").last.flatMap { Int($0) }
+            if allowingShorter, received < range.count, total == range.lowerBound + received { return answer.body }
             let size = total.map { "the object has \($0) bytes" } ?? "\(received) bytes arrived"
             throw failure(.corrupt, exchange, status: answer.status,
                           reason: "\(size), fewer than the \(range.count) asked for")
