@@ -20,10 +20,15 @@ struct ArchiveCommand: ShellCommand {
         archive prune DIR --keep 7d|N [--dry-run]
             drop whole generations older than the window (or all but the
             newest N), never the one a kept time needs
+        archive copy SRC DST
+            copy an archive between a folder and s3://BUCKET/PREFIX (either
+            way) into an empty DST, checking every object's sha256; DST's
+            index is published only after all its objects
         Times take the forms of replay-until.
         """)
-    @Argument(help: "timeline, log, verify or prune.") var action: String
+    @Argument(help: "timeline, log, verify, prune or copy.") var action: String
     @Argument(help: "The archive: a folder or s3://BUCKET/PREFIX.") var dir: String
+    @Argument(help: "copy: the destination, an empty folder or s3://BUCKET/PREFIX.") var destination: String?
     @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
     @Option(help: "log: from this time.") var from: String?
     @Option(help: "log: up to this time (inclusive).") var to: String?
@@ -59,8 +64,14 @@ struct ArchiveCommand: ShellCommand {
             case "prune":
                 let command = self
                 return try await ArchiveIO.run { () throws in try command.prune(store, location) }
+            case "copy":
+                guard let destination else { throw ShellError(.usage, "archive copy: name the destination: archive copy SRC DST", at: location) }
+                let target = try ArchiveStores.open(destination, s3Endpoint: s3Endpoint)
+                let r = try await ArchiveIO.run { () throws(ArchiveError) in try ArchiveCopy.run(from: store, to: target) }
+                return .report([("from", .text(dir)), ("to", .text(destination)), ("objects", .integer(Int64(r.objects))),
+                                ("bytes", .integer(Int64(r.bytes))), ("records", .integer(Int64(r.records)))])
             default:
-                throw ShellError(.usage, "archive: unknown action \"\(action)\" (timeline, log, verify or prune)", at: location)
+                throw ShellError(.usage, "archive: unknown action \"\(action)\" (timeline, log, verify, prune or copy)", at: location)
             }
         } catch {
             throw ShellError.from(error, doing: "archive \(action)", at: location)
