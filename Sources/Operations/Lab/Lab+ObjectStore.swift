@@ -25,6 +25,14 @@ extension Lab {
     /// The object store called `name`, if any.
     public func objectStore(_ name: String) -> LocalObjectStore? { objectStores[name] }
 
+    /// Starts the stopped object store called `name` again, on its port and folder.
+    public func restartObjectStore(_ name: String) async throws(LabError) -> LocalObjectStore {
+        guard let store = objectStores[name] else { throw LabError("no object store called \(name)") }
+        let again = try await store.restarted()
+        objectStores[name] = again
+        return again
+    }
+
     /// Stops the object store called `name` (its files stay until the Lab shuts down).
     public func stopObjectStore(_ name: String) async throws(LabError) {
         guard let store = objectStores[name] else {

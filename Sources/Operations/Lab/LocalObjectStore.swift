@@ -124,6 +124,25 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
         await stop(grace: grace, removingFolder: ownsDirectory)
     }
 
+    /// Starts a stopped store again on the same folder, ports and keys (its objects are
+    /// still there): to rehearse an object store outage. Returns the running store.
+    public func restarted(startTimeout: Duration = .seconds(30)) async throws(LabError) -> LocalObjectStore {
+        guard !process.isRunning else { throw LabError("the object store at \(endpoint) is still running (pid \(pid)): stop it first") }
+        guard FileManager.default.fileExists(atPath: directory + "/identities.json") else {
+            throw LabError("cannot restart the object store: its folder \(directory) is gone")
+        }
+        let binary = try WeedBinary.locate()
+        Self.removeGRPCSockets(ports)
+        let process = try ChildProcess.spawn(binary.path, Self.arguments(folder: directory, ports: ports), logPath: logPath)
+        let store = LocalObjectStore(directory: directory, ports: ports, credentials: credentials, bucket: bucket,
+                                     logPath: logPath, process: process, ownsDirectory: ownsDirectory)
+        do { try await store.waitUntilReady(timeout: startTimeout, creatingBucket: false) } catch {
+            await store.kill()
+            throw (error as? LabError) ?? LabError("cannot restart the object store in \(directory) on port \(ports.s3): \(error)")
+        }
+        return store
+    }
+
     /// Kills the store with SIGKILL, as a crash would, and waits for it to end. The folder stays.
     public func kill() async {
         process.send(SIGKILL)
@@ -152,7 +171,7 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
 
     private struct PortTaken: Error {}
 
-    private func waitUntilReady(timeout: Duration) async throws {
+    private func waitUntilReady(timeout: Duration, creatingBucket: Bool = true) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var configuration = self.configuration
@@ -168,7 +187,7 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
                 throw LabError("weed mini exited at once (\(status)) in \(directory) (S3 port \(ports.s3))").adding(log: log)
             }
             do {
-                if bucket != nil { try await client.createBucket() } else { _ = try await client.bucketExists() }
+                if bucket != nil && creatingBucket { try await client.createBucket() } else { _ = try await client.bucketExists() }
                 await client.shutdown()
                 return
             } catch {
