@@ -90,6 +90,8 @@ let package = Package(
             name: "redkeep-bench",
             dependencies: [
                 "RESP", "RedisClient", "Operations",
+                // The s3 benchmark's local object store keys.
+                "S3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
