@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // Latency percentiles of the benchmarks.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // HTTP for the S3 client (archives kept in object storage).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // GNU readline, found through pkg-config (readline.pc from libreadline-dev).
@@ -45,11 +47,24 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // A small S3 client: SigV4 signing, credentials, objects. No redkeep dependency.
+        .target(
+            name: "S3",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // What an operator does: local servers (Lab), and later save, chunk, restore...
         .target(
             name: "Operations",
             dependencies: [
                 "RedisClient", "AOF", "RDB", "RESP",
+                // Archives in object storage, and the Lab's local object stores.
+                "S3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -87,6 +102,8 @@ let package = Package(
             name: "redkeep-bench",
             dependencies: [
                 "RESP", "RedisClient", "Operations", "Demos", "RDB",
+                // The s3 benchmark's local object store keys.
+                "S3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -118,13 +135,25 @@ let package = Package(
         ),
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF"]),
         .testTarget(
+            name: "S3Tests",
+            dependencies: [
+                "S3",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
             name: "ShellTests",
             dependencies: ["Shell", "RESP", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // Integration tests: real redis-server processes started by the Lab.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Operations", "Demos", "RedisClient", "AOF", "RDB", "RESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "Operations", "Demos", "RedisClient", "AOF", "RDB", "RESP", "S3",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ]
 )

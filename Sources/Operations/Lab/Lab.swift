@@ -20,6 +20,8 @@ public actor Lab {
     private let ownsRoot: Bool
     private var managed: [String: Managed] = [:]
     private var order: [String] = []
+    /// The object stores started by ``startObjectStore(_:bucket:)``, by name.
+    var objectStores: [String: LocalObjectStore] = [:]
 
     private struct Managed {
         var server: LocalServer
@@ -65,7 +67,10 @@ public actor Lab {
         if let existing = managed[name], existing.process?.isRunning == true {
             throw LabError("a server called \(name) is already running on port \(existing.server.port)")
         }
-        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+        if let store = objectStores[name] {
+            throw LabError("\(name) is already the name of an object store (\(store.endpoint))")
+        }
+        guard Self.isValidName(name) else {
             throw LabError("invalid server name \"\(name)\": use letters, digits, '-' and '_'")
         }
         let master = try resolveMaster(options.replicaOf, for: name)
@@ -184,6 +189,7 @@ public actor Lab {
     /// Stops every server (SIGTERM, then SIGKILL after `grace`) and removes the folders the
     /// Lab created unless `keepFiles`.
     public func shutdown(keepFiles: Bool = false, grace: Duration = .seconds(10)) async {
+        await stopObjectStores(grace: grace, keepFiles: keepFiles)
         for name in order.reversed() {
             if let process = managed[name]?.process, process.isRunning {
                 _ = await process.terminate(grace: grace)
@@ -355,6 +361,11 @@ public actor Lab {
         }
         if rc == 0 { return nil }
         return errno == EADDRINUSE ? "the port is in use" : String(cString: strerror(errno))
+    }
+
+    /// Letters, digits, '-' and '_': a name that is also a folder name.
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
     }
 
     /// Unix socket paths are limited to 107 bytes; fall back to /tmp when the folder is deep.

@@ -160,12 +160,12 @@ public enum Restore {
                 try ArchiveObjectCheck.verifyBase(plan.generation, in: plan.index.store)
                 var done = plan.generation.size
                 progress?(RestoreProgress(phase: .checking, done: done, total: total))
-                for chunk in chunks {
-                    if stop.isSet { return }
-                    _ = try ArchiveObjectCheck.chunk(chunk, in: plan.index.store)
-                    done += chunk.length
+                // Several reads in flight for a bucket (one for a folder).
+                try ArchiveObjectCheck.chunks(chunks, in: plan.index.store, stop: { stop.isSet }) { length in
+                    done += length
                     progress?(RestoreProgress(phase: .checking, done: done, total: total))
                 }
+                if stop.isSet { return }
             } catch {
                 var failure = RestoreError(error)
                 failure.message += "; nothing was written to the target"

@@ -12,7 +12,8 @@ struct ArchiveCommand: ParsableCommand, AcceptsRelativeTimes {
     static let configuration = CommandConfiguration(
         commandName: "archive", abstract: "Look into a roll-forward archive: timeline, log, verify, prune.",
         discussion: "help archive SUBCOMMAND (or archive SUBCOMMAND --help) explains each one. Times take the forms of replay-until.",
-        subcommands: [ArchiveTimelineCommand.self, ArchiveLogCommand.self, ArchiveVerifyCommand.self, ArchivePruneCommand.self])
+        subcommands: [ArchiveTimelineCommand.self, ArchiveLogCommand.self, ArchiveVerifyCommand.self, ArchivePruneCommand.self,
+                      ArchiveCopyCommand.self])
 }
 
 /// Where an archive is: the argument and the endpoint of an `s3://` one.
@@ -150,6 +151,26 @@ struct ArchivePruneCommand: ShellCommand {
             ("restorable_from", r.restorableFrom.map { .text(TimeFormat.text($0)) } ?? .null),
             ("dry_run", .boolean(dryRun)),
         ])
+    }
+}
+
+struct ArchiveCopyCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy an archive between a folder and s3://BUCKET/PREFIX (either way) into an empty DST, checking every object's sha256.",
+        discussion: "DST's index is published only after all its objects: an interrupted copy leaves no archive there, only objects to remove.")
+    @OptionGroup var archive: ArchiveLocationOptions
+    @Argument(help: "The destination: an empty folder or s3://BUCKET/PREFIX.") var destination: String
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let source = try archive.store("copy", at: invocation.location)
+        let target: any ArchiveStore
+        do { target = try ArchiveStores.open(destination, s3Endpoint: archive.s3Endpoint) } catch {
+            throw ShellError.from(error, doing: "archive copy", at: invocation.location)
+        }
+        let r = try await archiveWork("copy", at: invocation.location) { try ArchiveCopy.run(from: source, to: target) }
+        return .report([("from", .text(archive.dir)), ("to", .text(destination)), ("objects", .integer(Int64(r.objects))),
+                        ("bytes", .integer(Int64(r.bytes))), ("records", .integer(Int64(r.records)))])
     }
 }
 

@@ -25,6 +25,7 @@ struct CollectorArguments: ParsableArguments {
     @Option(help: "The collector's name (default: the connection's).") var name: String?
     @Option(help: "The archive: a folder (created when missing; one per server) or s3://BUCKET/PREFIX.") var archive: String
     @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
+    @Option(help: "For an s3:// archive: the folder where chunks wait for their upload (default: redkeep-spool-NAME next to the AOF folder).") var spool: String?
     @Option(name: .customLong("aof-dir"), help: "The AOF folder (default: CONFIG GET dir + appenddirname).") var aofDir: String?
     @Option(name: .customLong("chunk-size"), help: "The largest chunk (default 4MB; 1KB to 1GB).") var chunkSize = "4MB"
     @Option(help: "The sleep between chunks (default 100ms; at most 1m).") var pause = "100ms"
@@ -87,6 +88,7 @@ struct CollectorArguments: ParsableArguments {
         var options = CollectorOptions(archive: path, aofDirectory: aofDir, chunkSize: size, pause: pauseDuration, interval: intervalDuration,
                                        rate: bytesPerSecond == 0 ? nil : bytesPerSecond, rewriteAt: timeOfDay, rewriteEvery: every)
         options.s3Endpoint = s3Endpoint
+        options.spool = spool.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         return options
     }
 }
@@ -270,6 +272,16 @@ extension Interpreter {
             ("errors", .integer(Int64(s.errors))),
             ("last_error", s.lastError.map { .text($0) } ?? .null),
         ]
+        if let u = s.upload {
+            fields += [
+                ("spool", .text(u.spool)),
+                ("upload_backlog_chunks", .integer(Int64(u.backlogObjects))),
+                ("upload_backlog_bytes", .integer(Int64(u.backlogBytes))),
+                ("upload_oldest_age", u.oldestSpooled.map { .text(String(format: "%.1fs", max(0, Date().timeIntervalSince1970 - $0))) } ?? .null),
+                ("uploaded_chunks", .integer(Int64(u.uploadedObjects))),
+                ("last_upload_error", u.lastError.map { .text($0) } ?? .null),
+            ]
+        }
         if !s.warnings.isEmpty { fields.append(("warnings", .array(s.warnings.map { .text($0) }))) }
         return .report(fields)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Operations
 import RESP
 
@@ -8,6 +9,10 @@ struct Start: ShellCommand {
         discussion: """
         The binary is $REDKEEP_SERVER, else redis-server on PATH, else valkey-server. The connection
         gets the server's name. Servers a run started are stopped when it ends, unless redkeep --keep.
+        start NAME --s3 starts a local S3-compatible object store (SeaweedFS) instead, with a bucket
+        "redkeep", and prints its s3:// URL, endpoint and access key; this session's AWS_* variables
+        are set to it, so --archive s3://redkeep/PREFIX works at once. The secret is never printed:
+        it stays in the store's identities file (0600), shown as secret_file.
         """)
     @Argument(help: "The server's (and connection's) name.") var name: String
     @Option(help: "The port on 127.0.0.1, 1 to 65535 (default: a free one).") var port: Int?
@@ -18,6 +23,7 @@ struct Start: ShellCommand {
     @Option(parsing: .upToNextOption, help: "Extra configuration: --config KEY VALUE (repeatable).") var config: [String] = []
     @Option(help: "Start a Sentinel (for rehearsals) monitoring this local server or host:port, instead of a data server.") var sentinel: String?
     @Option(name: .customLong("master-name"), help: "With --sentinel: the name Sentinel knows the master by (default: the server's name).") var masterName: String?
+    @Flag(name: .customLong("s3"), help: "Start a local S3-compatible object store (SeaweedFS) for archives instead of a data server.") var s3 = false
 
     func validate() throws {
         if let port { try Bounds.check(port, Bounds.port, "--port") }
@@ -25,6 +31,12 @@ struct Start: ShellCommand {
     }
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        if s3 {
+            guard port == nil, replicaOf == nil, !aof, !aofTimestamps, dir == nil, config.isEmpty, sentinel == nil else {
+                throw ShellError(.usage, "start --s3 takes only a name: an object store holds archives, not data", at: invocation.location)
+            }
+            return try await interpreter.startObjectStore(name, at: invocation.location)
+        }
         let pairs = stride(from: 0, to: config.count, by: 2).map { (name: config[$0], value: config[$0 + 1]) }
         var options = LocalServerOptions(port: port, replicaOf: replicaOf, appendOnly: aof, aofTimestamps: aofTimestamps,
                                          directory: dir, config: pairs)
@@ -102,6 +114,27 @@ extension Interpreter {
         // The first server becomes current; later ones (replicas) do not steal the prompt.
         if let keepCurrent { connections.current = keepCurrent }
         return serverReport(server, lab: lab)
+    }
+
+    /// Starts a Lab object store and points this session's AWS_* variables at it: its
+    /// throwaway keys serve only a loopback store, and the secret is never shown.
+    func startObjectStore(_ name: String, at location: SourceLocation) async throws -> RESPValue {
+        let lab = try labInstance(at: location)
+        let store: LocalObjectStore
+        do { store = try await lab.startObjectStore(name) } catch { throw ShellError(.script, error.message, at: location) }
+        setenv("AWS_ACCESS_KEY_ID", store.credentials.accessKeyID, 1)
+        setenv("AWS_SECRET_ACCESS_KEY", store.credentials.secretAccessKey.revealed, 1)
+        unsetenv("AWS_SESSION_TOKEN")
+        setenv("AWS_ENDPOINT_URL_S3", store.endpoint.description, 1)
+        return .report([
+            ("name", .text(name)),
+            ("url", .text(store.url ?? "")),
+            ("endpoint", .text(store.endpoint.description)),
+            ("access_key", .text(store.credentials.accessKeyID)),
+            ("secret_file", .text(store.directory + "/identities.json")),
+            ("session", .text("AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_S3 now name this store")),
+            ("pid", .integer(Int64(store.pid))),
+        ])
     }
 
     func labAction(_ name: String, _ action: LabAction, at location: SourceLocation) async throws -> RESPValue? {
