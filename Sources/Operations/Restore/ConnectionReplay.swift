@@ -23,6 +23,8 @@ public struct ConnectionReplay {
     public var flush = false
     /// Where a temporary server for an RDB base runs.
     public var lab: Lab?
+    /// Restore the base's keys with the TTL they had at the target second.
+    public var ttlAsOfTarget = false
     /// Set to stop cleanly between batches.
     public var stop = StopFlag()
     /// Called as the base loads and after each batch of the stream.
@@ -43,8 +45,10 @@ public struct ConnectionReplay {
         let endpoint = target.endpoint
         try await prepareTarget()
         var outcome: ReplayOutcome
-        let loader = BaseLoader(plan: plan, target: target, lab: lab, window: window, stop: stop, progress: progress)
-        let baseKeys = try await loader.load()
+        var loader = BaseLoader(plan: plan, target: target, lab: lab, window: window, stop: stop, progress: progress)
+        loader.ttlAsOfTarget = ttlAsOfTarget
+        let base = try await loader.load()
+        let baseKeys = base.applied
         do {
             _ = try await target.send(["SELECT", "0"])
         } catch {
@@ -55,10 +59,12 @@ public struct ConnectionReplay {
             interrupted.interrupted = true
             interrupted.stopReason = "interrupted while loading the base (\(baseKeys) keys or commands of it applied)"
             interrupted.baseKeys = baseKeys
+            interrupted.record(base)
             return interrupted
         }
         outcome = try await streamIncr()
         outcome.baseKeys = baseKeys
+        outcome.record(base)
         _ = try? await target.send(["SELECT", "0"])
         let elapsed = ContinuousClock.now - clock
         outcome.duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
