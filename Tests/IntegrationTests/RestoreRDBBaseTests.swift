@@ -72,6 +72,10 @@ import Testing
             _ = try await c.pipeline((0..<10).map { ["SET", .string("keep:\($0)"), "v"] })
             _ = try await c.send(["SET", "gone", "v", "PXAT", .string(String(Int64(Date().timeIntervalSince1970 * 1000) + 1500))])
             try await Self.rewrite(c)
+            // After the base: expiries the incr stream sets (as SET PXAT and PEXPIREAT in the AOF).
+            _ = try await c.send(["SET", "incr:short", "v", "PX", .string(String(expiresAt - Int64(Date().timeIntervalSince1970 * 1000)))])
+            _ = try await c.send(["SET", "incr:expireat", "v"])
+            _ = try await c.send(["EXPIREAT", "incr:expireat", .string(String(expiresAt / 1000))])
             try await Task.sleep(for: .milliseconds(1100))
             _ = try await c.send(["SET", "incr:after", "v"])
             try await Task.sleep(for: .milliseconds(1100))  // appendfsync everysec
@@ -89,6 +93,7 @@ import Testing
             let today = try await Restore.run(archive: LocalArchiveStore(root: archive), target: .time(second: second, inclusive: true),
                                               destination: .connection(p, name: "plain", scratch: nil))
             #expect(try await p.send(["EXISTS", "short:0"]).int == 0)
+            #expect(try await p.send(["EXISTS", "incr:short", "incr:expireat"]).int == 0)
             #expect(try await p.send(["DBSIZE"]).int == 11)
             #expect(today.outcome.baseKeysExpiredSinceTarget == 10 && today.outcome.baseKeysTTLShifted == 0)
             #expect(today.outcome.baseKeysExpiredBeforeTarget == 1, "the key that expired before the target")
@@ -100,8 +105,14 @@ import Testing
             let asOf = try await Restore.run(archive: LocalArchiveStore(root: archive), target: .time(second: second, inclusive: true),
                                              destination: .connection(f, name: "forensic", scratch: nil), options: options)
             #expect(asOf.outcome.baseKeysTTLShifted == 10 && asOf.outcome.baseKeysExpiredSinceTarget == 0)
-            #expect(try await f.send(["DBSIZE"]).int == 21)
+            #expect(try await f.send(["DBSIZE"]).int == 23)
             let expectedTTL = expiresAt - targetMs
+            #expect(asOf.outcome.incrExpiriesShifted == 2)
+            let incrTTL = try #require(try await f.send(["PTTL", "incr:short"]).int)
+            // SET PX is archived as SET PXAT: an absolute time, moved like the base's.
+            #expect(abs(Int64(incrTTL) - expectedTTL) <= 1000, "incr:short has PTTL \(incrTTL), it had about \(expectedTTL) at the target")
+            let secondsTTL = try #require(try await f.send(["PTTL", "incr:expireat"]).int)
+            #expect(secondsTTL > 0 && Int64(secondsTTL) <= expectedTTL + 1000, "incr:expireat has PTTL \(secondsTTL)")
             for k in 0..<10 {
                 let ttl = try #require(try await f.send(["PTTL", .string("short:\(k)")]).int)
                 #expect(abs(Int64(ttl) - expectedTTL) <= 1000, "short:\(k) has PTTL \(ttl), it had \(expectedTTL) at the target")

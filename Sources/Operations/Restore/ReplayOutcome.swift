@@ -40,6 +40,9 @@ public struct ReplayOutcome: Sendable {
     public var baseKeysExpiredBeforeTarget = 0
     /// Base keys copied through a temporary server (no RESTORE payload could be made).
     public var baseKeysThroughTemporaryServer = 0
+    /// Incr commands whose absolute expiry was moved to keep the TTL it had at the
+    /// target (`--ttl-as-of-target`).
+    public var incrExpiriesShifted = 0
     /// `#TS` second of the first and last applied command.
     public var firstTimestamp: Int64?
     public var lastTimestamp: Int64?
