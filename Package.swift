@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "Shell",
             dependencies: [
-                "Operations", "RedisClient", "RESP",
+                "Operations", "RedisClient", "RESP", "RDB",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
