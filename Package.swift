@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RDBTests", dependencies: ["RDB"]),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
-        .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF"]),
+        .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF", "RDB"]),
         .testTarget(
             name: "ShellTests",
             dependencies: ["Shell", "RESP", .product(name: "NIOCore", package: "swift-nio")]

@@ -55,6 +55,18 @@ import Testing
             #expect(run.out.contains("base_keys") && run.out.contains("60"), "\(run.out)")
             let o = try await RedisConnection.connect(other.connectionConfiguration)
             #expect(try await RDBRoundTripTests.digest(o) == expected)
+
+            // The base's keys, listed from the archive: "was this key in that base?"
+            let listing = try BaseKeyListing.list(index, generation: 1, pattern: "h:*", limit: 100)
+            #expect(listing.totalKeys == 60 && listing.matchingKeys == 9)
+            let hsmall = try #require(listing.keys.first { $0.database == 1 && $0.key == "\"h:small\"" })
+            #expect(hsmall.type == "hash" && hsmall.elements == 2 && hsmall.expiresAtMs != nil)
+            #expect(listing.keys.first { $0.database == 0 && $0.key == "\"h:big\"" }?.elements == 600)
+            #expect(!listing.keys.contains { $0.key.hasPrefix("\"incr:") }, "incr keys are not in the base")
+            let shell = try RedkeepBinaryTests.redkeep(["-c", "archive log \(archive) --base latest --key 'h:sm*'"])
+            #expect(shell.status == 0 && shell.out.contains("h:small") && shell.out.contains("hash") && !shell.out.contains("h:big"), "\(shell.out) \(shell.err)")
+            let unknown = try RedkeepBinaryTests.redkeep(["-c", "archive timeline \(archive) --base 7"])
+            #expect(unknown.status != 0 && unknown.err.contains("no generation 7"), "\(unknown.err)")
             await o.close()
             await t.close()
             await c.close()

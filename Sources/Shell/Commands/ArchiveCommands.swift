@@ -14,6 +14,8 @@ struct ArchiveCommand: ShellCommand {
             generations, covered time, gaps, marks, sizes, writes over time
         archive log DIR [--from T] [--to T] [--key GLOB] [--command NAME]
             the archived commands with their times and offsets
+        archive log|timeline DIR --base GEN|latest [--key GLOB]
+            the keys of a generation's RDB base: type, size, expiry
         archive verify DIR
             every sha256, every chunk parses, offsets contiguous, gaps;
             fails (exit code 3) when anything is wrong
@@ -32,6 +34,7 @@ struct ArchiveCommand: ShellCommand {
     @Option(help: "log: at most this many lines (1 to 10000000).") var limit: Int = 10_000
     @Option(help: "prune: a window (7d, 12h) or a number of generations.") var keep: String?
     @Flag(name: .customLong("dry-run"), help: "prune: say what would go, delete nothing.") var dryRun = false
+    @Option(help: "log, timeline: list the keys of this generation's RDB base (a number, or latest), with --key GLOB and --limit.") var base: String?
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         let location = invocation.location
@@ -40,6 +43,7 @@ struct ArchiveCommand: ShellCommand {
         }
         do {
             let store = try ArchiveStores.open(dir, s3Endpoint: s3Endpoint)
+            if let base, ["log", "timeline"].contains(action.lowercased()) { return try await baseKeys(base, store, location) }
             switch action.lowercased() {
             case "timeline":
                 let tty = await interpreter.configuration.interactive && isatty(1) == 1
