@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Shell",
             dependencies: [
-                "Operations", "Demos", "RedisClient", "AOF", "RESP",
+                "Operations", "Demos", "RedisClient", "AOF", "RDB", "RESP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -133,7 +133,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF"]),
+        .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF", "RDB"]),
         .testTarget(
             name: "S3Tests",
             dependencies: [

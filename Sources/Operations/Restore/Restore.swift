@@ -23,6 +23,10 @@ public struct RestoreOptions: Sendable, Hashable {
     public var flush: Bool
     /// Allow a target that is the archive's own source (or a replica of it).
     public var overwriteSource: Bool
+    /// Keys of an RDB base come back with the TTL they had at the target second
+    /// (absolute expiries shifted by now minus the target), so keys expired since the
+    /// target are still there. Off: expiries stay as recorded.
+    public var ttlAsOfTarget = false
 
     /// The largest window: more buys nothing and costs memory per command in flight.
     public static let maxWindow = 1_000_000
@@ -134,6 +138,7 @@ public enum Restore {
             replay.stop = stop
             replay.progress = progress
             replay.lab = scratch
+            replay.ttlAsOfTarget = options.ttlAsOfTarget
             let outcome = try await replay.run()
             return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
         }

@@ -41,9 +41,11 @@ struct ArchiveTimelineCommand: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "timeline", abstract: "Generations, covered time, gaps, marks, sizes, writes over time.")
     @OptionGroup var archive: ArchiveLocationOptions
+    @Option(help: "List the keys of this generation's RDB base instead (a number, or latest).") var base: String?
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         let store = try archive.store("timeline", at: invocation.location)
+        if let base { return try await archiveBaseKeys(base, store, pattern: nil, limit: 10_000, at: invocation.location) }
         let tty = await interpreter.configuration.interactive && isatty(1) == 1
         let index = try await archiveWork("timeline", at: invocation.location) { try ArchiveIndex.read(store) }
         return ArchiveReports.timeline(index, location: archive.dir, tty: tty)
@@ -59,6 +61,7 @@ struct ArchiveLogCommand: ShellCommand {
     @Option(help: "Commands whose key matches this glob.") var key: String?
     @Option(help: "Commands of this name.") var command: String?
     @Option(help: "At most this many lines (1 to 10000000).") var limit: Int = 10_000
+    @Option(help: "List the keys of this generation's RDB base instead (a number, or latest), with --key GLOB and --limit.") var base: String?
 
     func validate() throws {
         try Bounds.check(limit, 1...10_000_000, "--limit")
@@ -70,6 +73,7 @@ struct ArchiveLogCommand: ShellCommand {
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         let store = try archive.store("log", at: invocation.location)
+        if let base { return try await archiveBaseKeys(base, store, pattern: key, limit: limit, at: invocation.location) }
         let command = self
         return try await archiveWork("log", at: invocation.location) { try command.log(store) }
     }

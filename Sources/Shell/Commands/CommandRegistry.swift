@@ -155,6 +155,7 @@ enum CommandRegistry {
         .command(Save.self, .persistence, shadows: "SAVE"),
         .command(Rewrite.self, .persistence),
         .command(Aof.self, .persistence),
+        .command(RdbCommand.self, .persistence),
         .command(ChunkCommand.self, .rollForward),
         .command(MarkCommand.self, .rollForward),
         .command(ReplayUntil.self, .rollForward),

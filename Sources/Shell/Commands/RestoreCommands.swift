@@ -40,6 +40,7 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
     @Flag(help: "With --into: FLUSHALL a target that holds keys (only after every check has passed).") var flush = false
     @Flag(name: .customLong("overwrite-source"), help: "With --into: allow the archive's own source (or a replica of it) as the target.") var overwriteSource = false
     @Option(help: "Commands in flight at most (1 to 1000000, sent as 4 pipelines).") var window: Int = 50_000
+    @Flag(name: .customLong("ttl-as-of-target"), help: "Keys alive at the target come back with the TTL they had then (expiries moved by now minus the target).") var ttlAsOfTarget = false
     @Option(help: "Stop just before the named mark.") var mark: String?
     @Option(name: .customLong("before-first"), help: "Stop before the first of these commands (A|B) at or after TIME.") var beforeFirst: String?
     @Option(help: "Stop at GEN:STREAM:BYTES (as archive log prints them).") var offset: String?
@@ -76,7 +77,8 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
             destination = .dryRun
         }
         let bar = ProgressBar(enabled: await interpreter.configuration.interactive && isatty(2) == 1)
-        let options = RestoreOptions(window: window, flush: flush, overwriteSource: overwriteSource)
+        var options = RestoreOptions(window: window, flush: flush, overwriteSource: overwriteSource)
+        options.ttlAsOfTarget = ttlAsOfTarget
         let report: RestoreReport
         do {
             report = try await Restore.run(archive: store, target: target, destination: destination, options: options,
@@ -145,6 +147,15 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
             ("base", .text("\(plan.generation.format.rawValue) \(plan.generation.path), as of \(TimeFormat.text(plan.generation.asOf))")),
         ]
         if let keys = o.baseKeys { fields.append(("base_keys", .integer(Int64(keys)))) }
+        if plan.generation.format == .rdb, o.baseKeys != nil {
+            fields += [("base_keys_ttl_as_of_target", .integer(Int64(o.baseKeysTTLShifted))),
+                       ("base_keys_expired_since_target", .integer(Int64(o.baseKeysExpiredSinceTarget))),
+                       ("base_keys_expired_before_target", .integer(Int64(o.baseKeysExpiredBeforeTarget)))]
+            if o.incrExpiriesShifted > 0 { fields.append(("incr_expiries_shifted", .integer(Int64(o.incrExpiriesShifted)))) }
+            if o.baseKeysThroughTemporaryServer > 0 {
+                fields.append(("base_keys_through_temporary_server", .integer(Int64(o.baseKeysThroughTemporaryServer))))
+            }
+        }
         fields += [
             ("commands", .integer(Int64(o.commands))),
             ("bytes", .integer(Int64(o.bytes))),
