@@ -49,6 +49,20 @@ public struct RedisInfo: Sendable, Hashable {
         storage.first { $0.name == name.lowercased() }?.fields
     }
 
+    /// The keyspace section as numbers: the keys of each database (`db3:keys=10,...`).
+    public var keyspace: [Int: Int] {
+        var keys: [Int: Int] = [:]
+        for field in section("keyspace") ?? [] {
+            guard field.name.hasPrefix("db"), let db = Int(field.name.dropFirst(2)) else { continue }
+            let count = field.value.text.split(separator: ",").first { $0.hasPrefix("keys=") }.flatMap { Int($0.dropFirst(5)) }
+            keys[db] = count ?? 0
+        }
+        return keys
+    }
+
+    /// Keys in every database together (the sum of ``keyspace``).
+    public var totalKeys: Int { keyspace.values.reduce(0, +) }
+
     /// Every field name and value, all sections together, in order.
     public var allFields: [InfoField] { storage.flatMap(\.fields) }
 

@@ -80,6 +80,27 @@ import Testing
             run = try Self.script("archive verify \(s.archive)")
             #expect(run.status == 0, "\(run.err)")
 
+            // archive log prints each command's place as GEN:STREAM:OFFSET, exactly what
+            // --offset takes: restoring to the FLUSHALL's place gives the data just before it.
+            run = try Self.script("archive log \(s.archive) --command flushall")
+            let line = try #require(run.out.split(separator: "\n").first { $0.contains("FLUSHALL") })
+            let fields = line.components(separatedBy: "  ").filter { !$0.isEmpty }
+            let place = try #require(fields.count == 3 ? fields[1] : nil, "\(line)")
+            #expect(place.split(separator: ":").count == 3)
+            run = try Self.script("""
+                connect t 127.0.0.1:\(target.port)
+                replay-until --offset \(place) --archive \(s.archive) --into t --flush
+                """)
+            #expect(run.status == 0, "\(run.err)")
+            #expect(try await restoreContents(c) == s.beforeFlush)
+
+            // A relative time, as documented: -1h is before the archive, and said so
+            // (not refused as an unknown option).
+            run = try Self.script("replay-until -1h --archive \(s.archive) --dry-run")
+            #expect(run.status == 3 && run.err.contains("before the archive's first base"), "\(run.err)")
+            run = try Self.script("archive log \(s.archive) --from -1h --command flushall")
+            #expect(run.status == 0 && run.out.contains("FLUSHALL"), "\(run.err)")
+
             // A damaged chunk: verify fails with exit code 3 naming it, replay stops at it.
             let index = try ArchiveIndex.read(s.archive)
             let chunk = index.chunks.last!

@@ -77,11 +77,7 @@ public struct ConnectionReplay {
         let keys: Int
         do {
             let info = try await target.info("keyspace")
-            keys = (info.section("keyspace") ?? []).reduce(0) { total, field in
-                let text = field.value.text
-                guard let part = text.split(separator: ",").first(where: { $0.hasPrefix("keys=") }) else { return total }
-                return total + (Int(part.dropFirst(5)) ?? 0)
-            }
+            keys = info.totalKeys
         } catch {
             throw RestoreError(.target, "cannot read the keyspace of the target \(endpoint): \(error)", underlying: error)
         }
