@@ -63,6 +63,7 @@ struct Session {
         guard let address else { return "" }
         var statement = "connect default '\(address.replacingOccurrences(of: "'", with: "\\'"))'"
         if let variable = options.passwordEnv { statement += " --password-env \(variable)" }
+        statement += options.tlsWords
         return statement
     }
 

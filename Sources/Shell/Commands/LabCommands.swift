@@ -1,5 +1,6 @@
 import ArgumentParser
 import Operations
+import RedisClient
 import RESP
 
 struct Start: ShellCommand {
@@ -18,6 +19,9 @@ struct Start: ShellCommand {
     @Option(parsing: .upToNextOption, help: "Extra configuration: --config KEY VALUE (repeatable).") var config: [String] = []
     @Option(help: "Start a Sentinel (for rehearsals) monitoring this local server or host:port, instead of a data server.") var sentinel: String?
     @Option(name: .customLong("master-name"), help: "With --sentinel: the name Sentinel knows the master by (default: the server's name).") var masterName: String?
+    @Flag(help: "Listen with TLS only, with a throwaway CA and certificates the Lab makes; connections use them.") var tls = false
+    @Option(name: .customLong("password-env"), help: "Require the password in this environment variable (requirepass, or --user's).") var passwordEnv: String?
+    @Option(help: "An ACL user (all commands) with the --password-env password; the default user is turned off.") var user: String?
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         guard config.count % 2 == 0 else {
@@ -26,6 +30,16 @@ struct Start: ShellCommand {
         let pairs = stride(from: 0, to: config.count, by: 2).map { (name: config[$0], value: config[$0 + 1]) }
         var options = LocalServerOptions(port: port, replicaOf: replicaOf, appendOnly: aof, aofTimestamps: aofTimestamps,
                                          directory: dir, config: pairs)
+        options.tls = tls
+        if let passwordEnv {
+            guard let secret = RedisSecret.fromEnvironment(passwordEnv, environment: await interpreter.configuration.environment) else {
+                throw ShellError(.usage, "--password-env \(passwordEnv): that environment variable is not set", at: invocation.location)
+            }
+            options.password = secret
+        } else if user != nil {
+            throw ShellError(.usage, "--user needs --password-env VAR: an ACL user without a password would let anyone in", at: invocation.location)
+        }
+        options.user = user
         if let sentinel {
             guard replicaOf == nil, !aof, !aofTimestamps, config.isEmpty else {
                 throw ShellError(.usage, "start --sentinel takes no --replica-of, --aof or --config: a Sentinel holds no data", at: invocation.location)
