@@ -46,4 +46,43 @@ import Testing
             #expect(unknownCA.err.contains("TLS handshake with 127.0.0.1:\(server.port) failed: unknown CA"), "\(unknownCA.err)")
         }
     }
+
+    /// The tour's steps with every server on TLS with client certificates: replication,
+    /// the collector, replay-until --into, verify-sync, failover --promote.
+    @Test func theTourStepsOverTLS() throws {
+        let script = try RedkeepBinaryTests.temporaryFile("tls-tour.rk", """
+            start master --tls --aof --config appendfsync always
+            start replica --replica-of master
+            SET greeting "hello over TLS"
+            wait-until $(@replica GET greeting) == "hello over TLS" --timeout 5s
+            let ledger = start ledger --tls --aof-timestamps --config auto-aof-rewrite-percentage 0
+            use ledger
+            let archive = "${ledger.dir}-archive"
+            chunk start --archive $archive --interval 200ms --chunk-size 16KB
+            SET balance:alice 100
+            SET balance:bob 50
+            sleep 1100ms
+            mark before-payday
+            multi {
+              INCRBY balance:alice 25
+              DECRBY balance:bob 25
+            }
+            sleep 1100ms
+            chunk stop
+            start copy --tls
+            replay-until --mark before-payday --archive $archive --into copy
+            assert $(@copy GET balance:alice) == 100 "the copy holds the state at the mark"
+            assert $(@copy GET balance:bob) == 50 "the copy holds the state at the mark"
+            use master
+            verify-sync master replica
+            failover --promote replica
+            assert $(@replica GET greeting) == "hello over TLS" "the promoted replica has the data"
+            @replica SET after failover
+            wait-until $(@master GET after) == "failover" --timeout 5s
+            echo tls tour done
+            """)
+        let run = try RedkeepBinaryTests.redkeep([script])
+        #expect(run.status == 0, "\(run.err)\n\(run.out.suffix(1500))")
+        #expect(run.out.contains("tls tour done"), "\(run.out.suffix(1500))")
+    }
 }
