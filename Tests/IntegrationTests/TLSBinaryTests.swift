@@ -85,4 +85,24 @@ import Testing
         #expect(run.status == 0, "\(run.err)\n\(run.out.suffix(1500))")
         #expect(run.out.contains("tls tour done"), "\(run.out.suffix(1500))")
     }
+
+    /// A Sentinel of a TLS master speaks TLS to it and its replica, and failover through
+    /// it completes: the promoted replica is reached with the same TLS settings.
+    @Test func sentinelFailoverOverTLS() throws {
+        let script = try RedkeepBinaryTests.temporaryFile("tls-sentinel.rk", """
+            start master --tls
+            start replica --replica-of master
+            start s1 --sentinel master
+            use master
+            SET k v
+            wait-until $(@replica GET k) == "v" --timeout 5s
+            let report = failover --sentinel s1 --master master
+            assert ${report.new_master} == "replica" "Sentinel should promote the replica"
+            assert $(GET k) == "v" "the current connection follows the new master"
+            echo new master ${report.new_master}
+            """)
+        let run = try RedkeepBinaryTests.redkeep([script])
+        #expect(run.status == 0, "\(run.err)\n\(run.out.suffix(1500))")
+        #expect(run.out.contains("new master replica"), "\(run.out.suffix(1500))")
+    }
 }
