@@ -3,6 +3,7 @@
 // Layers, each one library target, imports only pointing down:
 //   redkeep (executable) -> Shell -> Operations -> RedisClient -> AOF -> RESP
 //   (AOF and Operations also use RDB: bytes in, no I/O policy)
+// (Demos, the teaching demos and benchmarks, sits beside Operations: Shell -> Demos -> Operations.)
 import PackageDescription
 
 let package = Package(
@@ -56,6 +57,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Teaching demos and benchmarks (the marketplace of Redis in Action 4.4, pipelining
+        // and client benchmarks): apart from Operations so the core does not link the histogram.
+        .target(
+            name: "Demos",
+            dependencies: [
+                "Operations", "RedisClient", "RESP",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
@@ -63,7 +72,7 @@ let package = Package(
         .target(
             name: "Shell",
             dependencies: [
-                "Operations", "RedisClient", "RESP",
+                "Operations", "Demos", "RedisClient", "AOF", "RESP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -81,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "redkeep-bench",
             dependencies: [
-                "RESP", "RedisClient", "Operations", "RDB",
+                "RESP", "RedisClient", "Operations", "Demos", "RDB",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,7 +128,7 @@ let package = Package(
         // Integration tests: real redis-server processes started by the Lab.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Operations", "RedisClient", "AOF", "RDB", "RESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["Operations", "Demos", "RedisClient", "AOF", "RDB", "RESP", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ]
 )

@@ -44,6 +44,7 @@ public actor Lab {
             }
             self.root = String(cString: made)
             self.ownsRoot = true
+            LabFolders.shared.add(self.root)
         }
     }
 
@@ -200,6 +201,7 @@ public actor Lab {
         guard !keepFiles else { return }
         if ownsRoot {
             try? FileManager.default.removeItem(atPath: root)
+            LabFolders.shared.remove(root)
         } else {
             for entry in managed.values where entry.ownsDirectory {
                 try? FileManager.default.removeItem(atPath: entry.server.directory)
@@ -239,6 +241,8 @@ public actor Lab {
             "daemonize no",
             "dir \(Self.quoted(server.directory))",
             "logfile \"\"",
+            // Found again by a later run's `stop NAME` when this one keeps it (KeptServer).
+            "pidfile \(Self.quoted(server.directory + "/redis.pid"))",
             "unixsocket \(Self.quoted(server.unixSocket))",
             "unixsocketperm 700",
             "appendonly \(options.appendOnly ? "yes" : "no")",

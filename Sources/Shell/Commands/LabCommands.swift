@@ -11,7 +11,7 @@ struct Start: ShellCommand {
         gets the server's name. Servers a run started are stopped when it ends, unless redkeep --keep.
         """)
     @Argument(help: "The server's (and connection's) name.") var name: String
-    @Option(help: "The port on 127.0.0.1 (default: a free one).") var port: Int?
+    @Option(help: "The port on 127.0.0.1, 1 to 65535 (default: a free one).") var port: Int?
     @Option(name: .customLong("replica-of"), help: "Replicate another local server (by name) or host:port.") var replicaOf: String?
     @Flag(help: "appendonly yes.") var aof = false
     @Flag(name: .customLong("aof-timestamps"), help: "appendonly yes with #TS annotations (aof-timestamp-enabled yes).") var aofTimestamps = false
@@ -23,10 +23,12 @@ struct Start: ShellCommand {
     @Option(name: .customLong("password-env"), help: "Require the password in this environment variable (requirepass, or --user's).") var passwordEnv: String?
     @Option(help: "An ACL user (all commands) with the --password-env password; the default user is turned off.") var user: String?
 
+    func validate() throws {
+        if let port { try Bounds.check(port, Bounds.port, "--port") }
+        guard config.count % 2 == 0 else { throw ValidationError("--config takes pairs: --config KEY VALUE") }
+    }
+
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
-        guard config.count % 2 == 0 else {
-            throw ShellError(.usage, "--config takes pairs: --config KEY VALUE", at: invocation.location)
-        }
         let pairs = stride(from: 0, to: config.count, by: 2).map { (name: config[$0], value: config[$0 + 1]) }
         var options = LocalServerOptions(port: port, replicaOf: replicaOf, appendOnly: aof, aofTimestamps: aofTimestamps,
                                          directory: dir, config: pairs)
@@ -53,7 +55,13 @@ struct Start: ShellCommand {
 }
 
 struct Stop: ShellCommand {
-    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a local server cleanly (it saves what its configuration asks for).")
+    static let configuration = CommandConfiguration(
+        commandName: "stop", abstract: "Stop a local server cleanly (it saves what its configuration asks for).",
+        discussion: """
+        Also stops a server an earlier redkeep --keep run left running, found by its folder
+        in that run's temporary Lab folder and its pid file; its folder is kept (the report
+        says where).
+        """)
     @Argument(help: "The server's name.") var name: String
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
@@ -111,6 +119,12 @@ extension Interpreter {
     }
 
     func labAction(_ name: String, _ action: LabAction, at location: SourceLocation) async throws -> RESPValue? {
+        if action == .stop, await lab?.server(name) == nil, let kept = KeptServer.find(name) {
+            await connections[name]?.connection?.close()
+            do { try await kept.stop() } catch { throw ShellError(.script, error.message, at: location) }
+            return .report([("stopped", .text(name)), ("pid", .integer(Int64(kept.pid))),
+                            ("left_by", .text("an earlier --keep run")), ("dir", .text(kept.directory))])
+        }
         let lab = try labInstance(at: location)
         do {
             switch action {

@@ -6,7 +6,7 @@ import RESP
 import Glibc
 #endif
 
-struct ReplayUntil: ShellCommand {
+struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
     static let configuration = CommandConfiguration(
         commandName: "replay-until", abstract: "Roll a separate server forward from an archive to a point in time.",
         discussion: """
@@ -44,17 +44,21 @@ struct ReplayUntil: ShellCommand {
     @Option(name: .customLong("before-first"), help: "Stop before the first of these commands (A|B) at or after TIME.") var beforeFirst: String?
     @Option(help: "Stop at GEN:STREAM:BYTES (as archive log prints them).") var offset: String?
 
+    func validate() throws {
+        let destinations = [into != nil, writeAOF != nil, start != nil].filter { $0 }.count
+        guard destinations == 1 || (dryRun && destinations == 0) else {
+            throw ValidationError("give exactly one of --into NAME, --write-aof DIR, --start NAME (or --dry-run)")
+        }
+        try Bounds.check(window, 1...RestoreOptions.maxWindow, "--window")
+        if let port { try Bounds.check(port, Bounds.port, "--port") }
+        if let time {
+            do { _ = try TimeText.check(time) } catch { throw ValidationError(error.message) }
+        }
+    }
+
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         let location = invocation.location
         func usage(_ message: String) -> ShellError { ShellError(.usage, "replay-until: " + message, at: location) }
-        let destinations = [into != nil, writeAOF != nil, start != nil].filter { $0 }.count
-        guard destinations == 1 || (dryRun && destinations == 0) else {
-            throw usage("give exactly one of --into NAME, --write-aof DIR, --start NAME (or --dry-run)")
-        }
-        guard (1...RestoreOptions.maxWindow).contains(window) else {
-            throw usage("--window takes 1 to \(RestoreOptions.maxWindow) commands, not \(window)")
-        }
-        if let port, !(1...65535).contains(port) { throw usage("--port takes 1 to 65535, not \(port)") }
         let target = try replayTarget(usage)
         let store: any ArchiveStore
         do { store = try ArchiveStores.open(archive, s3Endpoint: s3Endpoint) } catch { throw ShellError.from(error, doing: "replay-until", at: location) }
@@ -106,14 +110,16 @@ struct ReplayUntil: ShellCommand {
         }
         if let mark { return .mark(mark) }
         if let offset {
-            let parts = offset.split(separator: ":").map { Int($0) }
-            guard parts.count == 3, let g = parts[0], let s = parts[1], let b = parts[2], g > 0, s > 0, b >= 0 else {
+            let parts = offset.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 3, let g = parts[0], let s = parts[1], let b = parts[2], (1...99_999_999).contains(g),
+                  (1...99_999_999).contains(s), b >= 0 else {
                 throw usage("--offset takes GEN:STREAM:BYTES (three whole numbers), not \"\(offset)\"")
             }
             return .offset(generation: g, stream: s, bytes: b)
         }
         guard let time else { throw usage("a TIME (or --mark / --offset) is needed") }
-        guard let value = TimeText.parse(time) else { throw usage("\"\(time)\" is not a time: use \(TimeText.accepted)") }
+        let value: TimeText.Value
+        do { value = try TimeText.check(time) } catch { throw usage(error.message) }
         let second: Int64
         switch value {
         case .now:

@@ -6,6 +6,9 @@ extension Interpreter {
     /// it is not open.
     func connection(_ name: String?, at location: SourceLocation?) async throws -> (String, RedisConnection) {
         if name == nil, let open = connections.currentConnection, open.isOpen { return (connections.current!, open) }
+        if name == nil, connections.current == nil, let address = configuration.defaultAddress {
+            return try await connectToDefault(address, at: location)
+        }
         guard let name = name ?? connections.current else {
             throw ShellError(.usage, "no connection: use connect NAME ADDRESS, or start NAME for a local server", at: location)
         }

@@ -37,11 +37,13 @@ extension Interpreter {
         }
         if !reply.isError, let change = SessionChange(command) { noteSession(name, change) }
         noteTransactionState(name, command.transaction, reply: reply)
+        let hint = reply.isError ? unknownCommandHint(reply, command.name) : nil
+        if let hint, configuration.interactive { say(hint) }
         // In a script an error reply is an error: it stops the run, or under on-error
         // continue is reported (on standard error, with its place) and the run goes on.
         // At the prompt it is a value, shown as redis-cli shows it.
         if let message = reply.errorMessage, !configuration.interactive {
-            let error = ShellError(.script, "\(connection.endpoint) answered \(command.name) with an error: \(message)", at: location)
+            let error = ShellError(.script, "\(connection.endpoint) answered \(command.name) with an error: \(message)" + (hint.map { " (\($0))" } ?? ""), at: location)
             if !configuration.continueOnError { throw error }
             report(error)
             return nil
