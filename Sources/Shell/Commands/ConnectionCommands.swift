@@ -8,8 +8,9 @@ struct Connect: ShellCommand {
         discussion: """
         ADDRESS is redis://[user:pass@]host:port[/db], unix:///path.sock, host:port or /path.sock
         (default 127.0.0.1:6379). Prefer --password-env to a password in the URL: it keeps the
-        password out of history and of the process listing. rediss:// (or --tls, or any other TLS
-        option) speaks TLS; --insecure skips checking the server's certificate and says so each time.
+        password out of history and of the process listing.
+        rediss:// (or --tls, or any other TLS option) speaks TLS; --insecure skips
+        checking the server's certificate, and says so each time.
         """)
     @Argument(help: "The connection's name (the prompt shows it).") var name: String
     @Argument(help: "Where the server is.") var address: String = "127.0.0.1:6379"
