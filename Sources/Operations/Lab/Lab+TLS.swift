@@ -19,6 +19,7 @@ extension Lab {
             try await Self.openssl(["req", "-x509", "-new", "-nodes"] + Self.ecKey + [
                 "-keyout", ca.key, "-out", ca.certificate, "-days", "30", "-subj", "/CN=redkeep Lab CA",
             ], for: name, making: ca.certificate)
+            chmod(ca.key, 0o600)
         }
         let pairs = [(tls.certificateFile, tls.keyFile, "server"), (tls.clientCertificateFile, tls.clientKeyFile, "client")]
         for (certificate, key, role) in pairs where !FileManager.default.fileExists(atPath: certificate) {
