@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // TLS for the client (rediss://, --tls).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // SHA-256 of archive chunks and snapshot copies.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // Latency percentiles of the benchmarks.
@@ -45,6 +47,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
         // A small S3 client: SigV4 signing, credentials, objects. No redkeep dependency.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,6 +11,9 @@ import Darwin
 /// "host not found". Lower-case, so they read well after "cannot connect to H: ".
 func describeIOError(_ error: any Error) -> String {
     if let io = error as? IOError { return errnoText(io.errnoCode) }
+    // TLS errors after the handshake (TLS 1.3 servers refuse a client certificate then).
+    if let tls = error as? NIOSSLError { return "TLS: " + RedisClientError.describe(tls, failure: nil) }
+    if let tls = error as? BoringSSLError { return "TLS: " + RedisClientError.describe(.handshakeFailed(tls), failure: nil) }
     if let connection = error as? NIOConnectionError {
         if let first = connection.connectionErrors.first { return describeIOError(first.error) }
         if connection.dnsAError != nil || connection.dnsAAAAError != nil { return "host not found" }

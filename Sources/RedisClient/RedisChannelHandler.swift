@@ -35,9 +35,15 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var lastTicket = 0
     /// Set while the handler is in the channel's pipeline.
     private var context: ChannelHandlerContext?
+    /// False over TLS; over plain TCP, a server that closes without a byte of answer
+    /// may be a TLS port, and the error says so.
+    private let usesTLS: Bool
+    /// Whether any byte has arrived: see ``usesTLS``.
+    private var hasReceived = false
 
-    init(endpoint: RedisEndpoint, commandTimeout: TimeAmount?, maxReplyBytes: Int = .max) {
+    init(endpoint: RedisEndpoint, commandTimeout: TimeAmount?, maxReplyBytes: Int = .max, usesTLS: Bool = false) {
         self.endpoint = endpoint
+        self.usesTLS = usesTLS
         self.commandTimeout = commandTimeout
         self.machine = StateMachine(endpoint: endpoint)
         self.decoder = RESPDecoder(limits: .init(maxMessageLength: maxReplyBytes))
@@ -140,6 +146,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
+        hasReceived = true
         if buffer == nil || buffer!.readableBytes == 0 {
             buffer = incoming
         } else {
@@ -217,7 +224,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         } else if let head {
             let partial = decoder.bytesOfIncompleteMessage + (buffer?.readableBytes ?? 0) > 0
                 ? ", after \(buffer?.readableBytes ?? 0) bytes of an incomplete reply" : ""
-            reason = "connection to \(endpoint) closed by the server while waiting for a reply to \(head.label)\(partial)"
+            reason = "connection to \(endpoint) closed by the server while waiting for a reply to \(head.label)\(partial)" + tlsHint
         } else {
             reason = "connection to \(endpoint) closed by the server"
         }
@@ -228,9 +235,14 @@ final class RedisChannelHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let head = machine.head
         let what = head.map { " while waiting for a reply to \($0.label)" } ?? ""
-        fail(RedisClientError(.connectionClosed, "connection to \(endpoint) failed\(what): \(describeIOError(error))",
+        fail(RedisClientError(.connectionClosed, "connection to \(endpoint) failed\(what): \(describeIOError(error))" + (head == nil ? "" : tlsHint),
                               endpoint: endpoint, command: head?.label, underlying: error),
              context: context)
+    }
+
+    /// For a plain TCP connection that has not received a byte: the server may be a TLS port.
+    private var tlsHint: String {
+        hasReceived || usesTLS || !endpoint.isTCP ? "" : " (it answered nothing: if it expects TLS on this port, connect with rediss:// or --tls)"
     }
 
     /// Fails every pending request and every later one with `error`, then closes.

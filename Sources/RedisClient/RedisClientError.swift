@@ -16,8 +16,12 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
     public enum Kind: Sendable, Hashable {
         /// A URL or address could not be parsed.
         case invalidAddress
-        /// `rediss://` or another TLS request; TLS is not supported yet.
+        /// A TLS request the client cannot honour (TLS over a unix socket).
         case tlsNotSupported
+        /// The TLS handshake failed or could not start: an unknown CA, an expired
+        /// certificate, a name mismatch, a server that does not speak TLS, a refused client
+        /// certificate. The message names the server and which of these it was.
+        case tlsFailed
         /// The TCP or unix socket connection could not be opened.
         case connectFailed
         /// AUTH or HELLO ... AUTH was refused.

@@ -22,6 +22,8 @@ public struct RedisConnectionConfiguration: Sendable {
     /// aggregate and streams forever is cut off here with a protocol error naming the byte
     /// offset, instead of filling memory. Default 1 GiB.
     public var maxReplyBytes: Int = Self.defaultMaxReplyBytes
+    /// TLS settings; nil speaks plain TCP. `rediss://` sets it (full verification).
+    public var tls: RedisTLSConfiguration?
 
     /// 1 GiB: above Redis's largest bulk string (`proto-max-bulk-len`, 512 MB) with room
     /// for large aggregates.
@@ -46,15 +48,24 @@ public struct RedisConnectionConfiguration: Sendable {
     /// Parses `redis://[user:pass@]host[:port][/db]`, `unix:///path/to.sock[?db=N]`,
     /// or the plain forms `host:port` and `/path/to.sock`.
     ///
-    /// `rediss://` is refused with ``RedisClientError/Kind/tlsNotSupported``. User and
+    /// `rediss://` is the same with TLS (``tls`` set, full verification against the
+    /// system's CAs; change ``tls`` for a CA file or client certificate). User and
     /// password may be percent-encoded. Error messages show the URL with its password
     /// replaced by `<secret>`.
     public init(url: String) throws(RedisClientError) {
-        let shown = Self.redacted(url)
         if url.hasPrefix("rediss://") {
-            throw RedisClientError(.tlsNotSupported,
-                "cannot use \(shown): TLS (rediss://) is not supported yet; use redis:// over a trusted network or an SSH/stunnel tunnel")
+            do {
+                try self.init(url: "redis://" + url.dropFirst("rediss://".count))
+            } catch {
+                // Name the URL as it was typed.
+                var error = error
+                error.message = error.message.replacing("redis://", with: "rediss://")
+                throw error
+            }
+            tls = RedisTLSConfiguration()
+            return
         }
+        let shown = Self.redacted(url)
         if url.hasPrefix("unix://") {
             var rest = String(url.dropFirst("unix://".count))
             var database = 0
@@ -77,7 +88,7 @@ public struct RedisConnectionConfiguration: Sendable {
         guard url.hasPrefix("redis://") else {
             if url.contains("://") {
                 throw RedisClientError(.invalidAddress,
-                    "invalid URL \(shown): the scheme must be redis:// or unix:// (rediss:// is not supported yet)")
+                    "invalid URL \(shown): the scheme must be redis://, rediss:// (TLS) or unix://")
             }
             self.init(endpoint: try RedisEndpoint(parsing: url))
             return

@@ -15,6 +15,12 @@ public enum RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// True for a TCP address.
+    public var isTCP: Bool {
+        if case .tcp = self { return true }
+        return false
+    }
+
     /// Parses `host:port`, `[ipv6]:port`, a bare host (port 6379) or a path with a `/`.
     public init(parsing text: String) throws(RedisClientError) {
         if text.hasPrefix("/") || text.hasPrefix("./") || text.hasSuffix(".sock") {

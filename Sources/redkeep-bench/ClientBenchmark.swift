@@ -17,6 +17,7 @@ struct ClientBenchmark: AsyncParsableCommand {
     @Option(help: "Rounds; medians are reported.") var rounds = 5
     @Option(help: "CPU both clients are pinned to.") var clientCPU = 1
     @Option(help: "CPU the server is pinned to.") var serverCPU = 0
+    @Flag(help: "Over TLS with client certificates: a Lab TLS server, redis-benchmark --tls against redkeep's TLS client.") var tls = false
 
     mutating func run() async throws {
         guard ExternalCommand.find("redis-benchmark") != nil, ExternalCommand.find("taskset") != nil else {
@@ -29,11 +30,13 @@ struct ClientBenchmark: AsyncParsableCommand {
     }
 
     private func measure(_ lab: Lab) async throws {
-        let server = try await lab.start("bench", LocalServerOptions(config: [("save", "")]))
+        let server = try await lab.start("bench", LocalServerOptions(config: [("save", "")], tls: tls))
+        // The same CA and client certificate for both clients.
+        let tlsArguments = server.tls.map { ["--tls", "--cacert", $0.caFile, "--cert", $0.clientCertificateFile, "--key", $0.clientKeyFile] } ?? []
         _ = try await ExternalCommand.run("taskset", ["-p", "-c", String(serverCPU), String(server.pid)])
         // The worker is this same program, run again under taskset.
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        print("Client: \(grouped(Double(requests))) SET key:__rand_int__ xxx on \(lab.binary), server on CPU \(serverCPU), both clients on CPU \(clientCPU), \(rounds) rounds (median)")
+        print("Client\(tls ? " over TLS" : ""): \(grouped(Double(requests))) SET key:__rand_int__ xxx on \(lab.binary), server on CPU \(serverCPU), both clients on CPU \(clientCPU), \(rounds) rounds (median)")
 
         for (label, depth) in [("sequential (-c 1)", 1), ("pipelined (-c 1 -P \(batch))", batch)] {
             var reference: [Double] = [], ours: [Double] = []
@@ -41,11 +44,12 @@ struct ClientBenchmark: AsyncParsableCommand {
                 var args = ["-c", String(clientCPU), "redis-benchmark", "-h", "127.0.0.1", "-p", String(server.port),
                             "-c", "1", "-n", String(requests), "-t", "set", "--csv"]
                 if depth > 1 { args += ["-P", String(depth)] }
+                args += tlsArguments
                 let rb = try await ExternalCommand.run("taskset", args)
                 reference.append(try Self.redisBenchmarkRate(rb.output))
                 let worker = try await ExternalCommand.run("taskset", [
                     "-c", String(clientCPU), me, "client-worker", "--port", String(server.port),
-                    "--requests", String(requests), "--batch", String(depth)])
+                    "--requests", String(requests), "--batch", String(depth)] + tlsArguments)
                 ours.append(try Self.workerRate(worker.output))
             }
             let ratio = median(ours) / median(reference)
@@ -78,10 +82,16 @@ struct ClientWorker: AsyncParsableCommand {
     @Option var port: Int
     @Option var requests = 100_000
     @Option var batch = 1
+    @Flag var tls = false
+    @Option var cacert: String?
+    @Option var cert: String?
+    @Option var key: String?
 
     mutating func run() async throws {
         let (port, requests, batch) = (self.port, self.requests, self.batch)
-        let connection = try await RedisConnection.connect(RedisConnectionConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
+        var configuration = RedisConnectionConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port))
+        if tls { configuration.tls = RedisTLSConfiguration(caFile: cacert, certificateFile: cert, keyFile: key) }
+        let connection = try await RedisConnection.connect(configuration)
         // Sent from the connection's own loop, as a caller that cares about sequential
         // speed should (see EventLoopIsolation).
         let rate = try await EventLoopIsolation(connection.eventLoop).run { _ in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// redkeep's command line. Declared with ArgumentParser for parsing, `--help` and
 /// `--generate-completion-script`; the entry point maps errors to redkeep's exit codes (usage
@@ -36,6 +37,38 @@ struct CommandLineOptions: ParsableCommand {
 
     @Option(name: .customLong("password-env"), help: ArgumentHelp("An environment variable holding the password for the first connection.", valueName: "var"))
     var passwordEnv: String?
+
+    @Flag(name: .long, help: "Speak TLS on the first connection (as rediss:// does).")
+    var tls = false
+
+    @Option(name: .long, help: ArgumentHelp("Trust the CA certificates in this PEM file.", valueName: "file"))
+    var cacert: String?
+
+    @Option(name: .long, help: ArgumentHelp("Trust the CA certificates in this (hashed) folder.", valueName: "dir"))
+    var cacertdir: String?
+
+    @Option(name: .long, help: ArgumentHelp("The client certificate (PEM), with --key.", valueName: "file"))
+    var cert: String?
+
+    @Option(name: .long, help: ArgumentHelp("The client certificate's private key (PEM).", valueName: "file"))
+    var key: String?
+
+    @Option(name: .long, help: ArgumentHelp("The server name for SNI and for checking its certificate.", valueName: "name"))
+    var sni: String?
+
+    @Flag(name: .long, help: "Do not verify the server's certificate (a warning says so each time).")
+    var insecure = false
+
+    /// The TLS options as words of the first `connect` statement.
+    var tlsWords: String {
+        var words: [String] = []
+        if tls { words.append("--tls") }
+        for (option, value) in [("--cacert", cacert), ("--cacertdir", cacertdir), ("--cert", cert), ("--key", key), ("--sni", sni)] {
+            if let value { words.append("\(option) '\(value.replacingOccurrences(of: "'", with: "\\'"))'") }
+        }
+        if insecure { words.append("--insecure") }
+        return words.map { " " + $0 }.joined()
+    }
 
     @Flag(name: .long, help: "Show each statement before it runs (option echo on).")
     var echo = false

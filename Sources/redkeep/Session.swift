@@ -73,7 +73,8 @@ struct Session {
         if options.host != nil || options.port != nil {
             address = "\(options.host ?? "127.0.0.1"):\(options.port ?? 6379)"
         }
-        if address == nil, passwordGiven || options.user != nil || options.db != nil || options.passwordEnv != nil {
+        if address == nil, passwordGiven || options.user != nil || options.db != nil || options.passwordEnv != nil
+            || !options.tlsWords.isEmpty {
             address = "127.0.0.1:6379"
         }
         guard let address else { return "" }
@@ -87,6 +88,7 @@ struct Session {
         }
         if let user = options.user { statement += " --user '\(user.replacingOccurrences(of: "'", with: "\\'"))'" }
         if let db = options.db { statement += " --db \(db)" }
+        statement += options.tlsWords
         return statement
     }
 

@@ -29,13 +29,19 @@ import Testing
         #expect(unixURL.database == 4)
     }
 
-    @Test func tlsIsRefusedClearlyWithoutShowingThePassword() {
+    @Test func redissParsesLikeRedisWithTLS() throws {
+        let c = try RedisConnectionConfiguration(url: "rediss://bob:hunter2@secure:6380/2")
+        #expect(c.endpoint == .tcp(host: "secure", port: 6380))
+        #expect(c.username == "bob")
+        #expect(c.password?.revealed == "hunter2")
+        #expect(c.database == 2)
+        #expect(c.tls == RedisTLSConfiguration(verification: .full))
+        #expect(try RedisConnectionConfiguration(url: "redis://secure:6380").tls == nil)
         let error = #expect(throws: RedisClientError.self) {
-            try RedisConnectionConfiguration(url: "rediss://bob:hunter2@secure:6380")
+            try RedisConnectionConfiguration(url: "rediss://bob:hunter2@secure/abc")
         }
-        #expect(error?.kind == .tlsNotSupported)
-        #expect(error?.message.contains("TLS (rediss://) is not supported yet") == true)
-        #expect(error?.message.contains("rediss://bob:<secret>@secure:6380") == true)
+        #expect(error?.kind == .invalidAddress)
+        #expect(error?.message.contains("rediss://bob:<secret>@secure/abc") == true)
         #expect(error?.message.contains("hunter2") == false)
     }
 

@@ -78,6 +78,12 @@ public actor Lab {
         let directory = options.directory ?? "\(root)/\(name)"
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         catch { throw LabError("cannot create the folder \(directory) for \(name): \(error.localizedDescription)") }
+        // A replica or Sentinel of a Lab server speaks as it does: TLS and its credentials.
+        let upstream = (options.replicaOf ?? options.sentinel?.monitor).flatMap { managed[$0]?.server }
+        var tls: LocalServerTLS?
+        if options.tls || upstream?.tls != nil { tls = try await makeTLSFiles(for: name, in: directory) }
+        let password = options.password ?? (options.sentinel == nil ? upstream?.password : nil)
+        let user = options.password != nil ? options.user : (options.sentinel == nil ? upstream?.user : nil)
 
         // An automatic port can be taken between choosing it and the server binding it;
         // try a few before giving up. A port the user chose is checked once, up front.
@@ -96,7 +102,7 @@ public actor Lab {
             let server = LocalServer(name: name, port: port, directory: directory,
                                      unixSocket: Self.socketPath(directory: directory, name: name),
                                      logPath: "\(directory)/redis.log", configPath: "\(directory)/redis.conf",
-                                     pid: 0, replicaOf: master, sentinelOf: monitored)
+                                     pid: 0, replicaOf: master, sentinelOf: monitored, tls: tls, user: user, password: password)
             do {
                 return try await launch(server, options, ownsDirectory: options.directory == nil)
             } catch let error as PortTaken where options.port == nil && attempt < 5 {
@@ -118,16 +124,19 @@ public actor Lab {
     private func launch(_ draft: LocalServer, _ options: LocalServerOptions, ownsDirectory: Bool) async throws -> LocalServer {
         if let sentinel = options.sentinel, let monitored = draft.sentinelOf {
             // A restarted Sentinel keeps the configuration it rewrote (it may name a new master).
-            if !FileManager.default.fileExists(atPath: draft.configPath) { try writeSentinelConfig(for: draft, sentinel, monitoring: monitored) }
+            if !FileManager.default.fileExists(atPath: draft.configPath) {
+                let upstream = managed[sentinel.monitor]?.server
+                try writeSentinelConfig(for: draft, sentinel, monitoring: monitored, upstream: upstream)
+            }
         } else {
-            try writeConfig(for: draft, options)
+            try writeConfig(for: draft, options, master: options.replicaOf.flatMap { managed[$0]?.server })
         }
         let arguments = draft.sentinelOf == nil ? [draft.configPath] : [draft.configPath, "--sentinel"]
         let process = try ChildProcess.spawn(binary.path, arguments, logPath: draft.logPath)
         let server = LocalServer(name: draft.name, port: draft.port, directory: draft.directory,
                                  unixSocket: draft.unixSocket, logPath: draft.logPath,
                                  configPath: draft.configPath, pid: process.pid, replicaOf: draft.replicaOf,
-                                 sentinelOf: draft.sentinelOf)
+                                 sentinelOf: draft.sentinelOf, tls: draft.tls, user: draft.user, password: draft.password)
         if managed[server.name] == nil { order.append(server.name) }
         managed[server.name] = Managed(server: server, options: options, process: process, ownsDirectory: ownsDirectory)
         do {
@@ -231,10 +240,9 @@ public actor Lab {
         throw LabError("cannot start \(name) as a replica of \(replicaOf): no local server has that name (\(known)), and it is not host:port")
     }
 
-    private func writeConfig(for server: LocalServer, _ options: LocalServerOptions) throws(LabError) {
+    private func writeConfig(for server: LocalServer, _ options: LocalServerOptions, master: LocalServer?) throws(LabError) {
         var lines = [
             "# Written by redkeep's Lab for the server \(server.name).",
-            "port \(server.port)",
             "bind 127.0.0.1",
             "daemonize no",
             "dir \(Self.quoted(server.directory))",
@@ -248,26 +256,24 @@ public actor Lab {
             // replica should link at once.
             "repl-diskless-sync-delay 0",
         ]
+        lines += Self.listenLines(server, clientCertificates: options.clientCertificates)
+        lines += Self.credentialLines(server, master: master)
         if options.aofTimestamps { lines.append("aof-timestamp-enabled yes") }
         if let master = server.replicaOf {
             let parts = master.split(separator: ":")
             lines.append("replicaof \(parts.dropLast().joined(separator: ":")) \(parts.last!)")
         }
         for (name, value) in options.config { lines.append("\(name) \(Self.quoted(value))") }
-        do {
-            try (lines.joined(separator: "\n") + "\n").write(toFile: server.configPath, atomically: true, encoding: .utf8)
-        } catch {
-            throw LabError("cannot write \(server.configPath): \(error.localizedDescription)")
-        }
+        try Self.writePrivately(lines.joined(separator: "\n") + "\n", to: server.configPath)
     }
 
     /// A Sentinel's configuration: it rewrites this file itself (it must stay writable).
-    private func writeSentinelConfig(for server: LocalServer, _ sentinel: SentinelOptions, monitoring master: String) throws(LabError) {
+    private func writeSentinelConfig(for server: LocalServer, _ sentinel: SentinelOptions, monitoring master: String,
+                                     upstream: LocalServer?) throws(LabError) {
         let parts = master.split(separator: ":")
         let name = sentinel.masterName
-        let lines = [
+        var lines = [
             "# Written by redkeep's Lab for the Sentinel \(server.name).",
-            "port \(server.port)",
             "bind 127.0.0.1",
             "daemonize no",
             "dir \(Self.quoted(server.directory))",
@@ -277,11 +283,12 @@ public actor Lab {
             "sentinel failover-timeout \(name) \(sentinel.failoverTimeoutMilliseconds)",
             "sentinel parallel-syncs \(name) 1",
         ]
-        do {
-            try (lines.joined(separator: "\n") + "\n").write(toFile: server.configPath, atomically: true, encoding: .utf8)
-        } catch {
-            throw LabError("cannot write \(server.configPath): \(error.localizedDescription)")
+        lines += Self.listenLines(server, clientCertificates: .required)
+        if let password = upstream?.password {
+            if let user = upstream?.user { lines.append("sentinel auth-user \(name) \(Self.quoted(user))") }
+            lines.append("sentinel auth-pass \(name) \(Self.quoted(password.revealed))")
         }
+        try Self.writePrivately(lines.joined(separator: "\n") + "\n", to: server.configPath)
     }
 
     private func waitUntilReady(_ server: LocalServer, _ process: ChildProcess, timeout: Duration) async throws {

@@ -21,11 +21,23 @@ public struct LocalServerOptions: Sendable {
     /// Run redis-sentinel (the server binary with `--sentinel`) monitoring this master,
     /// instead of a data server.
     public var sentinel: SentinelOptions?
+    /// Listen with TLS only (`port 0`, `tls-port`), with certificates the Lab makes.
+    /// A replica or Sentinel of a TLS Lab server gets TLS whatever this says.
+    public var tls: Bool = false
+    /// Whether the TLS server demands client certificates.
+    public var clientCertificates: LocalServerClientCertificates = .required
+    /// `requirepass`, or the password of ``user``: written into the 0600 redis.conf, never
+    /// on a command line. A replica of a Lab server with a password inherits it.
+    public var password: RedisSecret?
+    /// An ACL user (all commands and keys) with ``password``; the default user is then off.
+    public var user: String?
 
     /// Creates options; the defaults start a stand-alone server without AOF on a free port.
     public init(port: Int? = nil, replicaOf: String? = nil, appendOnly: Bool = false, aofTimestamps: Bool = false,
                 directory: String? = nil, config: [(name: String, value: String)] = [],
-                startTimeout: Duration = .seconds(10), linkTimeout: Duration = .seconds(10)) {
+                startTimeout: Duration = .seconds(10), linkTimeout: Duration = .seconds(10),
+                tls: Bool = false, clientCertificates: LocalServerClientCertificates = .required,
+                password: RedisSecret? = nil, user: String? = nil) {
         self.port = port
         self.replicaOf = replicaOf
         self.appendOnly = appendOnly || aofTimestamps
@@ -34,6 +46,10 @@ public struct LocalServerOptions: Sendable {
         self.config = config
         self.startTimeout = startTimeout
         self.linkTimeout = linkTimeout
+        self.tls = tls
+        self.clientCertificates = clientCertificates
+        self.password = password
+        self.user = user
     }
 }
 
@@ -81,13 +97,23 @@ public struct LocalServer: Sendable, Hashable, CustomStringConvertible {
     public let replicaOf: String?
     /// For a Sentinel: the master it monitors, as `host:port`.
     public var sentinelOf: String? = nil
+    /// Its TLS files when it listens with TLS only (``port`` is then its `tls-port`).
+    public var tls: LocalServerTLS? = nil
+    /// The ACL user clients log in as, if any.
+    public var user: String? = nil
+    /// The password clients log in with, if any.
+    public var password: RedisSecret? = nil
 
     /// Its TCP endpoint, 127.0.0.1:port.
     public var endpoint: RedisEndpoint { .tcp(host: "127.0.0.1", port: port) }
 
-    /// A configuration to connect to it over TCP.
-    public var connectionConfiguration: RedisConnectionConfiguration { RedisConnectionConfiguration(endpoint: endpoint) }
+    /// A configuration to connect to it over TCP, with its TLS settings and credentials.
+    public var connectionConfiguration: RedisConnectionConfiguration {
+        var configuration = RedisConnectionConfiguration(endpoint: endpoint, username: user, password: password)
+        configuration.tls = tls?.clientConfiguration
+        return configuration
+    }
 
-    /// `master 127.0.0.1:7000 (pid 1234)`.
-    public var description: String { "\(name) \(endpoint) (pid \(pid))" }
+    /// `master 127.0.0.1:7000 (pid 1234)`, with `TLS` for a TLS server.
+    public var description: String { "\(name) \(endpoint)\(tls == nil ? "" : " TLS") (pid \(pid))" }
 }

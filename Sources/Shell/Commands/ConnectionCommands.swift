@@ -8,7 +8,9 @@ struct Connect: ShellCommand {
         discussion: """
         ADDRESS is redis://[user:pass@]host:port[/db], unix:///path.sock, host:port or /path.sock
         (default 127.0.0.1:6379). Prefer --password-env to a password in the URL: it keeps the
-        password out of history and of the process listing. rediss:// (TLS) is not supported yet.
+        password out of history and of the process listing.
+        rediss:// (or --tls, or any other TLS option) speaks TLS; --insecure skips
+        checking the server's certificate, and says so each time.
         """)
     @Argument(help: "The connection's name (the prompt shows it).") var name: String
     @Argument(help: "Where the server is.") var address: String = "127.0.0.1:6379"
@@ -18,6 +20,7 @@ struct Connect: ShellCommand {
     @Flag(help: "Speak RESP3 (HELLO 3).") var resp3 = false
     @Option(help: "How long to wait for a reply before giving up (default 30s; blocking commands such as BLPOP wait as long as the server holds them).") var timeout: String?
     @Option(name: .customLong("max-reply-size"), help: "The largest reply to accept, like 64mb (default 1gb): a larger one closes the connection.") var maxReplySize: String?
+    @OptionGroup var tlsOptions: TLSOptions
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         var configuration: RedisConnectionConfiguration
@@ -46,6 +49,10 @@ struct Connect: ShellCommand {
                 throw ShellError(.usage, "--max-reply-size takes a size like 64mb, not \"\(maxReplySize)\"", at: invocation.location)
             }
             configuration.maxReplyBytes = bytes
+        }
+        try tlsOptions.apply(to: &configuration)
+        if configuration.tls?.verification == RedisTLSConfiguration.Verification.none {
+            await interpreter.configuration.output.writeError(TLSOptions.insecureWarning(configuration.endpoint) + "\n")
         }
         configuration.clientName = "redkeep"
         return try await interpreter.openConnection(name, configuration, at: invocation.location)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Operations
+import RedisClient
 import RESP
 
 struct Start: ShellCommand {
@@ -24,6 +25,9 @@ struct Start: ShellCommand {
     @Option(help: "Start a Sentinel (for rehearsals) monitoring this local server or host:port, instead of a data server.") var sentinel: String?
     @Option(name: .customLong("master-name"), help: "With --sentinel: the name Sentinel knows the master by (default: the server's name).") var masterName: String?
     @Flag(name: .customLong("s3"), help: "Start a local S3-compatible object store (SeaweedFS) for archives instead of a data server.") var s3 = false
+    @Flag(help: "Listen with TLS only, with a throwaway CA and certificates the Lab makes; connections use them.") var tls = false
+    @Option(name: .customLong("password-env"), help: "Require the password in this environment variable (requirepass, or --user's).") var passwordEnv: String?
+    @Option(help: "An ACL user (all commands) with the --password-env password; the default user is turned off.") var user: String?
 
     func validate() throws {
         if let port { try Bounds.check(port, Bounds.port, "--port") }
@@ -32,7 +36,7 @@ struct Start: ShellCommand {
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         if s3 {
-            guard port == nil, replicaOf == nil, !aof, !aofTimestamps, dir == nil, config.isEmpty, sentinel == nil else {
+            guard port == nil, replicaOf == nil, !aof, !aofTimestamps, dir == nil, config.isEmpty, sentinel == nil, !tls, passwordEnv == nil, user == nil else {
                 throw ShellError(.usage, "start --s3 takes only a name: an object store holds archives, not data", at: invocation.location)
             }
             return try await interpreter.startObjectStore(name, at: invocation.location)
@@ -40,6 +44,16 @@ struct Start: ShellCommand {
         let pairs = stride(from: 0, to: config.count, by: 2).map { (name: config[$0], value: config[$0 + 1]) }
         var options = LocalServerOptions(port: port, replicaOf: replicaOf, appendOnly: aof, aofTimestamps: aofTimestamps,
                                          directory: dir, config: pairs)
+        options.tls = tls
+        if let passwordEnv {
+            guard let secret = RedisSecret.fromEnvironment(passwordEnv, environment: await interpreter.configuration.environment) else {
+                throw ShellError(.usage, "--password-env \(passwordEnv): that environment variable is not set", at: invocation.location)
+            }
+            options.password = secret
+        } else if user != nil {
+            throw ShellError(.usage, "--user needs --password-env VAR: an ACL user without a password would let anyone in", at: invocation.location)
+        }
+        options.user = user
         if let sentinel {
             guard replicaOf == nil, !aof, !aofTimestamps, config.isEmpty else {
                 throw ShellError(.usage, "start --sentinel takes no --replica-of, --aof or --config: a Sentinel holds no data", at: invocation.location)
