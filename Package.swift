@@ -99,7 +99,14 @@ let package = Package(
         .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RDBTests", dependencies: ["RDB"]),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
-        .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF"]),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "Operations", "AOF", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "ShellTests",
             dependencies: ["Shell", "RESP", .product(name: "NIOCore", package: "swift-nio")]
