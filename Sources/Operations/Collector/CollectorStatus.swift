@@ -37,6 +37,8 @@ public struct CollectorStatus: Sendable, Hashable {
     public var lastError: String?
     /// Conditions worth knowing (auto-rewrite on...).
     public var warnings: [String]
+    /// A collector started with `--replica`: its replication link (nil for AOF files).
+    public var replica: ReplicaLinkStatus?
 
     /// A status before the first pass.
     public init(name: String, source: String, archive: String) {
@@ -58,5 +60,6 @@ public struct CollectorStatus: Sendable, Hashable {
         self.errors = 0
         self.lastError = nil
         self.warnings = []
+        self.replica = nil
     }
 }

@@ -13,6 +13,8 @@ struct ChunkCommand: ShellCommand {
                                          SIGTERM or Ctrl-C copies what is pending, returns
         chunk status [NAME]              files followed, bytes behind, chunks, rate, errors
         chunk stop [NAME]                copies what is pending, then stops
+        chunk start|run --replica ...    collect as a replica of the server instead: no AOF
+                                         and no file access needed (docs/archive.md)
 
         Follows the current (or @name) server's AOF folder (CONFIG GET dir, appenddirname:
         it runs on the Redis host). Every --interval it copies new whole commands in chunks
@@ -33,6 +35,7 @@ struct ChunkCommand: ShellCommand {
     @Option(help: "Cap on the read rate, e.g. 50MB/s (default 50MB/s; 0 = no cap).") var rate = "50MB/s"
     @Option(name: .customLong("rewrite-at"), help: "BGREWRITEAOF daily at this local time, e.g. 03:00.") var rewriteAt: String?
     @Option(name: .customLong("rewrite-every"), help: "BGREWRITEAOF every so often, e.g. 24h.") var rewriteEvery: String?
+    @Flag(help: "Collect from the replication stream, as a replica (no AOF, no shared disk).") var replica = false
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         let at = invocation.location
@@ -84,6 +87,7 @@ struct ChunkCommand: ShellCommand {
         var options = CollectorOptions(archive: path, aofDirectory: aofDir, chunkSize: size, pause: pauseDuration, interval: intervalDuration,
                                        rate: bytesPerSecond == 0 ? nil : bytesPerSecond, rewriteAt: timeOfDay, rewriteEvery: every)
         options.s3Endpoint = s3Endpoint
+        options.replica = replica
         return options
     }
 }
@@ -109,7 +113,7 @@ struct MarkCommand: ShellCommand {
 
 /// A collector running in the background of a session.
 struct BackgroundCollector {
-    let collector: Collector
+    let collector: any ArchiveCollecting
     let task: Task<Void, Never>
 }
 
@@ -126,9 +130,13 @@ extension Interpreter {
         }
         let output = configuration.output
         let log: @Sendable (String) -> Void = { output.writeError($0 + "\n") }
-        let collector: Collector
-        do {
-            collector = try await Collector.open(name: collectorName, source: source, options: options, log: foreground ? log : nil)
+        let collector: any ArchiveCollecting
+        do throws(CollectorError) {
+            if options.replica {
+                collector = try await ReplicaCollector.open(name: collectorName, source: source, options: options, log: foreground ? log : nil)
+            } else {
+                collector = try await Collector.open(name: collectorName, source: source, options: options, log: foreground ? log : nil)
+            }
         } catch {
             throw ShellError(.script, "chunk \(foreground ? "run" : "start") on \(source.endpoint): \(error.message)", at: at)
         }
@@ -226,6 +234,7 @@ extension Interpreter {
             ("last_error", s.lastError.map { .text($0) } ?? .null),
         ]
         if !s.warnings.isEmpty { fields.append(("warnings", .array(s.warnings.map { .text($0) }))) }
+        if let link = s.replica { fields += replicaFields(link) }
         return .report(fields)
     }
 

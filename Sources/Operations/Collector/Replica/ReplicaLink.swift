@@ -29,9 +29,9 @@ public final class ReplicaLink: Sendable {
                                acknowledgement: ReplicaAcknowledgement, listeningPort: Int = 0,
                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> ReplicaLink {
         let master = configuration.endpoint.description
-        let (bytes, pending) = ReplicaProtocol.handshake(user: configuration.username, password: configuration.password?.revealed,
+        let (bytes, pending, psync) = ReplicaProtocol.handshake(user: configuration.username, password: configuration.password?.revealed,
                                                          listeningPort: listeningPort, resume: resume)
-        let state = ReplicaProtocol(master: master, pending: pending, continuingAt: resume?.offset)
+        let state = ReplicaProtocol(master: master, pending: pending, psync: psync, continuingAt: resume?.offset)
         let (events, continuation) = AsyncThrowingStream.makeStream(of: [ReplicaEvent].self, throwing: (any Error).self)
         let timeout = configuration.connectTimeout.components
         let bootstrap = ClientBootstrap(group: group)
@@ -56,6 +56,12 @@ public final class ReplicaLink: Sendable {
         }
         continuation.onTermination = { _ in channel.close(promise: nil) }
         return ReplicaLink(events: events, master: master, channel: channel)
+    }
+
+    /// Tells the master at once that everything before `offset` is archived (a client
+    /// waiting in `WAIT` is released now rather than at the next periodic ACK).
+    public func acknowledge(_ offset: Int) {
+        channel.writeAndFlush(ReplicaProtocol.ack(offset), promise: nil)
     }
 
     /// Closes the link (the master sees the replica go).

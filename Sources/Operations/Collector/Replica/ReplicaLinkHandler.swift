@@ -13,8 +13,18 @@ public final class ReplicaAcknowledgement: Sendable {
     /// The replication offset up to which everything received is in the archive.
     public var durableOffset: Int { durable.withLockedValue { $0 } }
 
-    /// Raises the durable offset (never lowers it).
-    public func advance(to offset: Int) { durable.withLockedValue { $0 = max($0, offset) } }
+    /// Raises the durable offset (never lowers it); true when it rose.
+    @discardableResult
+    public func advance(to offset: Int) -> Bool {
+        durable.withLockedValue { value in
+            defer { value = max(value, offset) }
+            return offset > value
+        }
+    }
+
+    /// A full sync starts a history of its own: nothing of it is archived before its
+    /// first offset, whatever the previous history reached.
+    public func reset(to offset: Int) { durable.withLockedValue { $0 = offset } }
 }
 
 /// The channel handler of a replica link: sends the handshake when the connection is up,
@@ -47,7 +57,9 @@ final class ReplicaLinkHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(handshake), promise: nil)
+        context.write(wrapOutboundOut(handshake), promise: nil)
+        if let due = protocolState.takeOutgoing() { context.write(wrapOutboundOut(due), promise: nil) }
+        context.flush()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         ackTask = context.eventLoop.scheduleRepeatedTask(initialDelay: ackInterval, delay: ackInterval) { _ in
             let (handler, context) = loopBound.value
@@ -86,10 +98,13 @@ final class ReplicaLinkHandler: ChannelInboundHandler, RemovableChannelHandler {
             pending = nil
         }
         var answer = false
+        // Nothing of a new history is archived before its base is: acknowledge none of it yet.
+        if events.contains(where: { if case .fullResync = $0 { true } else { false } }) { acknowledgement.reset(to: 0) }
         for case .command(let command) in events where command.kind == .replconf(getAck: true) { answer = true }
         // Right after the RDB: a diskless master starts the stream only after a first ACK.
         if events.contains(.rdbEnd) { answer = true }
         if !events.isEmpty { deliver(events) }
+        if let due = protocolState.takeOutgoing() { context.writeAndFlush(wrapOutboundOut(due), promise: nil) }
         if answer { sendAck(context: context) }
     }
 

@@ -68,8 +68,9 @@ public struct ReplicaLinkError: Error, Sendable, Equatable, CustomStringConverti
 /// command stream, and turns them into ``ReplicaEvent``s. No I/O: ``ReplicaLinkHandler``
 /// feeds it what the socket reads, and tests feed it bytes directly.
 ///
-/// The handshake commands are pipelined (see ``handshake(user:password:listeningPort:resume:)``),
-/// so it expects `handshakeReplies` `+OK` lines, then the PSYNC answer.
+/// AUTH and the REPLCONFs are pipelined (see ``handshake(user:password:listeningPort:resume:)``);
+/// PSYNC goes out only once they are all answered (Redis refuses SYNC and PSYNC while
+/// replies are pending): ``takeOutgoing()`` hands it over at that point.
 public struct ReplicaProtocol: Sendable {
     enum State: Sendable, Equatable {
         /// Waiting for the replies to AUTH/REPLCONF; the labels name the commands left.
@@ -95,25 +96,42 @@ public struct ReplicaProtocol: Sendable {
     private var decoder = RESPDecoder()
     /// Diskless RDB bytes held back: they may be the start of the end mark.
     private var heldBack: [UInt8] = []
+    /// The PSYNC command, until it is due.
+    private var psync: ByteBuffer?
+    /// Bytes to send now (PSYNC, once the handshake replies are in).
+    private var outgoing: ByteBuffer?
 
-    /// Expects replies to the handshake commands named in `pending` (in order), then the
-    /// PSYNC answer; `continuingAt` is the offset PSYNC asked for (where a `+CONTINUE`
-    /// stream starts).
-    public init(master: String, pending: [String], continuingAt: Int? = nil) {
+    /// Expects replies to the handshake commands named in `pending` (in order), then
+    /// sends `psync` and expects its answer; `continuingAt` is the offset PSYNC asks for
+    /// (where a `+CONTINUE` stream starts).
+    public init(master: String, pending: [String], psync: ByteBuffer, continuingAt: Int? = nil) {
         self.master = master
-        self.state = pending.isEmpty ? .psyncReply : .handshake(pending: pending)
         self.offset = continuingAt ?? 0
+        if pending.isEmpty {
+            self.state = .psyncReply
+            self.outgoing = psync
+        } else {
+            self.state = .handshake(pending: pending)
+            self.psync = psync
+        }
+    }
+
+    /// What must be sent now, if anything (taken once).
+    public mutating func takeOutgoing() -> ByteBuffer? {
+        defer { outgoing = nil }
+        return outgoing
     }
 
     /// True once the command stream flows.
     public var isStreaming: Bool { state == .streaming }
 
-    /// The handshake a replica sends, pipelined: AUTH (when a password is given),
-    /// `REPLCONF listening-port`, `REPLCONF capa eof capa psync2`, and PSYNC (`? -1` for a
-    /// full sync, or the id and next offset to continue). Returns the bytes and the
-    /// labels of the commands answered by `+OK` (all but PSYNC).
+    /// The handshake a replica sends: AUTH (when a password is given), `REPLCONF
+    /// listening-port`, `REPLCONF capa eof capa psync2` (sent at once, pipelined: their
+    /// labels are `pending`), then PSYNC (`? -1` for a full sync, or the id and next
+    /// offset to continue: `resume.offset` is the offset received so far, as in
+    /// `REPLCONF ACK`), sent after their replies.
     public static func handshake(user: String?, password: String?, listeningPort: Int,
-                                 resume: (replicationId: String, offset: Int)?) -> (bytes: ByteBuffer, pending: [String]) {
+                                 resume: (replicationId: String, offset: Int)?) -> (bytes: ByteBuffer, pending: [String], psync: ByteBuffer) {
         var buffer = ByteBuffer()
         var pending: [String] = []
         if let password {
@@ -127,12 +145,14 @@ public struct ReplicaProtocol: Sendable {
         pending.append("REPLCONF listening-port")
         buffer.writeRESPCommand(RESPCommand("REPLCONF", "capa", "eof", "capa", "psync2"))
         pending.append("REPLCONF capa")
+        var psync = ByteBuffer()
         if let resume {
-            buffer.writeRESPCommand(RESPCommand("PSYNC", resume.replicationId, String(resume.offset)))
+            // Redis numbers stream bytes from 1: the next byte after `offset` received is offset+1.
+            psync.writeRESPCommand(RESPCommand("PSYNC", resume.replicationId, String(resume.offset + 1)))
         } else {
-            buffer.writeRESPCommand(RESPCommand("PSYNC", "?", "-1"))
+            psync.writeRESPCommand(RESPCommand("PSYNC", "?", "-1"))
         }
-        return (buffer, pending)
+        return (buffer, pending, psync)
     }
 
     /// `REPLCONF ACK <offset>`.
@@ -166,7 +186,13 @@ public struct ReplicaProtocol: Sendable {
             let command = pending.removeFirst()
             if line.hasPrefix("-") { throw refusal(command, line) }
             guard line.hasPrefix("+") else { throw violation("answered \(command) with \"\(line.prefix(80))\"") }
-            state = pending.isEmpty ? .psyncReply : .handshake(pending: pending)
+            if pending.isEmpty {
+                state = .psyncReply
+                outgoing = psync
+                psync = nil
+            } else {
+                state = .handshake(pending: pending)
+            }
         case .psyncReply:
             // Empty lines are keepalives the master may send before answering.
             guard let line = try readLine(&buffer) else { return false }
