@@ -3,6 +3,7 @@
 // Layers, each one library target, imports only pointing down:
 //   redkeep (executable) -> Shell -> Operations -> RedisClient -> AOF -> RESP
 //   (AOF and Operations also use RDB: bytes in, no I/O policy)
+// (Demos, the teaching demos and benchmarks, sits beside Operations: Shell -> Demos -> Operations.)
 import PackageDescription
 
 let package = Package(
@@ -20,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // Latency percentiles of the benchmarks.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // HTTP for the S3 client (archives kept in object storage).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // GNU readline, found through pkg-config (readline.pc from libreadline-dev).
@@ -44,14 +47,35 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // A small S3 client: SigV4 signing, credentials, objects. No redkeep dependency.
+        .target(
+            name: "S3",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // What an operator does: local servers (Lab), and later save, chunk, restore...
         .target(
             name: "Operations",
             dependencies: [
                 "RedisClient", "AOF", "RDB", "RESP",
+                // Archives in object storage, and the Lab's local object stores.
+                "S3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Teaching demos and benchmarks (the marketplace of Redis in Action 4.4, pipelining
+        // and client benchmarks): apart from Operations so the core does not link the histogram.
+        .target(
+            name: "Demos",
+            dependencies: [
+                "Operations", "RedisClient", "RESP",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
@@ -59,7 +83,7 @@ let package = Package(
         .target(
             name: "Shell",
             dependencies: [
-                "Operations", "RedisClient", "RESP",
+                "Operations", "Demos", "RedisClient", "AOF", "RDB", "RESP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -77,7 +101,9 @@ let package = Package(
         .executableTarget(
             name: "redkeep-bench",
             dependencies: [
-                "RESP", "RedisClient", "Operations", "RDB",
+                "RESP", "RedisClient", "Operations", "Demos", "RDB",
+                // The s3 benchmark's local object store keys.
+                "S3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -98,13 +124,30 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RDBTests", dependencies: ["RDB"]),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: [
+                "RedisClient", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                // NIOAsyncTestingChannel: the channel handler's states without a server.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "Operations", "AOF", "RESP",
+                "Operations", "AOF", "RDB", "RESP",
                 .product(name: "NIOCore", package: "swift-nio"),
+                // NIOAsyncTestingChannel: the replica link's states without a server.
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "S3Tests",
+            dependencies: [
+                "S3",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(
@@ -114,7 +157,11 @@ let package = Package(
         // Integration tests: real redis-server processes started by the Lab.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Operations", "RedisClient", "AOF", "RDB", "RESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "Operations", "Demos", "RedisClient", "AOF", "RDB", "RESP", "S3",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ]
 )

@@ -28,17 +28,23 @@ public struct RESPDecoder: Sendable {
         public var maxAggregateCount: Int
         /// Longest simple string, simple error, double or big number line.
         public var maxLineLength: Int
+        /// Most bytes one message may take, counted while it is still incomplete: a peer
+        /// that announces `*2147483647` and streams elements forever is stopped here
+        /// instead of growing the buffer until memory runs out. Unlimited by default.
+        public var maxMessageLength: Int
 
         /// Creates limits.
         public init(maxDepth: Int = 128, maxBulkLength: Int = 512 * 1024 * 1024,
-                    maxAggregateCount: Int = Int(Int32.max), maxLineLength: Int = 1024 * 1024) {
+                    maxAggregateCount: Int = Int(Int32.max), maxLineLength: Int = 1024 * 1024,
+                    maxMessageLength: Int = .max) {
             self.maxDepth = maxDepth
             self.maxBulkLength = maxBulkLength
             self.maxAggregateCount = maxAggregateCount
             self.maxLineLength = maxLineLength
+            self.maxMessageLength = maxMessageLength
         }
 
-        /// The defaults: depth 128, bulk 512 MB, 2^31-1 elements, 1 MB lines.
+        /// The defaults: depth 128, bulk 512 MB, 2^31-1 elements, 1 MB lines, messages of any size.
         public static let `default` = Limits()
     }
 
@@ -186,9 +192,20 @@ public struct RESPDecoder: Sendable {
                 open.removeAll(keepingCapacity: true)
                 for i in 0..<depth { open.append(stack[i]) }
             }
+            /// The incomplete message starting at `messageStart`, or the error when the
+            /// bytes buffered for it exceed ``Limits/maxMessageLength``. Checked only
+            /// when the bytes run out, so complete messages pay nothing for it.
+            func incomplete(_ position: Int) -> ScanOutcome {
+                if end &- messageStart > limits.maxMessageLength {
+                    return .malformed(messageStart &+ limits.maxMessageLength,
+                                      "a message longer than the limit of \(limits.maxMessageLength) bytes")
+                }
+                saveOpen()
+                return .needMore(messageStart, position)
+            }
 
             while true {
-                guard pos < end else { saveOpen(); return .needMore(messageStart, pos) }
+                guard pos < end else { return incomplete(pos) }
                 let type = p[pos]
                 var nextElement = -1
                 var opens = 0
@@ -207,7 +224,7 @@ public struct RESPDecoder: Sendable {
                         let next = i &+ 2
                         if type == UInt8(ascii: "$") {
                             if n <= maxBulk {
-                                if n > end &- 2 &- next { saveOpen(); return .needMore(messageStart, pos) }
+                                if n > end &- 2 &- next { return incomplete(pos) }
                                 let bodyEnd = next &+ n
                                 if p[bodyEnd] == cr && p[bodyEnd &+ 1] == lf { nextElement = bodyEnd &+ 2 }
                             }
@@ -225,8 +242,7 @@ public struct RESPDecoder: Sendable {
                         nextElement = next
                         opens = count
                     case .needMore:
-                        saveOpen()
-                        return .needMore(messageStart, pos)
+                        return incomplete(pos)
                     case .malformed(let at, let reason):
                         return .malformed(at, reason)
                     }

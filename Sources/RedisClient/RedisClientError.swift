@@ -3,8 +3,14 @@ import RESP
 /// What went wrong talking to a Redis server, saying what was attempted, against which
 /// server, and why: `cannot connect to 127.0.0.1:6390: connection refused`.
 ///
+/// The one error shape of the client: a ``kind`` to branch on, the ``endpoint`` and
+/// ``command`` it concerns, the ``underlying`` error (a socket error, a
+/// ``RESP/RESPDecodingError``) when there is one, and the whole ``message``. Higher
+/// layers map it by these fields, never by parsing the message.
+///
 /// Messages never contain passwords or command arguments (they may hold secrets); they
-/// name commands by their name only.
+/// name commands by their name only. Two errors are equal when every field but
+/// ``underlying`` is.
 public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of failure, for code that needs to tell them apart.
     public enum Kind: Sendable, Hashable {
@@ -20,7 +26,8 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         case connectionClosed
         /// No reply within the command timeout; the connection was closed.
         case timeout
-        /// The server sent bytes that are not valid RESP.
+        /// The server sent bytes that are not valid RESP, or a reply larger than
+        /// ``RedisConnectionConfiguration/maxReplyBytes``.
         case protocolError
         /// The server answered with an error reply (`-ERR ...`, `-WRONGTYPE ...`).
         case serverError
@@ -34,12 +41,36 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
     public var message: String
     /// For ``Kind/serverError``: the error reply itself (`WRONGTYPE Operation against ...`).
     public var serverMessage: String?
+    /// The server concerned, when there is one (not for an unparsable address).
+    public var endpoint: RedisEndpoint?
+    /// The command's name (`BLPOP`), or `a pipeline of N commands`, when a request failed.
+    public var command: String?
+    /// What failed underneath: the socket's error, or the ``RESP/RESPDecodingError``
+    /// (with its byte offset) of a malformed reply.
+    public var underlying: (any Error & Sendable)?
 
     /// Creates an error with a complete message.
-    public init(_ kind: Kind, _ message: String, serverMessage: String? = nil) {
+    public init(_ kind: Kind, _ message: String, serverMessage: String? = nil, endpoint: RedisEndpoint? = nil,
+                command: String? = nil, underlying: (any Error & Sendable)? = nil) {
         self.kind = kind
         self.message = message
         self.serverMessage = serverMessage
+        self.endpoint = endpoint
+        self.command = command
+        self.underlying = underlying
+    }
+
+    public static func == (a: RedisClientError, b: RedisClientError) -> Bool {
+        a.kind == b.kind && a.message == b.message && a.serverMessage == b.serverMessage
+            && a.endpoint == b.endpoint && a.command == b.command
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(message)
+        hasher.combine(serverMessage)
+        hasher.combine(endpoint)
+        hasher.combine(command)
     }
 
     /// The message.
@@ -51,11 +82,13 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
     }
 
     static func server(_ endpoint: RedisEndpoint, _ command: String, _ reply: String) -> RedisClientError {
-        RedisClientError(.serverError, "\(endpoint) answered \(command) with an error: \(reply)", serverMessage: reply)
+        RedisClientError(.serverError, "\(endpoint) answered \(command) with an error: \(reply)", serverMessage: reply,
+                         endpoint: endpoint, command: command)
     }
 
     static func unexpected(_ endpoint: RedisEndpoint, _ command: String, _ reply: RESPValue) -> RedisClientError {
-        RedisClientError(.unexpectedReply, "\(endpoint) answered \(command) with an unexpected reply: \(reply.summary)")
+        RedisClientError(.unexpectedReply, "\(endpoint) answered \(command) with an unexpected reply: \(reply.summary)",
+                         endpoint: endpoint, command: command)
     }
 }
 

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import RESP
+import Synchronization
 
 /// One connection to a Redis (or Valkey) server over TCP or a unix socket.
 ///
@@ -14,10 +15,12 @@ public final class RedisConnection: Sendable {
     /// The reply to `HELLO 3` when RESP3 was asked for (server name, version, id...).
     public let hello: RESPValue?
     let channel: any Channel
-    private let handler: NIOLoopBound<RedisChannelHandler>
+    let handler: NIOLoopBound<RedisChannelHandler>
     /// The command timeout as NIO counts time, converted once: taking a Duration apart
     /// for every command showed in profiles of sequential commands.
     private let commandTimeout: TimeAmount?
+    /// Numbers the message streams (see ``stream(encoded:kind:)``).
+    let streamIDs = Atomic<Int>(0)
 
     /// Where this connection goes.
     public var endpoint: RedisEndpoint { configuration.endpoint }
@@ -35,6 +38,15 @@ public final class RedisConnection: Sendable {
         self.commandTimeout = configuration.commandTimeout.map { .nanoseconds(nanoseconds($0)) }
     }
 
+    /// A connection over `channel`, whose pipeline has a ``RedisChannelHandler`` already,
+    /// with no handshake: for unit tests of the handler on a testing channel.
+    static func wrapping(_ channel: any Channel, configuration: RedisConnectionConfiguration) async throws -> RedisConnection {
+        let handler = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self), eventLoop: channel.eventLoop)
+        }.get()
+        return RedisConnection(configuration: configuration, channel: channel, handler: handler, hello: nil)
+    }
+
     /// Opens a connection, authenticates, switches protocol and database as configured.
     ///
     /// Throws `cannot connect to HOST:PORT: connection refused` (or timed out, host not
@@ -48,7 +60,9 @@ public final class RedisConnection: Sendable {
             .connectTimeout(TimeAmount.nanoseconds(nanoseconds(configuration.connectTimeout)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = RedisChannelHandler(endpoint: endpoint, commandTimeout: configuration.commandTimeout)
+                    let handler = RedisChannelHandler(endpoint: endpoint,
+                                                      commandTimeout: configuration.commandTimeout.map { .nanoseconds(nanoseconds($0)) },
+                                                      maxReplyBytes: configuration.maxReplyBytes)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -61,7 +75,8 @@ public final class RedisConnection: Sendable {
                 channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
             }
         } catch {
-            throw RedisClientError(.connectFailed, "cannot connect to \(endpoint): \(describeIOError(error))")
+            throw RedisClientError(.connectFailed, "cannot connect to \(endpoint): \(describeIOError(error))",
+                                   endpoint: endpoint, underlying: error)
         }
         let handler: NIOLoopBound<RedisChannelHandler>
         do {
@@ -71,7 +86,8 @@ public final class RedisConnection: Sendable {
             }.get()
         } catch {
             channel.close(promise: nil)
-            throw RedisClientError(.connectFailed, "cannot connect to \(endpoint): \(describeIOError(error))")
+            throw RedisClientError(.connectFailed, "cannot connect to \(endpoint): \(describeIOError(error))",
+                                   endpoint: endpoint, underlying: error)
         }
         let unready = RedisConnection(configuration: configuration, channel: channel, handler: handler, hello: nil)
         do {
@@ -98,7 +114,8 @@ public final class RedisConnection: Sendable {
                 if message.hasPrefix("WRONGPASS") || message.hasPrefix("NOAUTH") {
                     throw authenticationError(message)
                 }
-                throw RedisClientError(.serverError, "\(endpoint) refused HELLO 3 (RESP3): \(message)", serverMessage: message)
+                throw RedisClientError(.serverError, "\(endpoint) refused HELLO 3 (RESP3): \(message)", serverMessage: message,
+                                       endpoint: endpoint, command: "HELLO")
             }
             hello = reply
         } else {
@@ -110,14 +127,19 @@ public final class RedisConnection: Sendable {
                 if let message = reply.errorMessage { throw authenticationError(message) }
             }
             if let name = c.clientName {
-                _ = try await reply(to: RESPCommand("CLIENT", "SETNAME", name))
+                let reply = try await reply(to: RESPCommand("CLIENT", "SETNAME", name))
+                // NOAUTH: a server with a password, and none given: the user may type AUTH next.
+                if let message = reply.errorMessage, !message.hasPrefix("NOAUTH") {
+                    throw RedisClientError(.serverError, "\(endpoint) refused CLIENT SETNAME: \(message)", serverMessage: message,
+                                           endpoint: endpoint, command: "CLIENT SETNAME")
+                }
             }
         }
         if c.database != 0 {
             let reply = try await reply(to: RESPCommand("SELECT", String(c.database)))
             if let message = reply.errorMessage {
                 throw RedisClientError(.serverError, "cannot select database \(c.database) on \(endpoint): \(message)",
-                                       serverMessage: message)
+                                       serverMessage: message, endpoint: endpoint, command: "SELECT")
             }
         }
         return hello
@@ -126,7 +148,8 @@ public final class RedisConnection: Sendable {
     private func authenticationError(_ message: String) -> RedisClientError {
         let user = configuration.username ?? "default"
         return RedisClientError(.authenticationFailed,
-            "authentication as user \"\(user)\" failed at \(endpoint): \(message)", serverMessage: message)
+            "authentication as user \"\(user)\" failed at \(endpoint): \(message)", serverMessage: message,
+            endpoint: endpoint, command: configuration.protocolVersion == 3 ? "HELLO" : "AUTH")
     }
 
     /// Sends one command and returns its reply; an error reply throws
@@ -134,7 +157,7 @@ public final class RedisConnection: Sendable {
     ///
     /// `isolation` is the caller's actor, filled in by the compiler: the request is sent
     /// and its reply awaited there, with no hop to another executor and back (see
-    /// ``exchange(_:subject:expected:closingOnCancel:whileWaiting:isolation:sink:)``).
+    /// ``exchange(_:subject:expected:deadline:isolation:sink:)``).
     public func send(_ command: RESPCommand,
                      isolation: isolated (any Actor)? = #isolation) async throws(RedisClientError) -> RESPValue {
         let value = try await reply(to: command)
@@ -145,31 +168,22 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends one command and returns its reply, error replies included, as a value.
+    ///
+    /// A blocking command (``CommandKind/blocking``: BLPOP, XREAD BLOCK, WAIT...) has no
+    /// reply deadline. The SUBSCRIBE family is answered by messages, not a reply: it
+    /// returns nil once written, and the confirmations arrive on ``pushes()`` (or use
+    /// ``stream(_:)``).
     public func reply(to command: RESPCommand,
                       isolation: isolated (any Actor)? = #isolation) async throws(RedisClientError) -> RESPValue {
         var bytes = channel.allocator.buffer(capacity: 64)
         bytes.writeRESPCommand(command)
+        let kind = CommandKind(command)
+        if kind == .subscription || kind == .monitor {
+            return try await reply(toEncoded: bytes, isolation: isolation)
+        }
         return try await exchange(bytes, subject: .command(command.arguments.first ?? .string("")), expected: 1,
+                                  deadline: kind == .blocking ? nil : deadline(),
                                   isolation: isolation, sink: PendingRequest.Sink.one)
-    }
-
-    /// Sends one command already encoded as RESP (``NIOCore/ByteBuffer/writeRESPCommand(_:)``)
-    /// and returns its reply, error replies included. For callers that encode straight
-    /// from their own representation of a command, with no ``RESPCommand`` in between:
-    /// the shell encodes a statement's words as it runs it.
-    ///
-    /// With `closingOnCancel` false the wait has no cancellation handler of its own: the
-    /// caller must close the connection (``abort()``) when its task is cancelled, or a
-    /// command that blocks (BLPOP 0) cannot be interrupted. The shell installs one handler
-    /// around a whole run of statements: adding and removing one per command was about
-    /// 2% of a script of plain SETs.
-    ///
-    /// `whileWaiting` runs right after the command is written, on the caller's actor,
-    /// before the reply can arrive: the shell writes the previous statement's value then.
-    public func reply(toEncoded bytes: ByteBuffer, closingOnCancel: Bool = true, whileWaiting: () -> Void = {},
-                      isolation: isolated (any Actor)? = #isolation) async throws(RedisClientError) -> RESPValue {
-        try await exchange(bytes, subject: .encoded(bytes), expected: 1, closingOnCancel: closingOnCancel,
-                           whileWaiting: whileWaiting, isolation: isolation, sink: PendingRequest.Sink.one)
     }
 
     /// Closes the connection now, from any thread, without waiting: the request waiting
@@ -192,7 +206,7 @@ public final class RedisConnection: Sendable {
     /// For callers that encode straight into a buffer (bulk loaders, benchmarks).
     public func pipeline(encoded bytes: ByteBuffer, count: Int,
                          isolation: isolated (any Actor)? = #isolation) async throws(RedisClientError) -> [RESPValue] {
-        try await exchange(bytes, subject: .pipeline(count: count), expected: count,
+        try await exchange(bytes, subject: .pipeline(count: count), expected: count, deadline: deadline(),
                            isolation: isolation, sink: PendingRequest.Sink.many)
     }
 
@@ -203,36 +217,27 @@ public final class RedisConnection: Sendable {
     public func pipelineCountingErrors(encoded bytes: ByteBuffer, count: Int,
                                        isolation: isolated (any Actor)? = #isolation) async throws(RedisClientError) -> PipelineErrorCount {
         guard count > 0 else { return PipelineErrorCount() }
-        return try await exchange(bytes, subject: .pipeline(count: count), expected: count,
+        return try await exchange(bytes, subject: .pipeline(count: count), expected: count, deadline: deadline(),
                                   isolation: isolation, sink: PendingRequest.Sink.counting)
     }
 
     /// Sends `bytes` and waits for the `expected` replies, closing the connection if the
-    /// task is cancelled meanwhile (a late reply would be matched to the wrong request),
-    /// unless `closingOnCancel` is false: then the caller's own handler closes it.
+    /// task is cancelled meanwhile (a late reply would be matched to the wrong request).
     ///
     /// The closure given to `withTaskCancellationHandler` uses `isolation`, which makes it
     /// isolated to the caller's actor. Without that it is a nonisolated closure, and
     /// calling it hopped to the generic executor and back: two more trips through the
     /// event loop's queue per command (measured with a counting executor).
-    private func exchange<T>(_ bytes: ByteBuffer, subject: PendingRequest.Subject, expected: Int, closingOnCancel: Bool = true,
-                             whileWaiting: () -> Void = {}, isolation: isolated (any Actor)?,
-                             sink: @escaping (UnsafeContinuation<T, any Error>) -> PendingRequest.Sink) async throws(RedisClientError) -> T {
-        let deadline = self.deadline()
+    private func exchange<T>(_ bytes: ByteBuffer, subject: PendingRequest.Subject, expected: Int, deadline: NIODeadline?,
+                             isolation: isolated (any Actor)?,
+                             sink: @escaping (ReplyContinuation<T>) -> PendingRequest.Sink) async throws(RedisClientError) -> T {
         let channel = self.channel
-        // Hands the request to the handler, which resumes `continuation` with the reply.
-        func start(_ continuation: UnsafeContinuation<T, any Error>) {
-            submit(OutboundRequest(bytes: bytes, pending: PendingRequest(subject: subject, expected: expected,
-                                                                        deadline: deadline, sink: sink(continuation))))
-            whileWaiting()
-        }
         do {
-            guard closingOnCancel else {
-                return try await withUnsafeThrowingContinuation(isolation: isolation, start)
-            }
             return try await withTaskCancellationHandler {
-                _ = isolation
-                return try await withUnsafeThrowingContinuation(start)
+                try await withReplyContinuation(isolation: isolation) { continuation in
+                    submit(OutboundRequest(bytes: bytes, pending: PendingRequest(subject: subject, expected: expected,
+                                                                                deadline: deadline, sink: sink(continuation))))
+                }
             } onCancel: {
                 channel.close(promise: nil)
             }
@@ -257,23 +262,18 @@ public final class RedisConnection: Sendable {
     /// Closes the connection; pending requests fail with "connection ... was closed".
     public func close() async {
         let handler = self.handler
-        try? await channel.eventLoop.submit { handler.value.closingOnPurpose = true }.get()
+        try? await channel.eventLoop.submit { handler.value.closeRequested() }.get()
         try? await channel.close()
     }
 
-    /// Calls `body` with every RESP3 push message (pub/sub, invalidations) as it arrives.
-    public func onPush(_ body: @escaping @Sendable (RESPValue) -> Void) async {
-        let handler = self.handler
-        try? await channel.eventLoop.submit { handler.value.onPush = body }.get()
-    }
-
-    private func deadline() -> NIODeadline? {
+    func deadline() -> NIODeadline? {
         commandTimeout.map { .now() + $0 }
     }
 
-    private func asClientError(_ error: any Error) -> RedisClientError {
+    func asClientError(_ error: any Error) -> RedisClientError {
         if let error = error as? RedisClientError { return error }
-        return RedisClientError(.connectionClosed, "connection to \(endpoint) failed: \(describeIOError(error))")
+        return RedisClientError(.connectionClosed, "connection to \(endpoint) failed: \(describeIOError(error))",
+                                endpoint: endpoint, underlying: error)
     }
 }
 

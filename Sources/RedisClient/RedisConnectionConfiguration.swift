@@ -18,6 +18,14 @@ public struct RedisConnectionConfiguration: Sendable {
     public var commandTimeout: Duration?
     /// Sent as CLIENT SETNAME (or in HELLO) so operators can spot redkeep in CLIENT LIST.
     public var clientName: String?
+    /// The most bytes one reply may take while it arrives. A server that announces a huge
+    /// aggregate and streams forever is cut off here with a protocol error naming the byte
+    /// offset, instead of filling memory. Default 1 GiB.
+    public var maxReplyBytes: Int = Self.defaultMaxReplyBytes
+
+    /// 1 GiB: above Redis's largest bulk string (`proto-max-bulk-len`, 512 MB) with room
+    /// for large aggregates.
+    public static let defaultMaxReplyBytes = 1 << 30
 
     /// Creates a configuration for `endpoint` with defaults: RESP2, database 0,
     /// 5 s to connect, 30 s per command.

@@ -7,7 +7,8 @@ struct RedkeepBench: AsyncParsableCommand {
         commandName: "redkeep-bench",
         abstract: "redkeep's benchmarks, each compared with its reference tool in the same run.",
         subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, AOFScanBenchmark.self,
-                      CollectorBenchmark.self, RestoreBenchmark.self, ReplicationBenchmark.self, DemosBenchmark.self, RDBParseBenchmark.self,
+                      CollectorBenchmark.self, RestoreBenchmark.self, RestoreRDBBenchmark.self, ReplicationBenchmark.self, DemosBenchmark.self,
+                      RDBParseBenchmark.self, S3ArchiveBenchmark.self,
                       ClientWorker.self],
         defaultSubcommand: All.self
     )

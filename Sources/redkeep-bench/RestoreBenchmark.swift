@@ -124,20 +124,25 @@ struct RestoreBenchmark: AsyncParsableCommand {
     /// Writes `commands` SETs over 100,000 keys as an archive (an AOF base with one command,
     /// one stream in 4 MB chunks, a #TS line every 10,000 commands) and as one flat file
     /// for redis-cli --pipe. Returns the archived bytes. Streams to disk: memory stays flat.
-    static func buildArchive(_ root: String, flat: String, commands: Int) throws -> Int {
+    /// `base` replaces the one-command AOF base (the RDB restore benchmark's RDB), and
+    /// `flatPrefix` goes first in the flat file (that base as RESTORE commands).
+    static func buildArchive(_ root: String, flat: String, commands: Int,
+                             base rdb: [UInt8]? = nil, flatPrefix: [UInt8] = []) throws -> Int {
         let store = LocalArchiveStore(root: root)
         let writer = try store.openIndexWriter(creating: ArchiveDescriptor(created: Date().timeIntervalSince1970, source: "benchmark"))
         let now = Date().timeIntervalSince1970
-        let base = "*3\r\n$3\r\nSET\r\n$4\r\nbase\r\n$1\r\n1\r\n"
-        let baseDigest = try store.write(ArchiveLayout.basePath(gen: 1, format: .aof), bytes: Array(base.utf8)).sha256
+        let format: BaseFormat = rdb == nil ? .aof : .rdb
+        let base = rdb ?? Array("*3\r\n$3\r\nSET\r\n$4\r\nbase\r\n$1\r\n1\r\n".utf8)
+        let baseDigest = try store.write(ArchiveLayout.basePath(gen: 1, format: format), bytes: base).sha256
         try writer.append(.stream(.init(stream: 1, sourceFile: "appendonly.aof.1.incr.aof", sourceSeq: 1, openedBy: now - 100, recordedAt: now)))
-        try writer.append(.generation(.init(gen: 1, sourceFile: "appendonly.aof.1.base.aof", sourceSeq: 1, format: .aof,
-                                            path: ArchiveLayout.basePath(gen: 1, format: .aof), size: base.utf8.count, sha256: baseDigest,
+        try writer.append(.generation(.init(gen: 1, sourceFile: "appendonly.aof.1.base.\(format.rawValue)", sourceSeq: 1, format: format,
+                                            path: ArchiveLayout.basePath(gen: 1, format: format), size: base.count, sha256: baseDigest,
                                             firstStream: 1, asOf: now - 100, recordedAt: now)))
         guard let flatFile = FileHandle(forWritingAtPath: flat) ?? (FileManager.default.createFile(atPath: flat, contents: nil) ? FileHandle(forWritingAtPath: flat) : nil) else {
             throw ValidationError("cannot write \(flat)")
         }
         defer { try? flatFile.close() }
+        flatFile.write(Data(flatPrefix))
         var chunk: [UInt8] = []
         var offset = 0, inChunk = 0
         var first: Int64?, last: Int64?

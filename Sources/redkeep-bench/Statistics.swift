@@ -1,4 +1,5 @@
 import ArgumentParser
+import Demos
 import Foundation
 import Operations
 #if canImport(Glibc)

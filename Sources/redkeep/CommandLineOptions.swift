@@ -1,9 +1,13 @@
 import ArgumentParser
 
-/// redkeep's command line. Declared with ArgumentParser for parsing and `--help`; the
-/// entry point maps errors to redkeep's exit codes (usage errors exit 1, not 64).
-struct CommandLineOptions: ParsableArguments {
+/// redkeep's command line. Declared with ArgumentParser for parsing, `--help` and
+/// `--generate-completion-script`; the entry point maps errors to redkeep's exit codes (usage
+/// errors exit 1, not 64). The connection options are redis-cli's: `-h HOST -p PORT -a PASS
+/// -n DB --user U`, so `-h` is the host and only `--help` asks for help.
+struct CommandLineOptions: ParsableCommand {
     static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(commandName: "redkeep", helpNames: [.long])
 
     @Option(name: [.short, .customLong("command")], help: ArgumentHelp("Run these statements and exit.", valueName: "statements"))
     var command: String?
@@ -11,11 +15,24 @@ struct CommandLineOptions: ParsableArguments {
     @Option(name: [.short, .customLong("url")], help: ArgumentHelp("Connect first: redis://[user:pass@]host:port[/db], host:port or /path.sock.", valueName: "url"))
     var url: String?
 
-    @Option(name: .long, help: "Connect first to this host (with --port).")
+    @Option(name: [.customShort("h"), .long], help: "Connect first to this host (as redis-cli -h; default 127.0.0.1).")
     var host: String?
 
-    @Option(name: .long, help: "Connect first to this port (with --host, default 127.0.0.1).")
+    @Option(name: [.customShort("p"), .long], help: "Connect first to this port (as redis-cli -p; default 6379).")
     var port: Int?
+
+    @Option(name: [.customShort("a"), .customLong("pass")],
+            help: ArgumentHelp("The password (as redis-cli -a; unsafe: other users see it in ps; prefer --askpass or REDISCLI_AUTH).", valueName: "password"))
+    var password: String?
+
+    @Flag(name: .long, help: "Ask for the password on the terminal (as redis-cli --askpass).")
+    var askpass = false
+
+    @Option(name: .long, help: "The ACL user of the first connection.")
+    var user: String?
+
+    @Option(name: [.customShort("n"), .customLong("db")], help: "The database of the first connection (SELECT).")
+    var db: Int?
 
     @Option(name: .customLong("password-env"), help: ArgumentHelp("An environment variable holding the password for the first connection.", valueName: "var"))
     var passwordEnv: String?
@@ -41,12 +58,28 @@ struct CommandLineOptions: ParsableArguments {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("A script to run, and its arguments ($1..$9).", valueName: "script.rk args"))
     var script: [String] = []
 
+    func validate() throws {
+        if let port, !(1...65535).contains(port) { throw ValidationError("--port must be from 1 to 65535, not \(port)") }
+        if let db, !(0...1_000_000).contains(db) { throw ValidationError("--db must be from 0 to 1000000, not \(db)") }
+        if password != nil && (askpass || passwordEnv != nil) {
+            throw ValidationError("give the password one way: -a, --askpass or --password-env")
+        }
+        if let onError, onError != "stop" && onError != "continue" {
+            throw ValidationError("--on-error takes stop or continue, not \"\(onError)\"")
+        }
+    }
+
     static let helpAbstract = """
         redkeep: an operator's shell for keeping Redis data safe.
 
           redkeep                      the prompt (statements from stdin when it is not a terminal)
           redkeep FILE.rk [ARGS]       run a script (also as #!/usr/bin/env redkeep)
           redkeep -c 'STATEMENTS'      run statements and exit
+          redkeep -h HOST -p PORT      connect first, as redis-cli does (-a PASS, -n DB, --user U)
+
+        With no connection open, a Redis command connects to 127.0.0.1:6379 first, as
+        redis-cli does (REDKEEP_DEFAULT_ADDRESS changes that address; empty: never).
+        The password may also come from REDISCLI_AUTH, as for redis-cli.
 
         Exit codes: 0 success, 1 usage or internal error, 2 connection failed or lost,
         3 script error (assert, error reply, transaction out of retries).

@@ -10,6 +10,8 @@ struct Session {
     let interactive: Bool
     /// Standard output and error, kept here to be flushed when a signal ends the run.
     let output = StandardOutput()
+    /// True when -a or --askpass gave the first connection's password.
+    let firstPasswordGiven: Bool
 
     init(_ options: CommandLineOptions) {
         self.options = options
@@ -22,20 +24,29 @@ struct Session {
         configuration.continueOnError = options.onError == "continue"
         configuration.interactive = interactive
         configuration.arguments = options.script.isEmpty ? ["redkeep"] : options.script
+        // As redis-cli: with no connection open a Redis command goes to 127.0.0.1:6379.
+        let environment = ProcessInfo.processInfo.environment
+        let defaultAddress = environment["REDKEEP_DEFAULT_ADDRESS"] ?? "127.0.0.1:6379"
+        configuration.defaultAddress = defaultAddress.isEmpty ? nil : defaultAddress
+        // -a / --askpass: the password reaches `connect` through the environment the
+        // interpreter reads, never through a statement's text.
+        if let password = options.password {
+            configuration.environment[CommandLinePassword.variable] = password
+        } else if options.askpass, let password = CommandLinePassword.ask() {
+            configuration.environment[CommandLinePassword.variable] = password
+        }
+        firstPasswordGiven = configuration.environment[CommandLinePassword.variable] != nil
         interpreter = Interpreter(configuration)
     }
 
     /// Runs and returns the exit code.
     func run() -> Int32 {
-        if let policy = options.onError, policy != "stop" && policy != "continue" {
-            FileHandle.standardError.write(Data("redkeep: --on-error takes stop or continue, not \"\(policy)\"\n".utf8))
-            return 1
-        }
         installSignalHandlers()
         let interpreter = self.interpreter
         // Quietly, as redis-cli connects: the connection's report would come before the
         // output of every -c and script.
-        let first = Session.firstConnection(options)
+        let first = Session.firstConnection(options, passwordGiven: firstPasswordGiven,
+                                            environment: ProcessInfo.processInfo.environment)
         var code = blocking { await interpreter.run(first, name: "<command line>", showingValues: false) }.exitCode
         if code == 0 {
             if let command = options.command {
@@ -53,16 +64,29 @@ struct Session {
         return code
     }
 
-    /// `connect default URL` for -u / --host / --port, as a statement so errors read alike.
-    static func firstConnection(_ options: CommandLineOptions) -> String {
+    /// `connect default URL` for -u, -h/--host, -p/--port, -a, --user, -n/--db, as a
+    /// statement so errors read alike. The password is named by its environment variable:
+    /// -a/--askpass's own, --password-env's, or REDISCLI_AUTH (as redis-cli).
+    static func firstConnection(_ options: CommandLineOptions, passwordGiven: Bool, environment: [String: String]) -> String {
         var address: String?
         if let url = options.url { address = url }
         if options.host != nil || options.port != nil {
             address = "\(options.host ?? "127.0.0.1"):\(options.port ?? 6379)"
         }
+        if address == nil, passwordGiven || options.user != nil || options.db != nil || options.passwordEnv != nil {
+            address = "127.0.0.1:6379"
+        }
         guard let address else { return "" }
         var statement = "connect default '\(address.replacingOccurrences(of: "'", with: "\\'"))'"
-        if let variable = options.passwordEnv { statement += " --password-env \(variable)" }
+        if passwordGiven {
+            statement += " --password-env \(CommandLinePassword.variable)"
+        } else if let variable = options.passwordEnv {
+            statement += " --password-env '\(variable.replacingOccurrences(of: "'", with: "\\'"))'"
+        } else if environment["REDISCLI_AUTH"] != nil, options.url.map({ !$0.contains("@") }) ?? true {
+            statement += " --password-env REDISCLI_AUTH"
+        }
+        if let user = options.user { statement += " --user '\(user.replacingOccurrences(of: "'", with: "\\'"))'" }
+        if let db = options.db { statement += " --db \(db)" }
         return statement
     }
 
@@ -104,7 +128,11 @@ struct Session {
             source.setEventHandler {
                 // A foreground collector (chunk run) stops cleanly and the run exits 0.
                 if number != SIGHUP, ForegroundInterrupt.deliver() { return }
-                if !keep { ProcessRegistry.shared.stopAllNow(grace: .seconds(5)) }
+                if !keep {
+                    ProcessRegistry.shared.stopAllNow(grace: .seconds(5))
+                    // The Lab's folders go too, as at an orderly end (Ctrl-D, end of script).
+                    LabFolders.shared.removeAllNow()
+                }
                 output.flush()
                 exit(128 + number)
             }

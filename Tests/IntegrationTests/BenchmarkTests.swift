@@ -1,3 +1,4 @@
+import Demos
 import Foundation
 import Operations
 import RESP
@@ -8,7 +9,7 @@ import Testing
 /// book's commands really sent, partial results when the server goes away, CSV and SVG.
 /// No test asserts an absolute speed.
 @Suite struct BenchmarkTests {
-    @Test func updateTokenRunsEveryModeAndPipeliningBeatsPlain() async throws {
+    @Test func updateTokenRunsEveryMode() async throws {
         try await withLab { lab in
             let server = try await lab.start("m")
             let outcome = try await UpdateTokenBenchmark.run(server.connectionConfiguration,
@@ -21,8 +22,8 @@ import Testing
                 let p50 = try #require(row.p50), p99 = try #require(row.p99), p999 = try #require(row.p999)
                 #expect(p50 > 0 && p50 <= p99 && p99 <= p999)
             }
-            let plain = outcome.rows[0], pipelined = outcome.rows[1]
-            #expect(pipelined.callsPerSecond > plain.callsPerSecond)
+            // Which mode is faster is the benchmark's to show (scripts/bench), not a test's:
+            // on a loaded machine the order of two 400 ms runs is noise.
             // The book's update_token really ran: ZINCRBY viewed: item -1 once per call.
             let c = try await RedisConnection.connect(server.connectionConfiguration)
             let total = outcome.rows.reduce(0) { $0 + $1.calls }

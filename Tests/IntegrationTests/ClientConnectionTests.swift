@@ -73,18 +73,18 @@ import Testing
     }
 
     @Test func commandTimeoutClosesTheConnection() async throws {
-        try await withLab { lab in
-            let server = try await lab.start("m")
-            var configuration = server.connectionConfiguration
-            configuration.commandTimeout = .milliseconds(300)
-            let c = try await RedisConnection.connect(configuration)
-            let error = try await #require(throws: RedisClientError.self) { try await c.send(["BLPOP", "nothing", "5"]) }
-            #expect(error.kind == .timeout)
-            #expect(error.message == "no reply from 127.0.0.1:\(server.port) to BLPOP within 300ms; connection closed")
-            // Later requests fail at once rather than reading the stale reply.
-            let after = try await #require(throws: RedisClientError.self) { try await c.send(["PING"]) }
-            #expect(after.kind == .timeout || after.kind == .connectionClosed)
-        }
+        // A peer that takes the request and never answers.
+        let peer = try MisbehavingPeer(reply: [], holdOpen: true)
+        var configuration = RedisConnectionConfiguration(endpoint: .tcp(host: "127.0.0.1", port: peer.port))
+        configuration.commandTimeout = .milliseconds(300)
+        let c = try await RedisConnection.connect(configuration)
+        let error = try await #require(throws: RedisClientError.self) { try await c.send(["GET", "k"]) }
+        #expect(error.kind == .timeout)
+        #expect(error.message == "no reply from 127.0.0.1:\(peer.port) to GET within 300ms; connection closed")
+        #expect(error.endpoint == .tcp(host: "127.0.0.1", port: peer.port) && error.command == "GET")
+        // Later requests fail at once rather than reading the stale reply.
+        let after = try await #require(throws: RedisClientError.self) { try await c.send(["PING"]) }
+        #expect(after.kind == .timeout || after.kind == .connectionClosed)
     }
 
     @Test func serverClosingMidReplyIsReported() async throws {

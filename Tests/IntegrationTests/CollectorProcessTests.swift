@@ -116,7 +116,7 @@ import Testing
 
         let bad = try RedkeepBinaryTests.redkeep(["-c", "start p; chunk start --archive \(folder)/other --chunk-size lots"])
         #expect(bad.status == 1)
-        #expect(bad.err.contains("--chunk-size takes a size like 64KB or 4MB, not \"lots\""), "\(bad.err)")
+        #expect(bad.err.contains("--chunk-size takes a size from 1KB to 1GB like 64KB or 4MB, not \"lots\""), "\(bad.err)")
         let noAOF = try RedkeepBinaryTests.redkeep(["-c", "start p; chunk start --archive \(folder)/other"])
         #expect(noAOF.status == 3)
         #expect(noAOF.err.contains("has appendonly no"), "\(noAOF.err)")

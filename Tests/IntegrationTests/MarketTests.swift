@@ -1,3 +1,4 @@
+import Demos
 import Operations
 import RESP
 import RedisClient

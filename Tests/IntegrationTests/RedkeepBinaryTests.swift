@@ -85,6 +85,8 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["--on-error", "continue", "-c", "echo one; GET k; echo two; sleep 3s; echo three"]
+        // No default address: GET fails at once with "no connection" whatever runs on 6379.
+        process.environment = ProcessInfo.processInfo.environment.merging(["REDKEEP_DEFAULT_ADDRESS": ""]) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -38,3 +38,25 @@ import Testing
         #expect(verify.outcome.exitCode == 3)
     }
 }
+
+/// Times that must never trap later (Double to Int64) and relative times given as words.
+@Suite struct TimeTextBoundsTests {
+    @Test func hugeAndNegativeTimesAreClearErrors() {
+        for text in ["@99999999999999999999", "@-1", "@1e300", "@inf", "-99999999999d", "10000-01-01"] {
+            #expect(TimeText.parse(text) == nil, "\(text)")
+        }
+        #expect(throws: TimeTextError.self) { try TimeText.check("@99999999999999999999") }
+        do {
+            _ = try TimeText.check("@99999999999999999999")
+        } catch {
+            #expect(error.message.contains("outside the times accepted"), "\(error.message)")
+        }
+        #expect(TimeText.parse("@253402300799") == .seconds(253_402_300_799))
+    }
+
+    @Test func relativeTimesSurviveArgumentParsing() {
+        #expect(TimeText.parse("now-10m", now: 10_000) == .seconds(9_400))
+        #expect(TimeText.protectingRelativeTimes(["-10m", "--from", "-2h", "-5", "-x", "--window", "-1.5h"])
+                == ["now-10m", "--from", "now-2h", "-5", "-x", "--window", "now-1.5h"])
+    }
+}

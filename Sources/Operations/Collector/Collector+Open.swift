@@ -47,7 +47,15 @@ extension Collector {
             throw CollectorError("cannot read the AOF settings of \(endpoint): \((error as? RedisClientError)?.message ?? "\(error)")")
         }
         let store: any ArchiveStore
-        do { store = try ArchiveStores.open(options.archive, s3Endpoint: options.s3Endpoint) } catch {
+        do {
+            store = try await ArchiveIO.run { () throws(ArchiveError) -> any ArchiveStore in
+                let opened = try ArchiveStores.open(options.archive, s3Endpoint: options.s3Endpoint)
+                guard !(opened is LocalArchiveStore) else { return opened }
+                // Object storage: spool locally, upload in the background.
+                let spool = options.spool ?? (aofDirectory as NSString).deletingLastPathComponent + "/redkeep-spool-\(name)"
+                return try ForwardingArchiveStore(remote: opened, spool: spool, pause: options.pause, rate: options.rate)
+            }
+        } catch {
             await connection.close()
             throw CollectorError(error)
         }
@@ -70,6 +78,7 @@ extension Collector {
             throw (error as? CollectorError) ?? CollectorError("\(error)")
         }
         var status = CollectorStatus(name: name, source: endpoint, archive: options.archive)
+        status.upload = (store as? ForwardingArchiveStore)?.uploadStatus()
         status.aofDirectory = aofDirectory
         status.mode = engine.mode.label
         status.warnings = warnings

@@ -45,7 +45,11 @@ public final class Collector: Sendable {
     }
 
     /// What it is doing now.
-    public func status() -> CollectorStatus { shared.withLock { $0.status } }
+    public func status() -> CollectorStatus {
+        var status = shared.withLock { $0.status }
+        if let forwarding = engine.store as? ForwardingArchiveStore { status.upload = forwarding.uploadStatus() }
+        return status
+    }
 
     /// Asks ``run()`` to copy what is pending and return. Safe from any thread (signal
     /// handlers, another task).
@@ -94,6 +98,10 @@ public final class Collector: Sendable {
             return s.connection
         }
         await connection?.close()
+        // An archive in object storage: ship what is spooled (for a while), give the lease back.
+        if let forwarding = engine.store as? ForwardingArchiveStore {
+            await ArchiveIO.run { forwarding.finish() }
+        }
         setState(.stopped)
     }
 

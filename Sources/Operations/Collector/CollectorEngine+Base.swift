@@ -8,6 +8,11 @@ extension CollectorEngine {
     /// last. Redis names a base in the manifest only once its rewrite finished, so the
     /// file is complete; it is read through a descriptor opened first, so a later rewrite
     /// deleting it cannot cut the copy short.
+    ///
+    /// An RDB base's CRC-64 is checked as it is copied: a base whose trailer does not
+    /// match is not archived (the object is abandoned, no record published) and the pass
+    /// fails with an error naming it; the next pass tries again (the collector's status
+    /// shows the error meanwhile), and the generation before stays the one restores use.
     func copyBase(name: String, seq: Int64, format: BaseFormat, firstStream: Int, now: Double) throws(CollectorError) {
         let path = aofDirectory + "/" + name
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -25,6 +30,7 @@ extension CollectorEngine {
                              asOf: asOf, now: now) { writer throws(ArchiveError) in
             var block = [UInt8](repeating: 0, count: 1 << 20)
             var position = 0
+            var trailer = RDBStreamingChecksum()
             while true {
                 limiter.waitBlocking()
                 let got = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(position)) }
@@ -32,8 +38,12 @@ extension CollectorEngine {
                 guard got >= 0 else { throw ArchiveError(.io, "cannot read \(path) at byte \(position): " + String(cString: strerror(errno)), object: path) }
                 if got == 0 { break }
                 try writer.append(block[0..<got])
+                if format == .rdb { block.withUnsafeBytes { trailer.update(UnsafeRawBufferPointer(rebasing: $0[..<got])) } }
                 limiter.charge(got)
                 position += got
+            }
+            if format == .rdb, let problem = trailer.problem() {
+                throw ArchiveError(.damaged, "the RDB base \(path) is damaged: \(problem); not archived (tried again at the next pass)", object: path)
             }
         }
     }

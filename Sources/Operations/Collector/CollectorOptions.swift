@@ -4,6 +4,9 @@ public struct CollectorOptions: Sendable, Hashable {
     public var archive: String
     /// For an `s3://` archive: the endpoint URL (nil: from the environment).
     public var s3Endpoint: String?
+    /// For an `s3://` archive: the local folder where chunks wait for their upload (nil:
+    /// `redkeep-spool-NAME` next to the AOF folder). See ``ForwardingArchiveStore``.
+    public var spool: String?
     /// The AOF folder to follow: the one holding the manifest (Redis 7+) or the single
     /// `appendonly.aof` (Redis <= 6). Nil: what CONFIG GET dir/appenddirname says.
     public var aofDirectory: String?

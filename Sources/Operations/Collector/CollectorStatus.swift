@@ -37,6 +37,9 @@ public struct CollectorStatus: Sendable, Hashable {
     public var lastError: String?
     /// Conditions worth knowing (auto-rewrite on...).
     public var warnings: [String]
+    /// For an archive in object storage: the spool, the upload backlog and the last
+    /// upload error (nil for a folder archive).
+    public var upload: ArchiveUploadStatus?
     /// A collector started with `--replica`: its replication link (nil for AOF files).
     public var replica: ReplicaLinkStatus?
 

@@ -20,6 +20,8 @@ public actor Lab {
     private let ownsRoot: Bool
     private var managed: [String: Managed] = [:]
     private var order: [String] = []
+    /// The object stores started by ``startObjectStore(_:bucket:)``, by name.
+    var objectStores: [String: LocalObjectStore] = [:]
 
     private struct Managed {
         var server: LocalServer
@@ -44,6 +46,7 @@ public actor Lab {
             }
             self.root = String(cString: made)
             self.ownsRoot = true
+            LabFolders.shared.add(self.root)
         }
     }
 
@@ -64,7 +67,10 @@ public actor Lab {
         if let existing = managed[name], existing.process?.isRunning == true {
             throw LabError("a server called \(name) is already running on port \(existing.server.port)")
         }
-        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+        if let store = objectStores[name] {
+            throw LabError("\(name) is already the name of an object store (\(store.endpoint))")
+        }
+        guard Self.isValidName(name) else {
             throw LabError("invalid server name \"\(name)\": use letters, digits, '-' and '_'")
         }
         let master = try resolveMaster(options.replicaOf, for: name)
@@ -183,6 +189,7 @@ public actor Lab {
     /// Stops every server (SIGTERM, then SIGKILL after `grace`) and removes the folders the
     /// Lab created unless `keepFiles`.
     public func shutdown(keepFiles: Bool = false, grace: Duration = .seconds(10)) async {
+        await stopObjectStores(grace: grace, keepFiles: keepFiles)
         for name in order.reversed() {
             if let process = managed[name]?.process, process.isRunning {
                 _ = await process.terminate(grace: grace)
@@ -191,6 +198,7 @@ public actor Lab {
         guard !keepFiles else { return }
         if ownsRoot {
             try? FileManager.default.removeItem(atPath: root)
+            LabFolders.shared.remove(root)
         } else {
             for entry in managed.values where entry.ownsDirectory {
                 try? FileManager.default.removeItem(atPath: entry.server.directory)
@@ -231,6 +239,8 @@ public actor Lab {
             "daemonize no",
             "dir \(Self.quoted(server.directory))",
             "logfile \"\"",
+            // Found again by a later run's `stop NAME` when this one keeps it (KeptServer).
+            "pidfile \(Self.quoted(server.directory + "/redis.pid"))",
             "unixsocket \(Self.quoted(server.unixSocket))",
             "unixsocketperm 700",
             "appendonly \(options.appendOnly ? "yes" : "no")",
@@ -351,6 +361,11 @@ public actor Lab {
         }
         if rc == 0 { return nil }
         return errno == EADDRINUSE ? "the port is in use" : String(cString: strerror(errno))
+    }
+
+    /// Letters, digits, '-' and '_': a name that is also a folder name.
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
     }
 
     /// Unix socket paths are limited to 107 bytes; fall back to /tmp when the folder is deep.

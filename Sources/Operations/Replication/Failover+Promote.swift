@@ -9,12 +9,10 @@ public enum Failover {
         known.first { sameServer($0.endpoint, endpoint) } ?? template.sibling(endpoint)
     }
 
-    /// A server's replication state, or nil when it does not answer within a second.
-    static func probe(_ server: ReplicationServer) async -> ReplicationState? {
-        guard let connection = try? await server.open(connectTimeout: .seconds(1), commandTimeout: .seconds(2)) else { return nil }
-        let state = try? await connection.replicationState()
-        if connection !== server.connection { await connection.close() }
-        return state
+    /// A server's replication state, or nil when it does not answer within 2 s (or by the
+    /// deadline, when that comes first).
+    static func probe(_ server: ReplicationServer, pool: Connections) async -> ReplicationState? {
+        try? await pool.on(server, "INFO replication", limit: .seconds(2)) { try await $0.replicationState() }
     }
 
     /// A replica whose lag cannot be known: it has no usable offset, or a full sync is
@@ -33,46 +31,39 @@ public enum Failover {
     /// repoint the rest, and say what may have been lost.
     public static func promote(_ replica: ReplicationServer, others: [ReplicationServer], known: [ReplicationServer] = [],
                                options: FailoverOptions = FailoverOptions()) async throws(ReplicationError) -> FailoverReport {
-        let pool = Connections()
-        do {
-            let report = try await promote(await pool.attach(replica), others: await pool.attach(others), known: known,
-                                           pool: pool, options: options)
-            await pool.closeAll()
-            return report
-        } catch {
-            await pool.closeAll()
-            throw error
+        try await withDeadline(options, command: "failover --promote") { pool throws(ReplicationError) in
+            try await promote(replica, others: others, known: known, pool: pool, options: options)
         }
     }
 
     private static func promote(_ replica: ReplicationServer, others: [ReplicationServer], known: [ReplicationServer],
                                 pool: Connections, options: FailoverOptions) async throws(ReplicationError) -> FailoverReport {
-        guard let replicaState = await probe(replica) else {
-            throw ReplicationError("cannot promote \(replica.label): it does not answer")
+        guard let replicaState = await probe(replica, pool: pool) else {
+            throw ReplicationError("cannot promote \(replica.label): it does not answer INFO replication (nothing was changed)")
         }
         guard replicaState.isReplica, let oldEndpoint = replicaState.master else {
             throw ReplicationError("cannot promote \(replica.label): it is not a replica (its role is \(replicaState.roleName))")
         }
-        let old = await pool.attach(named(oldEndpoint, in: known, template: replica))
+        let old = named(oldEndpoint, in: known, template: replica)
         var otherStates: [(ReplicationServer, ReplicationState)] = []
         for other in others {
             guard !sameServer(other.endpoint, replica.endpoint) else { continue }
-            guard let state = await probe(other) else {
-                throw ReplicationError("cannot repoint \(other.label) after the failover: it does not answer")
+            guard let state = await probe(other, pool: pool) else {
+                throw ReplicationError("cannot repoint \(other.label) after the failover: it does not answer INFO replication (nothing was changed)")
             }
             guard state.isReplica else {
                 throw ReplicationError("\(other.label) is not a replica (its role is \(state.roleName)); --others names replicas to repoint")
             }
             otherStates.append((other, state))
         }
-        if let oldState = await probe(old) {
+        if let oldState = await probe(old, pool: pool) {
             guard !oldState.isReplica else {
                 throw ReplicationError("\(replica.label) replicates \(old.label), which is itself a replica of \(oldState.master?.description ?? "?"): promote a replica of the top master, or repoint first")
             }
             return try await promoteWithMaster(replica, replicaState, old: old, oldState: oldState, others: otherStates,
-                                               options: options)
+                                               options: options, pool: pool)
         }
-        return try await promoteWithoutMaster(replica, replicaState, old: old, others: otherStates, options: options)
+        return try await promoteWithoutMaster(replica, replicaState, old: old, others: otherStates, options: options, pool: pool)
     }
 
     // MARK: - The old master answers
@@ -80,7 +71,7 @@ public enum Failover {
     private static func promoteWithMaster(_ replica: ReplicationServer, _ replicaState: ReplicationState,
                                           old: ReplicationServer, oldState: ReplicationState,
                                           others: [(ReplicationServer, ReplicationState)],
-                                          options: FailoverOptions) async throws(ReplicationError) -> FailoverReport {
+                                          options: FailoverOptions, pool: Connections) async throws(ReplicationError) -> FailoverReport {
         var report = FailoverReport(mode: "promote", dryRun: options.dryRun, oldMaster: old.label, oldMasterEndpoint: old.endpoint, newMaster: replica.name,
                                     newMasterEndpoint: replica.endpoint, steps: [], notes: [], lostBytes: 0, servers: [],
                                     totalMicros: 0)
@@ -99,31 +90,32 @@ public enum Failover {
             report.lostBytes = unknown ? nil : lag
             report.notes.append("--force: \(replica.name)'s link is down; writes after its offset \(replicaState.offset.map(String.init) ?? "?") (\(unknown ? "an unknown amount" : "\(lag) bytes")) are lost")
         }
-        let pauseMillis = SyncVerifier.milliseconds(options.timeout) * 3 + 5000
-        let timeout = options.timeout
         var plan = FailoverPlan()
         let oldCopy = old
-        plan.add("pause writes: CLIENT PAUSE \(pauseMillis) WRITE", on: old.name, undo: {
-            _ = try await oldCopy.open().send(RESPCommand("CLIENT", "UNPAUSE"))
+        // The pause ends by itself at the deadline: a master is never left paused, even if
+        // redkeep is killed before it can unpause.
+        plan.add("pause writes: CLIENT PAUSE (until the --timeout deadline) WRITE", on: old.name, undo: {
+            _ = try await pool.on(oldCopy, "CLIENT UNPAUSE") { try await $0.send(RESPCommand("CLIENT", "UNPAUSE")) }
             return "writes resumed"
         }) {
-            _ = try await oldCopy.open().send(RESPCommand("CLIENT", "PAUSE", String(pauseMillis), "WRITE"))
+            let pauseMillis = pool.deadline.remainingMilliseconds
+            _ = try await pool.on(oldCopy, "CLIENT PAUSE") { try await $0.send(RESPCommand("CLIENT", "PAUSE", String(pauseMillis), "WRITE")) }
             return "writes held for at most \(pauseMillis) ms"
         }
         if !skipWait {
             plan.add("wait until \(replica.name) has \(old.name)'s offset", on: replica.name) {
-                let target = try await oldCopy.open().replicationState().offset ?? 0
-                let state = try await ReplicationWait.until(replica, "reach offset \(target)", timeout: timeout) {
+                let target = try await pool.on(oldCopy, "INFO replication") { try await $0.replicationState() }.offset ?? 0
+                let state = try await ReplicationWait.until(replica, "reach offset \(target)", pool: pool) {
                     ($0.offset ?? -1) >= target
                 }
                 return "offset \(state.offset ?? 0) >= \(target)"
             }
         }
         plan.add("promote: REPLICAOF NO ONE", on: replica.name, undo: {
-            try await replica.open().replicaOf(oldEndpoint)
+            try await pool.on(replica, "REPLICAOF") { try await $0.replicaOf(oldEndpoint) }
             return "replica of \(oldEndpoint) again"
         }) {
-            try await replica.open().replicaOf(nil)
+            try await pool.on(replica, "REPLICAOF NO ONE") { try await $0.replicaOf(nil) }
             return nil
         }
         for (other, state) in others {
@@ -132,27 +124,27 @@ public enum Failover {
             }
             let previous = state.master
             plan.add("repoint: REPLICAOF \(newEndpoint)", on: other.name, undo: {
-                try await other.open().replicaOf(previous)
+                try await pool.on(other, "REPLICAOF") { try await $0.replicaOf(previous) }
                 return "replica of \(previous?.description ?? "no one") again"
             }) {
-                try await other.open().replicaOf(newEndpoint)
+                try await pool.on(other, "REPLICAOF") { try await $0.replicaOf(newEndpoint) }
                 return nil
             }
         }
         plan.add("demote: REPLICAOF \(newEndpoint)", on: old.name, undo: {
-            try await oldCopy.open().replicaOf(nil)
+            try await pool.on(oldCopy, "REPLICAOF NO ONE") { try await $0.replicaOf(nil) }
             return "master again"
         }) {
-            try await oldCopy.open().replicaOf(newEndpoint)
+            try await pool.on(oldCopy, "REPLICAOF") { try await $0.replicaOf(newEndpoint) }
             return nil
         }
         plan.add("resume: CLIENT UNPAUSE (held writers now get READONLY)", on: old.name) {
-            _ = try await oldCopy.open().send(RESPCommand("CLIENT", "UNPAUSE"))
+            _ = try await pool.on(oldCopy, "CLIENT UNPAUSE") { try await $0.send(RESPCommand("CLIENT", "UNPAUSE")) }
             return nil
         }
         let followers = [old] + others.filter { !($0.1.master.map { sameServer($0, replica.endpoint) } ?? false) }.map(\.0)
-        addVerify(&plan, newMaster: replica, followers: followers, timeout: timeout)
-        try await plan.execute(&report, options: options, involved: [old, replica] + others.map(\.0))
+        addVerify(&plan, newMaster: replica, followers: followers, pool: pool)
+        try await plan.execute(&report, options: options, involved: [old, replica] + others.map(\.0), pool: pool)
         return report
     }
 
@@ -160,7 +152,7 @@ public enum Failover {
 
     private static func promoteWithoutMaster(_ replica: ReplicationServer, _ replicaState: ReplicationState,
                                              old: ReplicationServer, others: [(ReplicationServer, ReplicationState)],
-                                             options: FailoverOptions) async throws(ReplicationError) -> FailoverReport {
+                                             options: FailoverOptions, pool: Connections) async throws(ReplicationError) -> FailoverReport {
         let candidates = [(replica, replicaState)] + others
         // If any replica still has a live link, the old master runs and only redkeep cannot
         // reach it: promoting now would make two masters.
@@ -190,14 +182,13 @@ public enum Failover {
             }
         }
         report.notes.append("when \(old.label) comes back it is a second master: make it a replica with REPLICAOF \(newEndpoint)")
-        let timeout = options.timeout
         var plan = FailoverPlan()
         let previous = chosenState.master
         plan.add("promote: REPLICAOF NO ONE", on: chosen.name, undo: {
-            try await chosen.open().replicaOf(previous)
+            try await pool.on(chosen, "REPLICAOF") { try await $0.replicaOf(previous) }
             return "replica of \(previous?.description ?? "no one") again"
         }) {
-            try await chosen.open().replicaOf(nil)
+            try await pool.on(chosen, "REPLICAOF NO ONE") { try await $0.replicaOf(nil) }
             return "offset \(chosenState.offset ?? 0)"
         }
         var followers: [ReplicationServer] = []
@@ -205,25 +196,25 @@ public enum Failover {
             let before = state.master
             followers.append(other)
             plan.add("repoint: REPLICAOF \(newEndpoint)", on: other.name, undo: {
-                try await other.open().replicaOf(before)
+                try await pool.on(other, "REPLICAOF") { try await $0.replicaOf(before) }
                 return "replica of \(before?.description ?? "no one") again"
             }) {
-                try await other.open().replicaOf(newEndpoint)
+                try await pool.on(other, "REPLICAOF") { try await $0.replicaOf(newEndpoint) }
                 return nil
             }
         }
-        addVerify(&plan, newMaster: chosen, followers: followers, timeout: timeout)
-        try await plan.execute(&report, options: options, involved: candidates.map(\.0) + [old])
+        addVerify(&plan, newMaster: chosen, followers: followers, pool: pool)
+        try await plan.execute(&report, options: options, involved: candidates.map(\.0) + [old], pool: pool)
         return report
     }
 
     /// The last step: the new master answers as a master, every follower's link to it is up.
-    static func addVerify(_ plan: inout FailoverPlan, newMaster: ReplicationServer, followers: [ReplicationServer], timeout: Duration) {
+    static func addVerify(_ plan: inout FailoverPlan, newMaster: ReplicationServer, followers: [ReplicationServer], pool: Connections) {
         plan.add("verify: \(newMaster.name) is master, \(followers.isEmpty ? "no replicas to check" : followers.map(\.name).joined(separator: ", ") + " linked to it")", on: newMaster.name) {
-            let state = try await ReplicationWait.until(newMaster, "answer as a master", timeout: timeout) { !$0.isReplica }
+            let state = try await ReplicationWait.until(newMaster, "answer as a master", pool: pool) { !$0.isReplica }
             var linked: [String] = []
             for follower in followers {
-                _ = try await ReplicationWait.until(follower, "link up to \(newMaster.endpoint)", timeout: timeout) {
+                _ = try await ReplicationWait.until(follower, "link up to \(newMaster.endpoint)", pool: pool) {
                     $0.linkUp && ($0.master.map { sameServer($0, newMaster.endpoint) } ?? false)
                 }
                 linked.append(follower.name)

@@ -13,15 +13,8 @@ extension Failover {
     /// promoted, REPLICA becomes NEW's replica.
     public static func replace(master: ReplicationServer, with new: ReplicationServer, from replica: ReplicationServer,
                                lab: Lab?, options: FailoverOptions = FailoverOptions()) async throws(ReplicationError) -> FailoverReport {
-        let pool = Connections()
-        do {
-            let report = try await replace(master: master, with: await pool.attach(new), from: await pool.attach(replica),
-                                           lab: lab, options: options, pool: pool)
-            await pool.closeAll()
-            return report
-        } catch {
-            await pool.closeAll()
-            throw error
+        try await withDeadline(options, command: "failover --replace") { pool throws(ReplicationError) in
+            try await replace(master: master, with: new, from: replica, lab: lab, options: options, pool: pool)
         }
     }
 
@@ -30,10 +23,10 @@ extension Failover {
         for (a, b) in [(master, new), (master, replica), (new, replica)] where sameServer(a.endpoint, b.endpoint) {
             throw ReplicationError("failover --replace needs three different servers, but \(a.label) and \(b.label) are the same")
         }
-        if let state = await probe(master), !state.isReplica {
+        if let state = await probe(master, pool: pool), !state.isReplica {
             throw ReplicationError("\(master.label) still answers as a master: replacing it would leave two masters; stop it first, or use failover --promote \(replica.name)")
         }
-        guard let replicaState = await probe(replica) else {
+        guard let replicaState = await probe(replica, pool: pool) else {
             throw ReplicationError("cannot copy the data from \(replica.label): it does not answer")
         }
         guard replicaState.isReplica else {
@@ -45,7 +38,7 @@ extension Failover {
         if lagUnknown(replicaState) && !options.force {
             throw ReplicationError("refusing to copy \(replica.label): its link to \(master.label) is \(replicaState.link ?? "down") and its lag is unknown (\(replicaState.syncInProgress ? "a full sync was running" : "no replication offset")); use --force to use it anyway")
         }
-        guard let newState = await probe(new) else {
+        guard let newState = await probe(new, pool: pool) else {
             throw ReplicationError("cannot make \(new.label) the new master: it does not answer")
         }
         if !newState.isReplica, !newState.replicas.isEmpty {
@@ -61,15 +54,13 @@ extension Failover {
         var newFiles: (dir: String, file: String)?
         var newKeys = 0
         if let lab, let newLocal = new.localServer, replica.localServer != nil, await lab.server(newLocal) != nil {
-            if let connection = try? await new.open(), let config = try? await connection.configGet("*"),
+            if let config = try? await pool.on(new, "CONFIG GET *", { try await $0.configGet("*") }),
                config["appendonly"] == "no", let dir = config["dir"], let file = config["dbfilename"] {
                 copyFiles = true
                 newFiles = (dir, file)
-                newKeys = (try? await connection.send(RESPCommand("DBSIZE")).int) ?? 0
             }
-        } else if let connection = try? await new.open() {
-            newKeys = (try? await connection.send(RESPCommand("DBSIZE")).int) ?? 0
         }
+        newKeys = (try? await pool.on(new, "DBSIZE") { try await $0.send(RESPCommand("DBSIZE")).int }) ?? 0
 
         var report = FailoverReport(mode: "replace", dryRun: options.dryRun, oldMaster: master.label, oldMasterEndpoint: master.endpoint, newMaster: new.name,
                                     newMasterEndpoint: newEndpoint, steps: [], notes: [], lostBytes: nil, servers: [],
@@ -78,15 +69,15 @@ extension Failover {
         if newKeys > 0 { report.notes.append("\(new.name)'s \(newKeys) key(s) are replaced by \(replica.name)'s data") }
         report.notes.append(copyFiles ? "both servers are local: \(replica.name)'s dump is copied into \(new.name)'s folder"
                                       : "\(new.name) copies \(replica.name) by replication (REPLICAOF)")
-        let timeout = options.timeout
         var plan = FailoverPlan()
         let previous = replicaState.master
         if copyFiles, let lab, let newLocal = new.localServer, let newFiles {
             let destination = (newFiles.dir as NSString).appendingPathComponent(newFiles.file)
             plan.add("snapshot: SAVE", on: replica.name) {
-                let connection = try await replica.open(commandTimeout: timeout)
-                _ = try await connection.send(RESPCommand("SAVE"))
-                let config = try await connection.configGet("*")
+                let config = try await pool.on(replica, "SAVE") { connection in
+                    _ = try await connection.send(RESPCommand("SAVE"))
+                    return try await connection.configGet("*")
+                }
                 let path = ((config["dir"] ?? ".") as NSString).appendingPathComponent(config["dbfilename"] ?? "dump.rdb")
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                 return "\(path), \(size) bytes"
@@ -96,61 +87,60 @@ extension Failover {
                 return nil
             }
             plan.add("copy the dump to \(destination)", on: new.name) {
-                let connection = try await replica.open()
-                let config = try await connection.configGet("*")
+                let config = try await pool.on(replica, "CONFIG GET *") { try await $0.configGet("*") }
                 let source = ((config["dir"] ?? ".") as NSString).appendingPathComponent(config["dbfilename"] ?? "dump.rdb")
                 let bytes = try copyDurably(from: source, to: destination)
                 return "\(bytes) bytes from \(source)"
             }
             plan.add("start \(new.name) on its dump (local server)", on: new.name) {
                 try await lab.restart(newLocal)
-                let keys = try await new.open().send(RESPCommand("DBSIZE")).int ?? 0
+                let keys = try await pool.on(new, "DBSIZE") { try await $0.send(RESPCommand("DBSIZE")).int } ?? 0
                 return "\(keys) key(s) loaded"
             }
         } else {
             // A replica whose master link is down refuses to feed replicas (NOMASTERLINK), so
             // REPLICA first stops following the lost master; it is the only master meanwhile.
             plan.add("detach from the lost master: REPLICAOF NO ONE", on: replica.name, undo: {
-                try await replica.open().replicaOf(previous)
+                try await pool.on(replica, "REPLICAOF") { try await $0.replicaOf(previous) }
                 return "replica of \(previous?.description ?? "no one") again"
             }) {
-                try await replica.open().replicaOf(nil)
+                try await pool.on(replica, "REPLICAOF NO ONE") { try await $0.replicaOf(nil) }
                 return nil
             }
             plan.add("copy by replication: REPLICAOF \(replicaEndpoint)", on: new.name, undo: {
-                try await new.open().replicaOf(nil)
+                try await pool.on(new, "REPLICAOF NO ONE") { try await $0.replicaOf(nil) }
                 return "master again (its old data is gone)"
             }) {
-                try await new.open().replicaOf(replicaEndpoint)
+                try await pool.on(new, "REPLICAOF") { try await $0.replicaOf(replicaEndpoint) }
                 return nil
             }
             plan.add("wait until \(new.name) has \(replica.name)'s data", on: new.name) {
-                let target = try await replica.open().replicationState().offset ?? 0
-                let state = try await ReplicationWait.until(new, "finish its sync from \(replica.name)", timeout: timeout) {
+                let target = try await pool.on(replica, "INFO replication") { try await $0.replicationState() }.offset ?? 0
+                let state = try await ReplicationWait.until(new, "finish its sync from \(replica.name)", pool: pool) {
                     $0.linkUp && !$0.syncInProgress && ($0.offset ?? -1) >= target
                 }
                 return "offset \(state.offset ?? 0)"
             }
         }
         plan.add("promote: REPLICAOF NO ONE", on: new.name) {
-            try await new.open().replicaOf(nil)
+            try await pool.on(new, "REPLICAOF NO ONE") { try await $0.replicaOf(nil) }
             return nil
         }
         plan.add("repoint: REPLICAOF \(newEndpoint)", on: replica.name, undo: {
-            try await replica.open().replicaOf(previous)
+            try await pool.on(replica, "REPLICAOF") { try await $0.replicaOf(previous) }
             return "replica of \(previous?.description ?? "no one") again"
         }) {
-            try await replica.open().replicaOf(newEndpoint)
+            try await pool.on(replica, "REPLICAOF") { try await $0.replicaOf(newEndpoint) }
             return nil
         }
-        addVerify(&plan, newMaster: new, followers: [replica], timeout: timeout)
+        addVerify(&plan, newMaster: new, followers: [replica], pool: pool)
         plan.add("compare the data: DBSIZE", on: new.name) {
-            let a = try await new.open().send(RESPCommand("DBSIZE")).int ?? -1
-            let b = try await replica.open().send(RESPCommand("DBSIZE")).int ?? -1
+            let a = try await pool.on(new, "DBSIZE") { try await $0.send(RESPCommand("DBSIZE")).int } ?? -1
+            let b = try await pool.on(replica, "DBSIZE") { try await $0.send(RESPCommand("DBSIZE")).int } ?? -1
             guard a == b else { throw ReplicationError("\(new.name) has \(a) key(s) but \(replica.name) has \(b)") }
             return "\(a) key(s) on both"
         }
-        try await plan.execute(&report, options: options, involved: [master, replica, new])
+        try await plan.execute(&report, options: options, involved: [master, replica, new], pool: pool)
         return report
     }
 

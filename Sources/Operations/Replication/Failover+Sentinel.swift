@@ -17,23 +17,16 @@ extension Failover {
     /// `known` names servers by address in the report.
     public static func viaSentinel(_ sentinel: ReplicationServer, masterName: String, known: [ReplicationServer] = [],
                                    options: FailoverOptions = FailoverOptions()) async throws(ReplicationError) -> FailoverReport {
-        let pool = Connections()
-        do {
-            let report = try await viaSentinel(await pool.attach(sentinel), masterName: masterName, known: known, options: options, pool: pool)
-            await pool.closeAll()
-            return report
-        } catch {
-            await pool.closeAll()
-            throw error
+        try await withDeadline(options, command: "failover --sentinel") { pool throws(ReplicationError) in
+            try await viaSentinel(sentinel, masterName: masterName, known: known, options: options, pool: pool)
         }
     }
 
     private static func viaSentinel(_ sentinel: ReplicationServer, masterName: String, known: [ReplicationServer],
                                     options: FailoverOptions, pool: Connections) async throws(ReplicationError) -> FailoverReport {
-        let connection = try await sentinel.open()
         let oldEndpoint: RedisEndpoint
         do {
-            guard let endpoint = try await sentinelMaster(connection, masterName) else {
+            guard let endpoint = try await pool.on(sentinel, "SENTINEL GET-MASTER-ADDR-BY-NAME", { try await sentinelMaster($0, masterName) }) else {
                 throw ReplicationError("Sentinel \(sentinel.label) monitors no master called \(masterName)")
             }
             oldEndpoint = endpoint
@@ -43,7 +36,7 @@ extension Failover {
             throw ReplicationError("Sentinel \(sentinel.label) did not answer SENTINEL GET-MASTER-ADDR-BY-NAME \(masterName): \(error)")
         }
         let template = known.first ?? sentinel
-        let old = await pool.attach(named(oldEndpoint, in: known, template: template))
+        let old = named(oldEndpoint, in: known, template: template)
         var report = FailoverReport(mode: "sentinel", dryRun: options.dryRun, oldMaster: old.label, oldMasterEndpoint: oldEndpoint,
                                     newMaster: "(chosen by Sentinel)", newMasterEndpoint: nil, steps: [], notes: [],
                                     lostBytes: nil, servers: [], totalMicros: 0)
@@ -52,46 +45,46 @@ extension Failover {
         let found = NewMasterBox()
         var plan = FailoverPlan()
         plan.add("wait until Sentinel knows a replica it can promote: SENTINEL REPLICAS \(masterName)", on: sentinel.name) {
-            try await waitForPromotableReplica(sentinel, masterName, timeout: timeout)
+            try await waitForPromotableReplica(sentinel, masterName, pool: pool)
         }
         plan.add("ask: SENTINEL FAILOVER \(masterName)", on: sentinel.name) {
-            _ = try await sentinel.open().send(RESPCommand("SENTINEL", "FAILOVER", masterName))
+            _ = try await pool.on(sentinel, "SENTINEL FAILOVER") { try await $0.send(RESPCommand("SENTINEL", "FAILOVER", masterName)) }
             return nil
         }
         plan.add("follow: SENTINEL GET-MASTER-ADDR-BY-NAME \(masterName) until it changes", on: sentinel.name) {
-            let clock = ContinuousClock()
-            let deadline = clock.now + timeout
-            while clock.now < deadline {
-                if let now = try await sentinelMaster(sentinel.open(), masterName), !sameServer(now, oldEndpoint) {
+            while ContinuousClock.now < pool.until {
+                if let now = try await pool.on(sentinel, "SENTINEL GET-MASTER-ADDR-BY-NAME", { try await sentinelMaster($0, masterName) }),
+                   !sameServer(now, oldEndpoint) {
                     found.set(now)
                     return "new master \(now)"
                 }
-                try await Task.sleep(for: .milliseconds(20))
+                try await Task.sleep(for: min(.milliseconds(20), max(.zero, pool.until - ContinuousClock.now)))
             }
-            throw ReplicationError("Sentinel \(sentinel.label) still names \(oldEndpoint) as \(masterName)'s master after \(timeout)")
+            throw ReplicationError("Sentinel \(sentinel.label) still names \(oldEndpoint) as \(masterName)'s master at the --timeout of \(timeout)")
         }
         plan.add("verify: the new master answers as a master", on: "new master") {
             guard let endpoint = found.get() else { throw ReplicationError("no new master was reported") }
             let server = named(endpoint, in: known, template: template)
-            let state = try await ReplicationWait.until(server, "answer as a master", timeout: timeout) { !$0.isReplica }
+            let state = try await ReplicationWait.until(server, "answer as a master", pool: pool) { !$0.isReplica }
             return "\(server.label): master at offset \(state.offset ?? 0)"
         }
         plan.add("verify: the old master, if it answers, is the new master's replica", on: old.name) {
             guard let endpoint = found.get() else { throw ReplicationError("no new master was reported") }
-            guard let state = await probe(old) else { return "does not answer (Sentinel repoints it when it comes back)" }
+            guard let state = await probe(old, pool: pool) else { return "does not answer (Sentinel repoints it when it comes back)" }
             // Sentinel demotes a reachable old master at its next INFO round (up to 10 s); until
             // then there would be two masters, so do now what Sentinel is about to do.
             var note = "replica of \(endpoint)"
             if !state.isReplica {
-                try await old.open().replicaOf(endpoint)
+                try await pool.on(old, "REPLICAOF") { try await $0.replicaOf(endpoint) }
                 note += " (Sentinel had not demoted it yet: redkeep sent REPLICAOF \(endpoint), as Sentinel would)"
             }
-            _ = try await ReplicationWait.until(old, "become a replica of \(endpoint)", timeout: timeout) {
+            _ = try await ReplicationWait.until(old, "become a replica of \(endpoint)", pool: pool) {
                 $0.isReplica && ($0.master.map { sameServer($0, endpoint) } ?? false)
             }
             return note
         }
-        try await plan.execute(&report, options: options, involved: [old] + known.filter { !sameServer($0.endpoint, old.endpoint) && !sameServer($0.endpoint, sentinel.endpoint) })
+        try await plan.execute(&report, options: options, involved: [old] + known.filter { !sameServer($0.endpoint, old.endpoint) && !sameServer($0.endpoint, sentinel.endpoint) },
+                               pool: pool)
         if let endpoint = found.get() {
             report.newMasterEndpoint = endpoint
             report.newMaster = named(endpoint, in: known, template: template).name
@@ -99,12 +92,12 @@ extension Failover {
         return report
     }
 
-    private static func waitForPromotableReplica(_ sentinel: ReplicationServer, _ masterName: String, timeout: Duration) async throws -> String {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
+    private static func waitForPromotableReplica(_ sentinel: ReplicationServer, _ masterName: String, pool: Connections) async throws -> String {
         var last = "none listed"
         while true {
-            let reply = try await sentinel.open().send(RESPCommand("SENTINEL", "REPLICAS", masterName))
+            let reply = try await pool.on(sentinel, "SENTINEL REPLICAS \(masterName)") {
+                try await $0.send(RESPCommand("SENTINEL", "REPLICAS", masterName))
+            }
             var good: [String] = []
             var seen: [String] = []
             for entry in reply.elements ?? [] {
@@ -117,10 +110,11 @@ extension Failover {
             }
             if !good.isEmpty { return good.joined(separator: ", ") }
             if !seen.isEmpty { last = seen.joined(separator: ", ") }
-            if clock.now >= deadline {
-                throw ReplicationError("Sentinel \(sentinel.label) knows no replica of \(masterName) it could promote after \(timeout) (replicas: \(last))")
+            let left = pool.until - ContinuousClock.now
+            if left <= .zero {
+                throw ReplicationError("Sentinel \(sentinel.label) knows no replica of \(masterName) it could promote within the --timeout of \(pool.deadline.timeout) (replicas: \(last))")
             }
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: min(left, .milliseconds(50)))
         }
     }
 

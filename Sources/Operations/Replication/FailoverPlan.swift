@@ -6,12 +6,14 @@ public struct FailoverOptions: Sendable {
     public var dryRun: Bool
     /// Promote a replica whose link is down and whose lag is unknown.
     public var force: Bool
-    /// The longest any one wait inside the failover may take.
+    /// The longest the whole failover may take (100ms to 1h), from its first probe to its
+    /// last check; only its undo steps (1 s each) and the final state reads (1 s) may run
+    /// on past it.
     public var timeout: Duration
     /// Called before each step runs (index, title): where a rehearsal injects a fault.
     public var beforeStep: (@Sendable (Int, String) async -> Void)?
 
-    /// Creates options: run for real, no force, 10 s per wait.
+    /// Creates options: run for real, no force, 10 s for the whole failover.
     public init(dryRun: Bool = false, force: Bool = false, timeout: Duration = .seconds(10),
                 beforeStep: (@Sendable (Int, String) async -> Void)? = nil) {
         self.dryRun = dryRun
@@ -39,10 +41,12 @@ struct FailoverPlan: Sendable {
         steps.append(Step(title: title, server: server, action: action, undo: undo))
     }
 
-    /// Runs the plan (or only lists it for a dry run). On a failure: marks the rest
-    /// `not run`, runs the undos of the steps that ran, reads every server's state, and
-    /// throws with the whole story.
-    func execute(_ report: inout FailoverReport, options: FailoverOptions, involved: [ReplicationServer]) async throws(ReplicationError) {
+    /// Runs the plan (or only lists it for a dry run), every step ending by the failover's
+    /// deadline. On a failure: marks the rest `not run`, runs the undos of the steps that
+    /// ran (with their own short bound, even past the deadline), reads every server's state,
+    /// and throws with the whole story.
+    func execute(_ report: inout FailoverReport, options: FailoverOptions, involved: [ReplicationServer],
+                 pool: Failover.Connections) async throws(ReplicationError) {
         report.steps = steps.map { FailoverStep(title: $0.title, server: $0.server) }
         guard !options.dryRun else { return }
         let clock = ContinuousClock()
@@ -51,7 +55,14 @@ struct FailoverPlan: Sendable {
             await options.beforeStep?(index, step.title)
             let begin = clock.now
             do {
-                report.steps[index].note = try await step.action()
+                // A step's own exchanges end at the deadline with the server named; this
+                // catches anything else (a sleep, a local file copy) a moment later.
+                switch try await race(until: pool.until + .milliseconds(200), step.action) {
+                case .finished(let note):
+                    report.steps[index].note = note
+                case .timedOut:
+                    throw ReplicationError("it did not finish within the --timeout of \(pool.deadline.timeout)")
+                }
                 report.steps[index].status = .done
                 report.steps[index].micros = SyncVerifier.micros(clock.now - begin)
             } catch {
@@ -59,27 +70,14 @@ struct FailoverPlan: Sendable {
                 report.steps[index].micros = SyncVerifier.micros(clock.now - begin)
                 report.steps[index].note = "\(error)"
                 for later in (index + 1)..<steps.count { report.steps[later].status = .notRun }
-                for earlier in steps[..<index].reversed() {
-                    guard let undo = earlier.undo else { continue }
-                    let undoBegin = clock.now
-                    var undone = FailoverStep(title: "undo: \(earlier.title)", server: earlier.server)
-                    do {
-                        undone.note = try await undo()
-                        undone.status = .done
-                    } catch {
-                        undone.status = .failed
-                        undone.note = "\(error)"
-                    }
-                    undone.micros = SyncVerifier.micros(clock.now - undoBegin)
-                    report.steps.append(undone)
-                }
+                let undone = await undo(steps[..<index], into: &report, pool: pool)
                 report.servers = await Self.states(involved)
                 report.totalMicros = SyncVerifier.micros(clock.now - started)
                 let masters = report.servers.filter(\.isMaster).map(\.name)
                 if masters.count > 1 {
                     report.notes.append("WARNING: \(masters.joined(separator: " and ")) both answer as masters; make one a replica of the other")
                 }
-                throw ReplicationError("failover stopped at step \(index + 1) (\(step.title) on \(step.server)): \(error)\n\(report.summary)",
+                throw ReplicationError("failover stopped at step \(index + 1) (\(step.title) on \(step.server)): \(error); \(undone)\n\(report.summary)",
                                        failover: report)
             }
         }
@@ -87,62 +85,93 @@ struct FailoverPlan: Sendable {
         report.totalMicros = SyncVerifier.micros(clock.now - started)
     }
 
-    /// Every server's role and master, read now (1 s to answer).
-    static func states(_ servers: [ReplicationServer]) async -> [ServerOutcome] {
-        var outcomes: [ServerOutcome] = []
-        for server in servers {
-            let outcome: ServerOutcome
+    /// Runs the undos of `ran` in reverse, each within ``CommandDeadline/undoStepBound`` (the
+    /// deadline may have passed: a paused master must still be unpaused). Returns what was
+    /// undone, in words.
+    private func undo(_ ran: ArraySlice<Step>, into report: inout FailoverReport, pool: Failover.Connections) async -> String {
+        let clock = ContinuousClock()
+        var done: [String] = []
+        var failed: [String] = []
+        for earlier in ran.reversed() {
+            guard let undo = earlier.undo else { continue }
+            pool.allowUndoStep()
+            let undoBegin = clock.now
+            var undone = FailoverStep(title: "undo: \(earlier.title)", server: earlier.server)
             do {
-                let connection = try await server.sibling(server.endpoint, name: server.name)
-                    .open(connectTimeout: .seconds(1), commandTimeout: .seconds(2))
-                defer { Task { await connection.close() } }
-                let state = try await connection.replicationState()
-                let words = state.isReplica
-                    ? "replica of \(state.master?.description ?? "?") (link \(state.link ?? "?"))"
-                    : state.roleName
-                outcome = ServerOutcome(name: server.name, address: server.endpoint.description, state: words,
-                                        isMaster: !state.isReplica)
+                switch try await race(until: pool.until + .milliseconds(100), undo) {
+                case .finished(let note):
+                    undone.note = note
+                    undone.status = .done
+                    done.append("\(earlier.title) on \(earlier.server)")
+                case .timedOut:
+                    throw ReplicationError("no answer within the undo bound of \(CommandDeadline.undoStepBound)")
+                }
             } catch {
-                outcome = ServerOutcome(name: server.name, address: server.endpoint.description, state: "does not answer",
-                                        isMaster: false)
+                undone.status = .failed
+                undone.note = "\(error)"
+                failed.append("\(earlier.title) on \(earlier.server) (\(error))")
             }
-            outcomes.append(outcome)
+            undone.micros = SyncVerifier.micros(clock.now - undoBegin)
+            report.steps.append(undone)
         }
-        return outcomes
+        if done.isEmpty && failed.isEmpty { return "nothing needed undoing" }
+        return (done.isEmpty ? "" : "undone: " + done.joined(separator: ", "))
+            + (failed.isEmpty ? "" : (done.isEmpty ? "" : "; ") + "COULD NOT UNDO: " + failed.joined(separator: ", "))
+    }
+
+    /// Every server's role and master, read now, concurrently (each within
+    /// ``CommandDeadline/stateBound``, so a frozen server reads as `does not answer`).
+    static func states(_ servers: [ReplicationServer]) async -> [ServerOutcome] {
+        let end = ContinuousClock.now + CommandDeadline.stateBound
+        var outcomes: [ServerOutcome?] = Array(repeating: nil, count: servers.count)
+        await withTaskGroup(of: (Int, ServerOutcome).self) { group in
+            for (index, server) in servers.enumerated() {
+                group.addTask { (index, await state(of: server, until: end)) }
+            }
+            for await (index, outcome) in group { outcomes[index] = outcome }
+        }
+        return outcomes.compactMap { $0 }
+    }
+
+    private static func state(of server: ReplicationServer, until end: ContinuousClock.Instant) async -> ServerOutcome {
+        let fresh = server.sibling(server.endpoint, name: server.name)
+        let read = try? await race(until: end) {
+            let connection = try await fresh.open(boundedBy: CommandDeadline.stateBound)
+            defer { Task { await connection.close() } }
+            return try await connection.replicationState()
+        }
+        guard case .finished(let state) = read else {
+            return ServerOutcome(name: server.name, address: server.endpoint.description, state: "does not answer", isMaster: false)
+        }
+        let words = state.isReplica
+            ? "replica of \(state.master?.description ?? "?") (link \(state.link ?? "?"))"
+            : state.roleName
+        return ServerOutcome(name: server.name, address: server.endpoint.description, state: words, isMaster: !state.isReplica)
     }
 }
 
 /// Waits shared by the failover modes.
 enum ReplicationWait {
-    /// Polls `server` every 10 ms until `condition` holds on its INFO replication; throws
-    /// after `timeout` saying what was last seen.
-    static func until(_ server: ReplicationServer, _ what: String, timeout: Duration,
-                      _ condition: @Sendable (ReplicationState) -> Bool) async throws -> ReplicationState {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
+    /// Polls `server` every 10 ms until `condition` holds on its INFO replication; throws at
+    /// the failover's deadline saying what was last seen.
+    static func until(_ server: ReplicationServer, _ what: String, pool: Failover.Connections,
+                      _ condition: @escaping @Sendable (ReplicationState) -> Bool) async throws -> ReplicationState {
         var last = "no answer"
-        var connection: RedisConnection?
-        defer {
-            if let connection, connection !== server.connection { Task { await connection.close() } }
-        }
         while true {
             do {
-                if connection?.isOpen != true {
-                    connection = try await server.open(connectTimeout: .seconds(1), commandTimeout: .seconds(2))
-                }
-                let state = try await connection!.replicationState()
+                let state = try await pool.on(server, "INFO replication") { try await $0.replicationState() }
                 if condition(state) { return state }
                 last = state.isReplica
                     ? "replica of \(state.master?.description ?? "?"), link \(state.link ?? "?"), offset \(state.offset.map(String.init) ?? "?")\(state.syncInProgress ? ", full sync running" : "")"
                     : "\(state.roleName), offset \(state.offset.map(String.init) ?? "?")"
             } catch {
                 last = "\(error)"
-                connection = nil
             }
-            if clock.now >= deadline {
-                throw ReplicationError("\(server.label) did not \(what) within \(timeout) (last seen: \(last))")
+            let left = pool.until - ContinuousClock.now
+            if left <= .zero {
+                throw ReplicationError("\(server.label) did not \(what) within the --timeout of \(pool.deadline.timeout) (last seen: \(last))")
             }
-            try await Task.sleep(for: .milliseconds(10))
+            try await Task.sleep(for: min(left, .milliseconds(10)))
         }
     }
 

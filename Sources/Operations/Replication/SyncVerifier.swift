@@ -4,7 +4,8 @@ import RedisClient
 
 /// How verify-sync runs.
 public struct SyncCheckOptions: Sendable {
-    /// The longest the whole check may take; every wait inside it stops at this deadline.
+    /// The longest the whole check may take (100ms to 1h); every wait and every reply inside
+    /// it stops at this deadline (removing the token may take up to 1 s more).
     public var timeout: Duration
     /// Also confirm each replica's append-only file reached disk.
     public var fsync: Bool
@@ -33,8 +34,9 @@ public enum SyncVerifier {
     /// reported in their result.
     public static func verify(master: ReplicationServer, replicas: [ReplicationServer],
                               options: SyncCheckOptions = SyncCheckOptions()) async throws(ReplicationError) -> SyncReport {
+        let deadline = try CommandDeadline(options.timeout, command: "verify-sync")
         do {
-            return try await run(master: master, replicas: replicas, options: options)
+            return try await run(master: master, replicas: replicas, options: options, deadline: deadline.instant)
         } catch let error as ReplicationError {
             throw error
         } catch {
@@ -49,23 +51,36 @@ public enum SyncVerifier {
         var result: ReplicaSyncResult
     }
 
-    private static func run(master: ReplicationServer, replicas: [ReplicationServer], options: SyncCheckOptions) async throws -> SyncReport {
+    /// How long removing the token may take once the check is over (even past the deadline:
+    /// the sweep on the next run removes it otherwise).
+    static let cleanupBound: Duration = .seconds(1)
+
+    /// How long the token may still be read on a replica that answered, when the deadline
+    /// passed while another (frozen) replica was being inspected.
+    static let lastReadBound: Duration = .milliseconds(250)
+
+    private static func run(master: ReplicationServer, replicas: [ReplicationServer], options: SyncCheckOptions,
+                            deadline: ContinuousClock.Instant) async throws -> SyncReport {
         guard !replicas.isEmpty else { throw ReplicationError("verify-sync needs at least one replica after the master") }
         let clock = ContinuousClock()
         let start = clock.now
-        let deadline = start + options.timeout
-        let masterConnection = try await master.open(boundedBy: options.timeout)
+        let opened = try await race(until: deadline) { try await master.open(boundedBy: options.timeout) }
+        guard case .finished(let masterConnection) = opened else {
+            throw ReplicationError("master \(master.label) did not answer within the --timeout of \(options.timeout) (connecting)")
+        }
 
         // The master's state and the token in one round trip (INFO first, so the offsets
         // compared are from before the token), every replica's state at the same time.
         let token = UUID().uuidString.lowercased()
         let now = Date().timeIntervalSince1970
-        async let masterReplies = masterConnection.pipeline([
-            RESPCommand("INFO", "replication"),
-            RESPCommand("ZADD", options.key, String(format: "%.6f", now), token),
-            RESPCommand("ZREMRANGEBYSCORE", options.key, "-inf", "(" + String(format: "%.6f", now - tokenLifetime)),
-        ])
-        let candidates = await inspect(replicas, timeout: options.timeout)
+        async let masterReplies = race(until: deadline) {
+            try await masterConnection.pipeline([
+                RESPCommand("INFO", "replication"),
+                RESPCommand("ZADD", options.key, String(format: "%.6f", now), token),
+                RESPCommand("ZREMRANGEBYSCORE", options.key, "-inf", "(" + String(format: "%.6f", now - tokenLifetime)),
+            ])
+        }
+        let candidates = await inspect(replicas, timeout: options.timeout, deadline: deadline)
         // Connections opened here (not the caller's) are closed however the check ends.
         defer {
             let fresh = candidates.compactMap { $0.connection === $0.server.connection ? nil : $0.connection }
@@ -76,8 +91,20 @@ public enum SyncVerifier {
             }
         }
         let written: [RESPValue]
-        do { written = try await masterReplies } catch {
+        do {
+            guard case .finished(let replies) = try await masterReplies else {
+                throw ReplicationError("master \(master.label) did not answer INFO replication and ZADD \(options.key) within the --timeout of \(options.timeout)")
+            }
+            written = replies
+        } catch let error as ReplicationError {
+            throw error
+        } catch {
             throw ReplicationError("master \(master.label) does not answer: \(error)")
+        }
+        let removeToken: @Sendable () async -> Void = {
+            _ = try? await race(until: max(clock.now, deadline) + cleanupBound) {
+                try await masterConnection.reply(to: RESPCommand("ZREM", options.key, token))
+            }
         }
         let writtenAt = clock.now
         guard let infoText = written[0].string else {
@@ -94,9 +121,13 @@ public enum SyncVerifier {
         do {
             work = try classify(candidates, master: master, masterState: masterState)
         } catch {
-            _ = try? await masterConnection.reply(to: RESPCommand("ZREM", options.key, token))
+            await removeToken()
             throw error
         }
+
+        // A replica that answered has at least one short read of the token even when another
+        // one, frozen, held the inspection until the deadline.
+        let lastChance = max(deadline, clock.now + lastReadBound)
 
         // WAIT for the direct replicas: the server tells us when they acknowledged the
         // token's offset, no polling. Deeper levels are read back below.
@@ -105,8 +136,10 @@ public enum SyncVerifier {
         var acknowledged: Int?
         if !direct.isEmpty {
             let left = max(1, milliseconds(deadline - clock.now))
-            let reply = try? await masterConnection.reply(to: RESPCommand("WAIT", String(direct.count), String(left)))
-            if let count = reply?.int {
+            let reply = try? await race(until: lastChance) {
+                try await masterConnection.reply(to: RESPCommand("WAIT", String(direct.count), String(left)))
+            }
+            if case .finished(let value) = reply, let count = value.int {
                 method = "WAIT"
                 acknowledged = count
             }
@@ -119,18 +152,39 @@ public enum SyncVerifier {
                 guard let connection = work[index].connection else { continue }
                 let result = work[index].result
                 group.addTask {
-                    var result = result
-                    await waitForToken(connection, key: key, token: token, since: writtenAt, deadline: deadline, into: &result)
-                    return (index, result)
+                    let read = try? await race(until: lastChance) {
+                        var result = result
+                        await waitForToken(connection, key: key, token: token, since: writtenAt, deadline: deadline, into: &result)
+                        return result
+                    }
+                    guard case .finished(let done) = read else {
+                        var late = result
+                        late.problem = "did not answer ZSCORE within the --timeout"
+                        return (index, late)
+                    }
+                    return (index, done)
                 }
             }
             for await (index, result) in group { work[index].result = result }
         }
 
-        if options.fsync { await confirmFsync(&work, master: masterConnection, direct: direct, deadline: deadline) }
+        if options.fsync {
+            let checked = work
+            if case .finished(let confirmed)? = try? await race(until: lastChance, {
+                var checking = checked
+                await confirmFsync(&checking, master: masterConnection, direct: direct, deadline: deadline)
+                return checking
+            }) {
+                work = confirmed
+            } else {
+                for index in work.indices where work[index].result.seenMicros != nil {
+                    work[index].result.fsync = .notConfirmed("no answer to the fsync check within the --timeout")
+                }
+            }
+        }
 
         // Clean up our own token (the sweep above takes care of any a crash left behind).
-        _ = try? await masterConnection.reply(to: RESPCommand("ZREM", options.key, token))
+        await removeToken()
 
         return SyncReport(master: master.name, masterAddress: master.endpoint.description, token: token, method: method,
                           waitAcknowledged: acknowledged, replicas: work.map(\.result),
@@ -138,7 +192,8 @@ public enum SyncVerifier {
     }
 
     /// Opens each replica and reads its INFO replication, concurrently.
-    private static func inspect(_ replicas: [ReplicationServer], timeout: Duration) async -> [Candidate] {
+    private static func inspect(_ replicas: [ReplicationServer], timeout: Duration,
+                                deadline: ContinuousClock.Instant) async -> [Candidate] {
         var candidates = replicas.map { server in
             Candidate(server: server, connection: nil, state: nil,
                       result: ReplicaSyncResult(name: server.name, address: server.endpoint.description, link: "unreachable",
@@ -148,10 +203,20 @@ public enum SyncVerifier {
             for (index, server) in replicas.enumerated() {
                 group.addTask {
                     let connection: RedisConnection
-                    do { connection = try await server.open(boundedBy: timeout) } catch {
+                    do {
+                        guard case .finished(let opened) = try await race(until: deadline, { try await server.open(boundedBy: timeout) }) else {
+                            return (index, nil, nil, "\(server.label) does not answer within the --timeout of \(timeout) (connecting)")
+                        }
+                        connection = opened
+                    } catch {
                         return (index, nil, nil, "\(error)")
                     }
-                    do { return (index, connection, try await connection.replicationState(), nil) } catch {
+                    do {
+                        guard case .finished(let state) = try await race(until: deadline, { try await connection.replicationState() }) else {
+                            return (index, connection, nil, "\(server.label) does not answer INFO replication within the --timeout of \(timeout)")
+                        }
+                        return (index, connection, state, nil)
+                    } catch {
                         return (index, connection, nil, "\(server.label) does not answer INFO replication: \(error)")
                     }
                 }

@@ -5,8 +5,10 @@ import RESP
 import RedisClient
 
 /// Loads a generation's base into a server through a connection: an AOF base as its
-/// commands; an RDB base through a temporary local server that loads it as its dump, from
-/// which every key is copied with DUMP, PTTL and RESTORE (with its TTL).
+/// commands; an RDB base as RESTORE commands made from its keys (`BaseLoader+RDB`). Only
+/// keys whose payload cannot be made for the target go through a temporary local server
+/// that loads the base as its dump, from which they are copied with DUMP, PTTL and
+/// RESTORE (with their TTL).
 struct BaseLoader {
     let plan: RestorePlan
     let target: RedisConnection
@@ -15,13 +17,14 @@ struct BaseLoader {
     /// Checked between batches: a set flag ends the load early (the caller reports it).
     let stop: StopFlag
     let progress: (@Sendable (RestoreProgress) -> Void)?
+    /// Restore RDB keys with the TTL they had at the target second.
+    var ttlAsOfTarget = false
 
-    /// Loads it and returns the number of keys (RDB) or commands (AOF) the target
-    /// acknowledged.
-    func load() async throws(RestoreError) -> Int {
+    /// Loads it and returns what the target acknowledged: keys (RDB) or commands (AOF).
+    func load() async throws(RestoreError) -> BaseLoadResult {
         switch plan.generation.format {
-        case .aof: return try await loadCommands()
-        case .rdb: return try await loadThroughTemporaryServer()
+        case .aof: return BaseLoadResult(applied: try await loadCommands())
+        case .rdb: return try await loadRDBWithRestore()
         }
     }
 
@@ -62,8 +65,13 @@ struct BaseLoader {
         return sent
     }
 
-    private func loadThroughTemporaryServer() async throws(RestoreError) -> Int {
-        guard let lab else { throw RestoreError(.invalidRequest, "the base \(plan.baseName) is an RDB file: loading it through a connection needs a temporary local redis-server (set REDKEEP_SERVER or install redis-server), and none is available") }
+    /// Copies `keys` (whose payloads could not be made here) out of a temporary server
+    /// that loads the base. Returns how many the target acknowledged.
+    func loadThroughTemporaryServer(only keys: [RDBRestoreBatcher.Unrestorable]) async throws(RestoreError) -> Int {
+        let named = keys.prefix(3).map { "key \($0.keyDescription) in db \($0.database): \($0.reason)" }.joined(separator: "; ")
+        guard let lab else {
+            throw RestoreError(.invalidRequest, "\(keys.count) keys of the base \(plan.baseName) cannot be sent as RESTORE payloads (\(named)); copying them needs a temporary local redis-server (set REDKEEP_SERVER or install redis-server), and none is available. The other keys were restored")
+        }
         let name = "restore-base-\(getpid())-\(UInt32.random(in: 0...UInt32.max) % 1_000_000)"
         let folder = lab.root + "/" + name
         let plan = self.plan
@@ -88,7 +96,7 @@ struct BaseLoader {
         do {
             let connection = try await RedisConnection.connect(server.connectionConfiguration)
             source = connection
-            let copied = try await copyKeys(from: connection)
+            let copied = try await copyKeys(keys, from: connection)
             await connection.close()
             try? await lab.stop(name)
             return copied
@@ -126,48 +134,35 @@ struct BaseLoader {
         }
     }
 
-    /// SCAN every database of `source`, DUMP and PTTL each key, RESTORE it into the target.
-    private func copyKeys(from source: RedisConnection) async throws -> Int {
-        let info = try await source.info("keyspace")
-        let sections = info.section("keyspace") ?? []
-        let databases = sections.compactMap { Int($0.name.dropFirst(2)) }.sorted()
-        let total = sections.reduce(0) { total, field in
-            total + (field.value.text.split(separator: ",").first { $0.hasPrefix("keys=") }.flatMap { Int($0.dropFirst(5)) } ?? 0)
-        }
-        progress?(RestoreProgress(phase: .base, done: 0, total: total))
+    /// DUMP and PTTL each of `keys` on `source`, RESTORE it into the target.
+    private func copyKeys(_ keys: [RDBRestoreBatcher.Unrestorable], from source: RedisConnection) async throws -> Int {
         var copied = 0
         let batchSize = max(1, min(window, 1000))
-        for db in databases where !stop.isSet {
+        let byDatabase = Dictionary(grouping: keys, by: \.database)
+        for db in byDatabase.keys.sorted() where !stop.isSet {
             _ = try await source.send(["SELECT", .string(String(db))])
-            var cursor = "0"
-            repeat {
-                let reply = try await source.send(["SCAN", .string(cursor), "COUNT", .string(String(batchSize))])
-                guard let parts = reply.elements, parts.count == 2, let next = parts[0].string, let keys = parts[1].elements else {
-                    throw RestoreError(.target, "unexpected SCAN reply from the temporary server")
-                }
-                cursor = next
-                let names = keys.compactMap(\.bytes)
-                guard !names.isEmpty else { continue }
+            let names = byDatabase[db]!.map(\.key)
+            for start in stride(from: 0, to: names.count, by: batchSize) where !stop.isSet {
+                let part = names[start..<min(names.count, start + batchSize)]
                 var reads: [RESPCommand] = []
-                for key in names { reads.append(["DUMP", .bytes(key)]); reads.append(["PTTL", .bytes(key)]) }
+                for key in part { reads.append(["DUMP", .bytes(ByteBuffer(bytes: key))]); reads.append(["PTTL", .bytes(ByteBuffer(bytes: key))]) }
                 let values = try await source.pipeline(reads)
                 var writes: [RESPCommand] = [["SELECT", .string(String(db))]]
-                for (i, key) in names.enumerated() {
-                    guard let payload = values[2 * i].bytes else { continue }  // expired or deleted meanwhile
+                for (i, key) in part.enumerated() {
+                    guard let payload = values[2 * i].bytes else { continue }  // expired meanwhile
                     let ttl = values[2 * i + 1].int ?? -1
                     if ttl == -2 { continue }
-                    writes.append(["RESTORE", .bytes(key), .string(String(max(ttl, 0))), .bytes(payload), "REPLACE"])
+                    writes.append(["RESTORE", .bytes(ByteBuffer(bytes: key)), .string(String(max(ttl, 0))), .bytes(payload), "REPLACE"])
                 }
                 let results: [RESPValue]
                 do { results = try await target.pipeline(writes) } catch {
-                    throw RestoreError(.target, "the target \(target.endpoint) failed while loading the base (\(copied) keys acknowledged): \(error)", underlying: error)
+                    throw RestoreError(.target, "the target \(target.endpoint) failed while copying base keys from the temporary server (\(copied) acknowledged): \(error)", underlying: error)
                 }
                 if let bad = results.first(where: \.isError) {
-                    throw RestoreError(.target, "the target \(target.endpoint) refused RESTORE of a base key: \(bad.errorMessage ?? "")")
+                    throw RestoreError(.target, "the target \(target.endpoint) refused RESTORE of a base key copied through the temporary server: \(bad.errorMessage ?? "")")
                 }
                 copied += writes.count - 1
-                progress?(RestoreProgress(phase: .base, done: copied, total: total))
-            } while cursor != "0" && !stop.isSet
+            }
         }
         return copied
     }

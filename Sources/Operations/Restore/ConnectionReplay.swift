@@ -23,6 +23,8 @@ public struct ConnectionReplay {
     public var flush = false
     /// Where a temporary server for an RDB base runs.
     public var lab: Lab?
+    /// Restore the base's keys with the TTL they had at the target second.
+    public var ttlAsOfTarget = false
     /// Set to stop cleanly between batches.
     public var stop = StopFlag()
     /// Called as the base loads and after each batch of the stream.
@@ -43,8 +45,10 @@ public struct ConnectionReplay {
         let endpoint = target.endpoint
         try await prepareTarget()
         var outcome: ReplayOutcome
-        let loader = BaseLoader(plan: plan, target: target, lab: lab, window: window, stop: stop, progress: progress)
-        let baseKeys = try await loader.load()
+        var loader = BaseLoader(plan: plan, target: target, lab: lab, window: window, stop: stop, progress: progress)
+        loader.ttlAsOfTarget = ttlAsOfTarget
+        let base = try await loader.load()
+        let baseKeys = base.applied
         do {
             _ = try await target.send(["SELECT", "0"])
         } catch {
@@ -55,10 +59,12 @@ public struct ConnectionReplay {
             interrupted.interrupted = true
             interrupted.stopReason = "interrupted while loading the base (\(baseKeys) keys or commands of it applied)"
             interrupted.baseKeys = baseKeys
+            interrupted.record(base)
             return interrupted
         }
         outcome = try await streamIncr()
         outcome.baseKeys = baseKeys
+        outcome.record(base)
         _ = try? await target.send(["SELECT", "0"])
         let elapsed = ContinuousClock.now - clock
         outcome.duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -93,6 +99,7 @@ public struct ConnectionReplay {
     /// one travel back, and the batch after is read from the archive meanwhile.
     private func streamIncr() async throws(RestoreError) -> ReplayOutcome {
         let cursor = CursorBox(ReplayCursor(plan))
+        let shifter = ttlAsOfTarget ? ExpiryShifter(targetMs: Int64(plan.targetSecond * 1000)) : nil
         let endpoint = target.endpoint
         let planned = plan.plannedBytes
         let depth = Self.canSubmitInOrder ? max(1, min(batchesInFlight, window)) : 1
@@ -115,13 +122,13 @@ public struct ConnectionReplay {
         // Reading, checking and parsing the archive runs on the thread pool, the next
         // batch while the previous ones are on the wire.
         var next: Batch
-        do { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size) } } catch {
+        do { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter) } } catch {
             throw await fail(error)
         }
         while true {
             while !stopping, inFlight.count < depth, next.count > 0 {
                 inFlight.append((next, submit(next)))
-                do { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size) } } catch {
+                do { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter) } } catch {
                     throw await fail(error)
                 }
             }
@@ -152,6 +159,7 @@ public struct ConnectionReplay {
             }
         }
         var outcome = cursor.value.outcome
+        outcome.incrExpiriesShifted = shifter?.rewritten ?? 0
         outcome.errorReplies = errors
         outcome.firstError = firstError
         return outcome
@@ -196,24 +204,31 @@ public struct ConnectionReplay {
 
     /// Up to `window` commands (more only to finish a transaction, which is never split
     /// across batches, so an interrupted replay never leaves the target inside MULTI).
-    static func fill(_ cursor: ReplayCursor, window: Int) throws(RestoreError) -> Batch {
+    /// With a shifter (`--ttl-as-of-target`), commands go one by one through it.
+    static func fill(_ cursor: ReplayCursor, window: Int, shifter: ExpiryShifter? = nil) throws(RestoreError) -> Batch {
         var batch = Batch(bytes: ByteBufferAllocator().buffer(capacity: 256 * 1024), outcome: cursor.outcome)
         batch.positions.reserveCapacity(window)
         var inTransaction = false
+        shifter?.startBatch()
         while batch.count < window || inTransaction {
-            if !inTransaction {
+            if !inTransaction, shifter == nil {
                 let appended = try cursor.appendPlainCommands(to: &batch.bytes, positions: &batch.positions, max: window - batch.count)
                 if appended > 0 { batch.count += appended; continue }
             }
             guard let e = try cursor.next() else { break }
             guard e.entry.isCommand else { continue }
             if e.entry.hasName("MULTI") { inTransaction = true } else if e.entry.hasName("EXEC") { inTransaction = false }
-            var bytes = e.entry.bytes
-            batch.bytes.writeBuffer(&bytes)
+            if let shifter {
+                shifter.append(e.entry, to: &batch.bytes)
+            } else {
+                var bytes = e.entry.bytes
+                batch.bytes.writeBuffer(&bytes)
+            }
             batch.count += 1
             batch.positions.append(.init(stream: e.stream, offset: e.offset))
         }
         batch.outcome = cursor.outcome
+        if let shifter { batch.outcome.incrExpiriesShifted = shifter.rewritten }
         batch.bytesRead = cursor.bytesRead
         return batch
     }

@@ -31,6 +31,18 @@ public struct ReplayOutcome: Sendable {
     public var bytes = 0
     /// Keys loaded from the base, when it went through DUMP/RESTORE or as commands.
     public var baseKeys: Int?
+    /// Base keys restored with the TTL they had at the target (`--ttl-as-of-target`).
+    public var baseKeysTTLShifted = 0
+    /// Base keys alive at the target second whose expiry passed before the restore:
+    /// left out (without `--ttl-as-of-target`), counted so they are not dropped silently.
+    public var baseKeysExpiredSinceTarget = 0
+    /// Base keys whose expiry was at or before the target second: left out either way.
+    public var baseKeysExpiredBeforeTarget = 0
+    /// Base keys copied through a temporary server (no RESTORE payload could be made).
+    public var baseKeysThroughTemporaryServer = 0
+    /// Incr commands whose absolute expiry was moved to keep the TTL it had at the
+    /// target (`--ttl-as-of-target`).
+    public var incrExpiriesShifted = 0
     /// `#TS` second of the first and last applied command.
     public var firstTimestamp: Int64?
     public var lastTimestamp: Int64?

@@ -23,6 +23,10 @@ public struct RestoreOptions: Sendable, Hashable {
     public var flush: Bool
     /// Allow a target that is the archive's own source (or a replica of it).
     public var overwriteSource: Bool
+    /// Keys of an RDB base come back with the TTL they had at the target second
+    /// (absolute expiries shifted by now minus the target), so keys expired since the
+    /// target are still there. Off: expiries stay as recorded.
+    public var ttlAsOfTarget = false
 
     /// The largest window: more buys nothing and costs memory per command in flight.
     public static let maxWindow = 1_000_000
@@ -134,6 +138,7 @@ public enum Restore {
             replay.stop = stop
             replay.progress = progress
             replay.lab = scratch
+            replay.ttlAsOfTarget = options.ttlAsOfTarget
             let outcome = try await replay.run()
             return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
         }
@@ -160,12 +165,12 @@ public enum Restore {
                 try ArchiveObjectCheck.verifyBase(plan.generation, in: plan.index.store)
                 var done = plan.generation.size
                 progress?(RestoreProgress(phase: .checking, done: done, total: total))
-                for chunk in chunks {
-                    if stop.isSet { return }
-                    _ = try ArchiveObjectCheck.chunk(chunk, in: plan.index.store)
-                    done += chunk.length
+                // Several reads in flight for a bucket (one for a folder).
+                try ArchiveObjectCheck.chunks(chunks, in: plan.index.store, stop: { stop.isSet }) { length in
+                    done += length
                     progress?(RestoreProgress(phase: .checking, done: done, total: total))
                 }
+                if stop.isSet { return }
             } catch {
                 var failure = RestoreError(error)
                 failure.message += "; nothing was written to the target"

@@ -6,71 +6,184 @@ import RESP
 import Glibc
 #endif
 
-struct ArchiveCommand: ShellCommand {
+/// `archive timeline|log|verify|prune`: a group; each action is a subcommand with its own
+/// options. Every one takes the archive as a folder or `s3://BUCKET/PREFIX`.
+struct ArchiveCommand: ParsableCommand, AcceptsRelativeTimes {
     static let configuration = CommandConfiguration(
         commandName: "archive", abstract: "Look into a roll-forward archive: timeline, log, verify, prune.",
-        discussion: """
-        archive timeline DIR
-            generations, covered time, gaps, marks, sizes, writes over time
-        archive log DIR [--from T] [--to T] [--key GLOB] [--command NAME]
-            the archived commands with their times and offsets
-        archive verify DIR
-            every sha256, every chunk parses, offsets contiguous, gaps;
-            fails (exit code 3) when anything is wrong
-        archive prune DIR --keep 7d|N [--dry-run]
-            drop whole generations older than the window (or all but the
-            newest N), never the one a kept time needs
-        Times take the forms of replay-until.
-        """)
-    @Argument(help: "timeline, log, verify or prune.") var action: String
+        discussion: "help archive SUBCOMMAND (or archive SUBCOMMAND --help) explains each one. Times take the forms of replay-until.",
+        subcommands: [ArchiveTimelineCommand.self, ArchiveLogCommand.self, ArchiveVerifyCommand.self, ArchivePruneCommand.self,
+                      ArchiveCopyCommand.self])
+}
+
+/// Where an archive is: the argument and the endpoint of an `s3://` one.
+struct ArchiveLocationOptions: ParsableArguments {
     @Argument(help: "The archive: a folder or s3://BUCKET/PREFIX.") var dir: String
     @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
-    @Option(help: "log: from this time.") var from: String?
-    @Option(help: "log: up to this time (inclusive).") var to: String?
-    @Option(help: "log: commands whose key matches this glob.") var key: String?
-    @Option(help: "log: commands of this name.") var command: String?
-    @Option(help: "log: at most this many lines (1 to 10000000).") var limit: Int = 10_000
-    @Option(help: "prune: a window (7d, 12h) or a number of generations.") var keep: String?
-    @Flag(name: .customLong("dry-run"), help: "prune: say what would go, delete nothing.") var dryRun = false
 
-    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
-        let location = invocation.location
-        guard (1...10_000_000).contains(limit) else {
-            throw ShellError(.usage, "archive log: --limit takes 1 to 10000000 lines, not \(limit)", at: location)
-        }
-        do {
-            let store = try ArchiveStores.open(dir, s3Endpoint: s3Endpoint)
-            switch action.lowercased() {
-            case "timeline":
-                let tty = await interpreter.configuration.interactive && isatty(1) == 1
-                let index = try await ArchiveIO.run { () throws(ArchiveError) in try ArchiveIndex.read(store) }
-                return timeline(index, tty: tty)
-            case "log":
-                let command = self
-                return try await ArchiveIO.run { () throws in try command.log(store, location) }
-            case "verify":
-                let command = self
-                let (report, problem) = try await ArchiveIO.run { () throws in try command.verify(store, location) }
-                if let problem {
-                    await interpreter.show(report)
-                    throw problem
-                }
-                return report
-            case "prune":
-                let command = self
-                return try await ArchiveIO.run { () throws in try command.prune(store, location) }
-            default:
-                throw ShellError(.usage, "archive: unknown action \"\(action)\" (timeline, log, verify or prune)", at: location)
-            }
-        } catch {
+    /// Opens the store, or a usage error naming the location.
+    func store(_ action: String, at location: SourceLocation) throws -> any ArchiveStore {
+        do { return try ArchiveStores.open(dir, s3Endpoint: s3Endpoint) } catch {
             throw ShellError.from(error, doing: "archive \(action)", at: location)
         }
     }
+}
 
-    private func timeline(_ index: ArchiveIndex, tty: Bool) -> RESPValue {
+/// Runs archive work off the event loops, mapping its errors once.
+private func archiveWork<T: Sendable>(_ action: String, at location: SourceLocation,
+                                      _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    do { return try await ArchiveIO.run { () throws in try body() } } catch {
+        throw ShellError.from(error, doing: "archive \(action)", at: location)
+    }
+}
+
+struct ArchiveTimelineCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeline", abstract: "Generations, covered time, gaps, marks, sizes, writes over time.")
+    @OptionGroup var archive: ArchiveLocationOptions
+    @Option(help: "List the keys of this generation's RDB base instead (a number, or latest).") var base: String?
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let store = try archive.store("timeline", at: invocation.location)
+        if let base { return try await archiveBaseKeys(base, store, pattern: nil, limit: 10_000, at: invocation.location) }
+        let tty = await interpreter.configuration.interactive && isatty(1) == 1
+        let index = try await archiveWork("timeline", at: invocation.location) { try ArchiveIndex.read(store) }
+        return ArchiveReports.timeline(index, location: archive.dir, tty: tty)
+    }
+}
+
+struct ArchiveLogCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log", abstract: "The archived commands with their times and GEN:STREAM:OFFSET (what replay-until --offset takes).")
+    @OptionGroup var archive: ArchiveLocationOptions
+    @Option(help: "From this time (inclusive).") var from: String?
+    @Option(help: "Up to this time (inclusive).") var to: String?
+    @Option(help: "Commands whose key matches this glob.") var key: String?
+    @Option(help: "Commands of this name.") var command: String?
+    @Option(help: "At most this many lines (1 to 10000000).") var limit: Int = 10_000
+    @Option(help: "List the keys of this generation's RDB base instead (a number, or latest), with --key GLOB and --limit.") var base: String?
+
+    func validate() throws {
+        try Bounds.check(limit, 1...10_000_000, "--limit")
+        for (name, text) in [("--from", from), ("--to", to)] {
+            guard let text else { continue }
+            do { _ = try TimeText.check(text) } catch { throw ValidationError("\(name): \(error.message)") }
+        }
+    }
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let store = try archive.store("log", at: invocation.location)
+        if let base { return try await archiveBaseKeys(base, store, pattern: key, limit: limit, at: invocation.location) }
+        let command = self
+        return try await archiveWork("log", at: invocation.location) { try command.log(store) }
+    }
+
+    private func log(_ store: any ArchiveStore) throws -> RESPValue {
+        func time(_ text: String?) -> Double? {
+            guard let text, let value = TimeText.parse(text) else { return nil }
+            if case .seconds(let s) = value { return s.rounded(.down) }
+            return Date().timeIntervalSince1970.rounded(.down)
+        }
+        let index = try ArchiveIndex.read(store)
+        let filter = ArchiveLog.Filter(from: time(from), to: time(to), key: key, command: command)
+        var lines: [String] = []
+        var more = false
+        struct Enough: Error {}
+        do {
+            try ArchiveLog.read(index, filter: filter) { line in
+                guard lines.count < limit else { more = true; throw Enough() }
+                let when = line.time.map { (line.approximate ? "~" : " ") + TimeFormat.text($0) } ?? " (no time)"
+                lines.append("\(when)  \(line.generation.map(String.init) ?? "-"):\(line.stream):\(line.offset)  \(line.text)")
+            }
+        } catch is Enough {}
+        if more { lines.append("... (more than \(limit) commands; narrow with --from/--to/--key/--command or raise --limit)") }
+        return .verbatimString(format: "txt", text: .init(string: lines.joined(separator: "\n") + (lines.isEmpty ? "(no commands match)\n" : "\n")))
+    }
+}
+
+struct ArchiveVerifyCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Every sha256, every chunk parses, offsets contiguous, objects without records, gaps; exit code 3 when anything is wrong.")
+    @OptionGroup var archive: ArchiveLocationOptions
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let store = try archive.store("verify", at: invocation.location)
+        let result = try await archiveWork("verify", at: invocation.location) { try ArchiveVerifyResult.run(try ArchiveIndex.read(store)) }
+        let report = ArchiveReports.verify(result, location: archive.dir)
+        guard result.isSound else {
+            await interpreter.show(report)
+            throw ShellError(.script, "archive verify: \(result.problems.count) problem(s) in \(archive.dir); first: \(result.problems[0])", at: invocation.location)
+        }
+        return report
+    }
+}
+
+struct ArchivePruneCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Drop whole generations older than the window (or all but the newest N), never the one a kept time needs.")
+    @OptionGroup var archive: ArchiveLocationOptions
+    @Option(help: "A window (7d, 12h; at most 100 years) or a number of generations (1 to 1000000).") var keep: String
+    @Flag(name: .customLong("dry-run"), help: "Say what would go, delete nothing.") var dryRun = false
+
+    func validate() throws { _ = try rule() }
+
+    private func rule() throws -> ArchivePrune.Keep {
+        if let n = Int(keep) {
+            try Bounds.check(n, 1...1_000_000, "--keep")
+            return .generations(n)
+        }
+        guard let d = DurationText.parse(keep), d > .zero, d <= .seconds(100 * 365 * 86_400) else {
+            throw ValidationError("--keep takes a window (7d, 12h) or a number of generations, not \"\(keep.prefix(80))\"")
+        }
+        return .window(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+    }
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let store = try archive.store("prune", at: invocation.location)
+        let rule = try rule(), dryRun = self.dryRun
+        let r = try await archiveWork("prune", at: invocation.location) {
+            try ArchivePrune.run(store, keep: rule, now: Date().timeIntervalSince1970, dryRun: dryRun)
+        }
+        return .report([
+            ("archive", .text(archive.dir)),
+            ("dropped_generations", .array(r.droppedGenerations.map { .integer(Int64($0)) })),
+            ("dropped_streams", .array(r.droppedStreams.map { .integer(Int64($0)) })),
+            ("freed_bytes", .integer(Int64(r.freedBytes))),
+            ("kept_from_generation", r.keptFrom.map { .integer(Int64($0)) } ?? .null),
+            ("restorable_from", r.restorableFrom.map { .text(TimeFormat.text($0)) } ?? .null),
+            ("dry_run", .boolean(dryRun)),
+        ])
+    }
+}
+
+struct ArchiveCopyCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy an archive between a folder and s3://BUCKET/PREFIX (either way) into an empty DST, checking every object's sha256.",
+        discussion: "DST's index is published only after all its objects: an interrupted copy leaves no archive there, only objects to remove.")
+    @OptionGroup var archive: ArchiveLocationOptions
+    @Argument(help: "The destination: an empty folder or s3://BUCKET/PREFIX.") var destination: String
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let source = try archive.store("copy", at: invocation.location)
+        let target: any ArchiveStore
+        do { target = try ArchiveStores.open(destination, s3Endpoint: archive.s3Endpoint) } catch {
+            throw ShellError.from(error, doing: "archive copy", at: invocation.location)
+        }
+        let r = try await archiveWork("copy", at: invocation.location) { try ArchiveCopy.run(from: source, to: target) }
+        return .report([("from", .text(archive.dir)), ("to", .text(destination)), ("objects", .integer(Int64(r.objects))),
+                        ("bytes", .integer(Int64(r.bytes))), ("records", .integer(Int64(r.records)))])
+    }
+}
+
+/// The reports of the archive commands.
+enum ArchiveReports {
+    static func timeline(_ index: ArchiveIndex, location: String, tty: Bool) -> RESPValue {
         let t = ArchiveTimeline.make(index)
         var fields: [(String, RESPValue)] = [
-            ("archive", .text(dir)),
+            ("archive", .text(location)),
             ("source", .text(index.descriptor.source)),
             ("covered", .text("\(TimeFormat.text(t.coverage.lowerBound)) to \(TimeFormat.text(t.coverage.upperBound))")),
             ("bytes", .integer(Int64(t.bytes))),
@@ -89,37 +202,9 @@ struct ArchiveCommand: ShellCommand {
         return .report(fields)
     }
 
-    private func log(_ store: any ArchiveStore, _ location: SourceLocation) throws -> RESPValue {
-        func time(_ text: String?) throws -> Double? {
-            guard let text else { return nil }
-            guard let value = TimeText.parse(text) else {
-                throw ShellError(.usage, "archive log: \"\(text)\" is not a time: use \(TimeText.accepted)", at: location)
-            }
-            if case .seconds(let s) = value { return s.rounded(.down) }
-            return Date().timeIntervalSince1970.rounded(.down)
-        }
-        let index = try ArchiveIndex.read(store)
-        let filter = ArchiveLog.Filter(from: try time(from), to: try time(to), key: key, command: command)
-        var lines: [String] = []
-        var more = false
-        struct Enough: Error {}
-        do {
-            try ArchiveLog.read(index, filter: filter) { line in
-                guard lines.count < limit else { more = true; throw Enough() }
-                let when = line.time.map { (line.approximate ? "~" : " ") + TimeFormat.text($0) } ?? " (no time)"
-                lines.append("\(when)  \(line.generation.map(String.init) ?? "-"):\(line.stream):\(line.offset)  \(line.text)")
-            }
-        } catch is Enough {}
-        if more { lines.append("... (more than \(limit) commands; narrow with --from/--to/--key/--command or raise --limit)") }
-        return .verbatimString(format: "txt", text: .init(string: lines.joined(separator: "\n") + (lines.isEmpty ? "(no commands match)\n" : "\n")))
-    }
-
-    /// The report, and the error to fail with when anything is wrong (exit code 3).
-    private func verify(_ store: any ArchiveStore, _ location: SourceLocation) throws -> (RESPValue, ShellError?) {
-        let index = try ArchiveIndex.read(store)
-        let v = try ArchiveVerifyResult.run(index)
-        let report = RESPValue.report([
-            ("archive", .text(dir)),
+    static func verify(_ v: ArchiveVerifyResult, location: String) -> RESPValue {
+        .report([
+            ("archive", .text(location)),
             ("generations", .integer(Int64(v.generations))),
             ("streams", .integer(Int64(v.streams))),
             ("chunks", .integer(Int64(v.chunks))),
@@ -129,33 +214,6 @@ struct ArchiveCommand: ShellCommand {
             ("problems", .array(v.problems.map { .text($0) })),
             ("warnings", .array(v.warnings.map { .text($0) })),
             ("sound", .boolean(v.isSound)),
-        ])
-        guard v.isSound else {
-            return (report, ShellError(.script, "archive verify: \(v.problems.count) problem(s) in \(dir); first: \(v.problems[0])", at: location))
-        }
-        return (report, nil)
-    }
-
-    private func prune(_ store: any ArchiveStore, _ location: SourceLocation) throws -> RESPValue {
-        guard let keep else { throw ShellError(.usage, "archive prune: --keep 7d|N is required", at: location) }
-        let rule: ArchivePrune.Keep
-        if let n = Int(keep) {
-            guard (1...1_000_000).contains(n) else { throw ShellError(.usage, "archive prune: --keep takes 1 to 1000000 generations, not \(n)", at: location) }
-            rule = .generations(n)
-        } else if let d = DurationText.parse(keep), d > .zero, d <= .seconds(100 * 365 * 86_400) {
-            rule = .window(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-        } else {
-            throw ShellError(.usage, "archive prune: --keep takes a window (7d, 12h) or a number of generations, not \"\(keep)\"", at: location)
-        }
-        let r = try ArchivePrune.run(store, keep: rule, now: Date().timeIntervalSince1970, dryRun: dryRun)
-        return .report([
-            ("archive", .text(dir)),
-            ("dropped_generations", .array(r.droppedGenerations.map { .integer(Int64($0)) })),
-            ("dropped_streams", .array(r.droppedStreams.map { .integer(Int64($0)) })),
-            ("freed_bytes", .integer(Int64(r.freedBytes))),
-            ("kept_from_generation", r.keptFrom.map { .integer(Int64($0)) } ?? .null),
-            ("restorable_from", r.restorableFrom.map { .text(TimeFormat.text($0)) } ?? .null),
-            ("dry_run", .boolean(dryRun)),
         ])
     }
 }

@@ -4,59 +4,62 @@ import Operations
 import RESP
 import RedisClient
 
-struct ChunkCommand: ShellCommand {
+/// `chunk start|run|status|stop`: a group; each action is a subcommand.
+struct ChunkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chunk", abstract: "The roll-forward collector: copy a server's AOF into an archive, chunk by chunk.",
         discussion: """
-        chunk start --archive DIR [...]  collect in the background; the prompt stays usable
-        chunk run --archive DIR [...]    the same in the foreground (for a service manager);
-                                         SIGTERM or Ctrl-C copies what is pending, returns
-        chunk status [NAME]              files followed, bytes behind, chunks, rate, errors
-        chunk stop [NAME]                copies what is pending, then stops
-        chunk start|run --replica ...    collect as a replica of the server instead: no AOF
-                                         and no file access needed (docs/archive.md)
-
         Follows the current (or @name) server's AOF folder (CONFIG GET dir, appenddirname:
         it runs on the Redis host). Every --interval it copies new whole commands in chunks
         of at most --chunk-size, --pause between chunks, reads capped at --rate; it follows
         rewrites (new incr file; new base = new generation) and asks for BGREWRITEAOF at
         --rewrite-at (local time, daily) or every --rewrite-every. Sizes: 16KB, 4MB, 1GB
-        (1KB = 1024 bytes). See docs/roll-forward.md and docs/archive.md.
-        """)
-    @Argument(help: "start, run, status or stop.") var action: String
-    @Argument(help: "The collector (status, stop).") var collector: String?
+        (1KB = 1024 bytes). With --replica it collects as a replica of the server instead:
+        no AOF and no file access needed. See docs/roll-forward.md and docs/archive.md.
+        help chunk SUBCOMMAND explains each one.
+        """,
+        subcommands: [ChunkStart.self, ChunkRun.self, ChunkStatus.self, ChunkStop.self])
+}
+
+/// What `chunk start` and `chunk run` take.
+struct CollectorArguments: ParsableArguments {
     @Option(help: "The collector's name (default: the connection's).") var name: String?
-    @Option(help: "The archive folder (created when missing; one per server).") var archive: String?
+    @Option(help: "The archive: a folder (created when missing; one per server) or s3://BUCKET/PREFIX.") var archive: String
     @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
+    @Option(help: "For an s3:// archive: the folder where chunks wait for their upload (default: redkeep-spool-NAME next to the AOF folder).") var spool: String?
     @Option(name: .customLong("aof-dir"), help: "The AOF folder (default: CONFIG GET dir + appenddirname).") var aofDir: String?
-    @Option(name: .customLong("chunk-size"), help: "The largest chunk (default 4MB).") var chunkSize = "4MB"
-    @Option(help: "The sleep between chunks (default 100ms).") var pause = "100ms"
-    @Option(help: "How often to sample and copy (default 1s).") var interval = "1s"
+    @Option(name: .customLong("chunk-size"), help: "The largest chunk (default 4MB; 1KB to 1GB).") var chunkSize = "4MB"
+    @Option(help: "The sleep between chunks (default 100ms; at most 1m).") var pause = "100ms"
+    @Option(help: "How often to sample and copy (default 1s; 10ms to 1h).") var interval = "1s"
     @Option(help: "Cap on the read rate, e.g. 50MB/s (default 50MB/s; 0 = no cap).") var rate = "50MB/s"
     @Option(name: .customLong("rewrite-at"), help: "BGREWRITEAOF daily at this local time, e.g. 03:00.") var rewriteAt: String?
-    @Option(name: .customLong("rewrite-every"), help: "BGREWRITEAOF every so often, e.g. 24h.") var rewriteEvery: String?
+    @Option(name: .customLong("rewrite-every"), help: "BGREWRITEAOF every so often, e.g. 24h (1m to 365d).") var rewriteEvery: String?
     @Flag(help: "Collect from the replication stream, as a replica (no AOF, no shared disk).") var replica = false
 
-    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
-        let at = invocation.location
-        switch action {
-        case "start", "run":
-            guard collector == nil else {
-                throw ShellError(.usage, "chunk \(action) takes options only; name the collector with --name \(collector!)", at: at)
+    func validate() throws {
+        guard let size = SizeText.parse(chunkSize), (1 << 10 ... 1 << 30).contains(size) else {
+            throw ValidationError("--chunk-size takes a size from 1KB to 1GB like 64KB or 4MB, not \"\(chunkSize.prefix(80))\"")
+        }
+        guard let p = DurationText.parse(pause), p >= .zero, p <= .seconds(60) else {
+            throw ValidationError("--pause takes a duration from 0 to 1m like 100ms, not \"\(pause.prefix(80))\"")
+        }
+        guard let i = DurationText.parse(interval), i >= .milliseconds(10), i <= .seconds(3600) else {
+            throw ValidationError("--interval takes a duration from 10ms to 1h like 1s, not \"\(interval.prefix(80))\"")
+        }
+        guard let r = SizeText.parseRate(rate), r >= 0, r <= 1 << 40 else {
+            throw ValidationError("--rate takes a rate up to 1TB/s like 50MB/s (0 for no cap), not \"\(rate.prefix(80))\"")
+        }
+        if let rewriteEvery {
+            guard let d = DurationText.parse(rewriteEvery), d >= .seconds(60), d <= .seconds(365 * 86_400) else {
+                throw ValidationError("--rewrite-every takes a duration from 1m to 365d like 24h, not \"\(rewriteEvery.prefix(80))\"")
             }
-            let options = try collectorOptions(at: at)
-            return try await interpreter.startCollector(name: name, options: options, foreground: action == "run", invocation)
-        case "status":
-            return try await interpreter.collectorStatus(collector ?? name, at: at)
-        case "stop":
-            return try await interpreter.stopCollector(collector ?? name, at: at)
-        default:
-            throw ShellError(.usage, "chunk takes start, run, status or stop, not \"\(action)\"", at: at)
+        }
+        if let rewriteAt, RewriteSchedule.TimeOfDay(rewriteAt) == nil {
+            throw ValidationError("--rewrite-at takes a local time like 03:00, not \"\(rewriteAt.prefix(80))\"")
         }
     }
 
     func collectorOptions(at location: SourceLocation) throws -> CollectorOptions {
-        guard let archive else { throw ShellError(.usage, "chunk \(action) needs --archive DIR: the folder the chunks go to", at: location) }
         guard let size = SizeText.parse(chunkSize), size > 0 else {
             throw ShellError(.usage, "--chunk-size takes a size like 64KB or 4MB, not \"\(chunkSize)\"", at: location)
         }
@@ -87,8 +90,51 @@ struct ChunkCommand: ShellCommand {
         var options = CollectorOptions(archive: path, aofDirectory: aofDir, chunkSize: size, pause: pauseDuration, interval: intervalDuration,
                                        rate: bytesPerSecond == 0 ? nil : bytesPerSecond, rewriteAt: timeOfDay, rewriteEvery: every)
         options.s3Endpoint = s3Endpoint
+        options.spool = spool.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         options.replica = replica
         return options
+    }
+}
+
+struct ChunkStart: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start", abstract: "Collect in the background; the prompt stays usable.")
+    @OptionGroup var collector: CollectorArguments
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let options = try collector.collectorOptions(at: invocation.location)
+        return try await interpreter.startCollector(name: collector.name, options: options, foreground: false, invocation)
+    }
+}
+
+struct ChunkRun: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Collect in the foreground (for a service manager); SIGTERM or Ctrl-C copies what is pending, then returns.")
+    @OptionGroup var collector: CollectorArguments
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let options = try collector.collectorOptions(at: invocation.location)
+        return try await interpreter.startCollector(name: collector.name, options: options, foreground: true, invocation)
+    }
+}
+
+struct ChunkStatus: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Files followed, bytes behind, chunks, rate, errors (every collector, or NAME).")
+    @Argument(help: "The collector.") var collector: String?
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        try await interpreter.collectorStatus(collector, at: invocation.location)
+    }
+}
+
+struct ChunkStop: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop", abstract: "Copy what is pending, then stop (the only collector, or NAME).")
+    @Argument(help: "The collector.") var collector: String?
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        try await interpreter.stopCollector(collector, at: invocation.location)
     }
 }
 
@@ -233,6 +279,16 @@ extension Interpreter {
             ("errors", .integer(Int64(s.errors))),
             ("last_error", s.lastError.map { .text($0) } ?? .null),
         ]
+        if let u = s.upload {
+            fields += [
+                ("spool", .text(u.spool)),
+                ("upload_backlog_chunks", .integer(Int64(u.backlogObjects))),
+                ("upload_backlog_bytes", .integer(Int64(u.backlogBytes))),
+                ("upload_oldest_age", u.oldestSpooled.map { .text(String(format: "%.1fs", max(0, Date().timeIntervalSince1970 - $0))) } ?? .null),
+                ("uploaded_chunks", .integer(Int64(u.uploadedObjects))),
+                ("last_upload_error", u.lastError.map { .text($0) } ?? .null),
+            ]
+        }
         if !s.warnings.isEmpty { fields.append(("warnings", .array(s.warnings.map { .text($0) }))) }
         if let link = s.replica { fields += replicaFields(link) }
         return .report(fields)

@@ -17,6 +17,11 @@ public enum CommandReference {
             out += "\n## \(topic.rawValue)\n"
             for entry in CommandRegistry.entries where entry.topic == topic {
                 out += "\n### \(entry.name)\n\n```\n\(entry.help().trimmingTrailingNewlines())\n```\n"
+                // Each subcommand's own page (`help aof check`), at every level.
+                for (path, _) in (CommandRegistry.declarations[entry.name]?.allPaths ?? []).dropFirst() {
+                    guard let text = entry.subcommandHelp(Array(path.dropFirst())) else { continue }
+                    out += "\n#### \(path.joined(separator: " "))\n\n```\n\(text.trimmingTrailingNewlines())\n```\n"
+                }
             }
         }
         return out

@@ -10,11 +10,22 @@ public struct CommandInvocation: Sendable {
     let statement: Statement
 }
 
-/// A redkeep command declared once: ArgumentParser gives its option parsing, its `help`
-/// text and its option names (for completion); `run` does the work.
+/// A redkeep command declared once: ArgumentParser gives its option parsing, validation
+/// (`validate()`, `ExpressibleByArgument` enums), its `help` text and its option names (for
+/// completion); `run` does the work.
+///
+/// A command with subcommands (`aof status`, `aof check PATH`) is a plain `ParsableCommand`
+/// whose configuration lists them in `subcommands`; each of those is a `ShellCommand` (or
+/// a group again). See MECHANISM.md in the change that introduced it, and ``CommandEntry/command(_:_:shadows:)``.
 protocol ShellCommand: ParsableCommand {
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue?
 }
+
+/// A command whose arguments may be relative times (`-10m`, `-2h`): before parsing, such a
+/// word becomes `now-10m`, which ArgumentParser does not take for an option and
+/// ``TimeText`` reads as the same time. Declare it on the command (or on the group whose
+/// subcommands take times).
+protocol AcceptsRelativeTimes {}
 
 /// One word of the language, for dispatch, `help` and completion.
 struct CommandEntry: Sendable {
@@ -22,13 +33,20 @@ struct CommandEntry: Sendable {
     let summary: String
     /// The help text `help NAME` prints.
     let help: @Sendable () -> String
-    /// `--options` it takes, for completion.
-    let options: @Sendable () -> [String]
+    /// The help of a subcommand (`help aof check`: the path `["check"]`), nil if there is none.
+    let subcommandHelp: @Sendable ([String]) -> String?
+    /// The declaration ArgumentParser dumps (subcommands, options), for completion; nil for
+    /// the statements the evaluator handles itself.
+    let declaration: @Sendable () -> CommandDeclaration?
+    /// `--options` of a statement the evaluator handles itself (wait-until), for completion.
+    let statementOptions: [String]
     /// Nil for statements the evaluator handles itself (let, if, ...).
     let run: (@Sendable ([String], Interpreter, CommandInvocation) async throws -> RESPValue?)?
     let topic: Topic
     /// The Redis command this word shadows (`SAVE`), reachable with `redis SAVE`.
     let shadows: String?
+    /// The command's type, for the extreme-values test and the reference.
+    let type: (any ParsableCommand.Type)?
 
     enum Topic: String, CaseIterable, Sendable {
         case language = "Language"
@@ -41,40 +59,80 @@ struct CommandEntry: Sendable {
         case help = "Help"
     }
 
-    static func command<C: ShellCommand>(_ type: C.Type, _ topic: Topic, shadows: String? = nil) -> CommandEntry {
+    /// The entry of a command type. `C` is either a ``ShellCommand`` or a group whose
+    /// configuration lists subcommands; the arguments are parsed with `C.parseAsRoot`, so
+    /// the first word(s) pick the subcommand and its own options, enums and `validate()`
+    /// apply. `help` output (`--help`, `aof help check`) is returned as text.
+    static func command<C: ParsableCommand>(_ type: C.Type, _ topic: Topic, shadows: String? = nil) -> CommandEntry {
         let name = C.configuration.commandName!
         return CommandEntry(
             name: name, summary: C.configuration.abstract,
             help: { C.helpMessage(columns: 88) },
-            options: { CommandEntry.optionNames(in: C.helpMessage(columns: 200)) },
+            subcommandHelp: { path in
+                let (sub, consumed) = CommandEntry.subcommand(of: C.self, following: path)
+                guard consumed == path.count, consumed > 0 else { return nil }
+                return C.helpMessage(for: sub, columns: 88)
+            },
+            declaration: { CommandDeclaration.of(C.self) },
+            statementOptions: [],
             run: { arguments, interpreter, invocation in
-                let parsed: C
+                let arguments = C.self is any AcceptsRelativeTimes.Type ? TimeText.protectingRelativeTimes(arguments) : arguments
+                let command: any ShellCommand
                 do {
-                    parsed = try C.parse(arguments)
+                    var parsed = try C.parseAsRoot(arguments)
+                    guard let runnable = parsed as? any ShellCommand else {
+                        if Swift.type(of: parsed) == C.self, let subs = CommandDeclaration.of(C.self)?.subcommandNames, !subs.isEmpty {
+                            throw ShellError(.usage, "\(name) needs a subcommand: \(subs.joined(separator: ", ")) (help \(name) SUBCOMMAND explains one)",
+                                             at: invocation.location)
+                        }
+                        try parsed.run()  // ArgumentParser's `help` subcommand: throws its help request
+                        return nil
+                    }
+                    command = runnable
+                } catch let error as ShellError {
+                    throw error
                 } catch {
                     if C.exitCode(for: error) == .success {
-                        return .verbatimString(format: "txt", text: .init(string: C.helpMessage(columns: 88)))
+                        return .verbatimString(format: "txt", text: .init(string: C.fullMessage(for: error, columns: 88)))
                     }
-                    let usage = C.usageString()
-                    throw ShellError(.usage, "\(name): \(C.message(for: error))\n  usage: \(usage)", at: invocation.location)
+                    let (sub, consumed) = CommandEntry.subcommand(of: C.self, following: arguments)
+                    let words = ([name] + arguments.prefix(consumed).map { $0.lowercased() }).joined(separator: " ")
+                    let usage = consumed == 0 ? C.usageString() : C.usageString(for: sub)
+                    throw ShellError(.usage, "\(words): \(C.message(for: error))\n  usage: \(words) \(CommandEntry.droppingCommandNames(usage, consumed + 1))",
+                                     at: invocation.location)
                 }
-                return try await parsed.run(in: interpreter, invocation)
+                return try await command.run(in: interpreter, invocation)
             },
-            topic: topic, shadows: shadows)
+            topic: topic, shadows: shadows, type: C.self)
     }
 
     static func syntax(_ name: String, _ usage: String, _ summary: String, _ discussion: String, options: [String] = []) -> CommandEntry {
         CommandEntry(name: name, summary: summary,
                      help: { "OVERVIEW: \(summary)\n\nUSAGE: \(usage)\n\n\(discussion)\n" },
-                     options: { options }, run: nil, topic: .language, shadows: nil)
+                     subcommandHelp: { _ in nil }, declaration: { nil }, statementOptions: options,
+                     run: nil, topic: .language, shadows: nil, type: nil)
     }
 
-    static func optionNames(in help: String) -> [String] {
-        var names: [String] = []
-        for word in help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "(" || $0 == ")" }) {
-            if word.hasPrefix("--"), word.count > 2, !names.contains(String(word)), word != "--help" { names.append(String(word)) }
+    /// The subcommand the leading `words` name (`["check", "x.aof"]` of `aof`: AofCheck, 1
+    /// word), found through the configurations' `subcommands`.
+    static func subcommand(of root: any ParsableCommand.Type, following words: [String]) -> (any ParsableCommand.Type, Int) {
+        var current = root
+        var consumed = 0
+        for word in words {
+            guard let next = current.configuration.subcommands.first(where: {
+                $0.configuration.commandName == word.lowercased() || $0.configuration.aliases.contains(word.lowercased())
+            }) else { break }
+            current = next
+            consumed += 1
         }
-        return names
+        return (current, consumed)
+    }
+
+    /// ArgumentParser's usage line without its leading command names (they are put back as typed).
+    static func droppingCommandNames(_ usage: String, _ count: Int) -> String {
+        var words = usage.split(separator: " ", omittingEmptySubsequences: false)
+        if words.first == "Usage:" || words.first == "USAGE:" { words.removeFirst() }
+        return words.dropFirst(min(count, words.count)).joined(separator: " ")
     }
 }
 
@@ -97,6 +155,7 @@ enum CommandRegistry {
         .command(Save.self, .persistence, shadows: "SAVE"),
         .command(Rewrite.self, .persistence),
         .command(Aof.self, .persistence),
+        .command(RdbCommand.self, .persistence),
         .command(ChunkCommand.self, .rollForward),
         .command(MarkCommand.self, .rollForward),
         .command(ReplayUntil.self, .rollForward),
@@ -131,6 +190,13 @@ enum CommandRegistry {
 
     /// Any word with help, statements included.
     static func helpEntry(for word: String) -> CommandEntry? { all[word.lowercased()] }
+
+    /// The declarations of every command, dumped once (completion asks for them often).
+    static let declarations: [String: CommandDeclaration] = {
+        var map: [String: CommandDeclaration] = [:]
+        for entry in entries { if let declaration = entry.declaration() { map[entry.name] = declaration } }
+        return map
+    }()
 
     /// Redis commands that a redkeep word hides, sent with `redis CMD`.
     static var shadowed: [String] { entries.compactMap(\.shadows) + ["MULTI (only when followed by a block)"] }

@@ -16,7 +16,8 @@ struct Connect: ShellCommand {
     @Option(name: .customLong("password-env"), help: "An environment variable holding the password.") var passwordEnv: String?
     @Option(help: "The database to SELECT.") var db: Int?
     @Flag(help: "Speak RESP3 (HELLO 3).") var resp3 = false
-    @Option(help: "How long to wait for a reply before giving up (default 30s).") var timeout: String?
+    @Option(help: "How long to wait for a reply before giving up (default 30s; blocking commands such as BLPOP wait as long as the server holds them).") var timeout: String?
+    @Option(name: .customLong("max-reply-size"), help: "The largest reply to accept, like 64mb (default 1gb): a larger one closes the connection.") var maxReplySize: String?
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         var configuration: RedisConnectionConfiguration
@@ -39,6 +40,12 @@ struct Connect: ShellCommand {
                 throw ShellError(.usage, "--timeout takes a duration like 5s, not \"\(timeout)\"", at: invocation.location)
             }
             configuration.commandTimeout = d
+        }
+        if let maxReplySize {
+            guard let bytes = SizeText.parse(maxReplySize), bytes > 0 else {
+                throw ShellError(.usage, "--max-reply-size takes a size like 64mb, not \"\(maxReplySize)\"", at: invocation.location)
+            }
+            configuration.maxReplyBytes = bytes
         }
         configuration.clientName = "redkeep"
         return try await interpreter.openConnection(name, configuration, at: invocation.location)

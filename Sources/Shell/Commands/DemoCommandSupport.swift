@@ -1,8 +1,9 @@
+import Demos
 import Operations
 import RESP
 
-// What the demo commands (market, list-item, purchase, benchmark) share: parsing prices
-// and durations, turning their errors into script errors, and printing --explain.
+// What the demo commands (market, list-item, purchase, benchmark) share: parsing prices,
+// turning their errors into script errors, and printing --explain.
 
 /// A whole, non-negative price, or a clear error.
 func demoPrice(_ words: [String], at location: SourceLocation) throws -> Int64 {
@@ -16,15 +17,10 @@ func demoPrice(_ words: [String], at location: SourceLocation) throws -> Int64 {
     guard value >= 0 else {
         throw ShellError(.usage, "the price must be 0 or more, not \(value): a negative price would pay the buyer", at: location)
     }
-    return value
-}
-
-/// A duration option (500ms, 2s), or a clear error.
-func demoDuration(_ text: String, _ option: String, at location: SourceLocation, allowZero: Bool = false) throws -> Duration {
-    guard let d = DurationText.parse(text), allowZero ? d >= .zero : d > .zero else {
-        throw ShellError(.usage, "\(option) takes a duration like 500ms, 5s or 1m, not \"\(text)\"", at: location)
+    guard Bounds.money.contains(value) else {
+        throw ShellError(.usage, "the price must be at most \(Bounds.money.upperBound) e-dollars, not \(value)", at: location)
     }
-    return d
+    return value
 }
 
 /// The demos' own errors as script errors at the statement; others as they are.

@@ -35,14 +35,12 @@ struct FailoverCommand: ShellCommand {
     @Option(help: "With --sentinel: the master's name in Sentinel.") var master: String?
     @Flag(name: .customLong("dry-run"), help: "Print the plan only.") var dryRun = false
     @Flag(help: "Promote a replica whose link is down and whose lag is unknown.") var force = false
-    @Option(help: "The longest any one wait may take.") var timeout = "10s"
+    @Option(help: "The longest the whole failover may take, undo included but for 1s per step undone (default 10s; 100ms to 1h).", transform: Bounds.duration("--timeout", in: Bounds.failover))
+    var timeout: Duration = .seconds(10)
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         let location = invocation.location
-        guard let limit = DurationText.parse(timeout), limit > .zero else {
-            throw ShellError(.usage, "failover --timeout takes a duration like 5s, not \"\(timeout)\"", at: location)
-        }
-        let options = FailoverOptions(dryRun: dryRun, force: force, timeout: limit)
+        let options = FailoverOptions(dryRun: dryRun, force: force, timeout: timeout)
         let ways = [promote != nil, replace != nil, sentinel != nil].filter { $0 }.count
         guard ways == 1 else {
             throw ShellError(.usage, "failover takes exactly one of --promote REPLICA, --replace MASTER --with NEW --from REPLICA, --sentinel HOST:PORT --master NAME", at: location)

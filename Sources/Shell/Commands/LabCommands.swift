@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Operations
 import RESP
 
@@ -8,9 +9,13 @@ struct Start: ShellCommand {
         discussion: """
         The binary is $REDKEEP_SERVER, else redis-server on PATH, else valkey-server. The connection
         gets the server's name. Servers a run started are stopped when it ends, unless redkeep --keep.
+        start NAME --s3 starts a local S3-compatible object store (SeaweedFS) instead, with a bucket
+        "redkeep", and prints its s3:// URL, endpoint and access key; this session's AWS_* variables
+        are set to it, so --archive s3://redkeep/PREFIX works at once. The secret is never printed:
+        it stays in the store's identities file (0600), shown as secret_file.
         """)
     @Argument(help: "The server's (and connection's) name.") var name: String
-    @Option(help: "The port on 127.0.0.1 (default: a free one).") var port: Int?
+    @Option(help: "The port on 127.0.0.1, 1 to 65535 (default: a free one).") var port: Int?
     @Option(name: .customLong("replica-of"), help: "Replicate another local server (by name) or host:port.") var replicaOf: String?
     @Flag(help: "appendonly yes.") var aof = false
     @Flag(name: .customLong("aof-timestamps"), help: "appendonly yes with #TS annotations (aof-timestamp-enabled yes).") var aofTimestamps = false
@@ -18,10 +23,19 @@ struct Start: ShellCommand {
     @Option(parsing: .upToNextOption, help: "Extra configuration: --config KEY VALUE (repeatable).") var config: [String] = []
     @Option(help: "Start a Sentinel (for rehearsals) monitoring this local server or host:port, instead of a data server.") var sentinel: String?
     @Option(name: .customLong("master-name"), help: "With --sentinel: the name Sentinel knows the master by (default: the server's name).") var masterName: String?
+    @Flag(name: .customLong("s3"), help: "Start a local S3-compatible object store (SeaweedFS) for archives instead of a data server.") var s3 = false
+
+    func validate() throws {
+        if let port { try Bounds.check(port, Bounds.port, "--port") }
+        guard config.count % 2 == 0 else { throw ValidationError("--config takes pairs: --config KEY VALUE") }
+    }
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
-        guard config.count % 2 == 0 else {
-            throw ShellError(.usage, "--config takes pairs: --config KEY VALUE", at: invocation.location)
+        if s3 {
+            guard port == nil, replicaOf == nil, !aof, !aofTimestamps, dir == nil, config.isEmpty, sentinel == nil else {
+                throw ShellError(.usage, "start --s3 takes only a name: an object store holds archives, not data", at: invocation.location)
+            }
+            return try await interpreter.startObjectStore(name, at: invocation.location)
         }
         let pairs = stride(from: 0, to: config.count, by: 2).map { (name: config[$0], value: config[$0 + 1]) }
         var options = LocalServerOptions(port: port, replicaOf: replicaOf, appendOnly: aof, aofTimestamps: aofTimestamps,
@@ -39,7 +53,13 @@ struct Start: ShellCommand {
 }
 
 struct Stop: ShellCommand {
-    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a local server cleanly (it saves what its configuration asks for).")
+    static let configuration = CommandConfiguration(
+        commandName: "stop", abstract: "Stop a local server cleanly (it saves what its configuration asks for).",
+        discussion: """
+        Also stops a server an earlier redkeep --keep run left running, found by its folder
+        in that run's temporary Lab folder and its pid file; its folder is kept (the report
+        says where).
+        """)
     @Argument(help: "The server's name.") var name: String
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
@@ -96,7 +116,34 @@ extension Interpreter {
         return serverReport(server, lab: lab)
     }
 
+    /// Starts a Lab object store and points this session's AWS_* variables at it: its
+    /// throwaway keys serve only a loopback store, and the secret is never shown.
+    func startObjectStore(_ name: String, at location: SourceLocation) async throws -> RESPValue {
+        let lab = try labInstance(at: location)
+        let store: LocalObjectStore
+        do { store = try await lab.startObjectStore(name) } catch { throw ShellError(.script, error.message, at: location) }
+        setenv("AWS_ACCESS_KEY_ID", store.credentials.accessKeyID, 1)
+        setenv("AWS_SECRET_ACCESS_KEY", store.credentials.secretAccessKey.revealed, 1)
+        unsetenv("AWS_SESSION_TOKEN")
+        setenv("AWS_ENDPOINT_URL_S3", store.endpoint.description, 1)
+        return .report([
+            ("name", .text(name)),
+            ("url", .text(store.url ?? "")),
+            ("endpoint", .text(store.endpoint.description)),
+            ("access_key", .text(store.credentials.accessKeyID)),
+            ("secret_file", .text(store.directory + "/identities.json")),
+            ("session", .text("AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_S3 now name this store")),
+            ("pid", .integer(Int64(store.pid))),
+        ])
+    }
+
     func labAction(_ name: String, _ action: LabAction, at location: SourceLocation) async throws -> RESPValue? {
+        if action == .stop, await lab?.server(name) == nil, let kept = KeptServer.find(name) {
+            await connections[name]?.connection?.close()
+            do { try await kept.stop() } catch { throw ShellError(.script, error.message, at: location) }
+            return .report([("stopped", .text(name)), ("pid", .integer(Int64(kept.pid))),
+                            ("left_by", .text("an earlier --keep run")), ("dir", .text(kept.directory))])
+        }
         let lab = try labInstance(at: location)
         do {
             switch action {

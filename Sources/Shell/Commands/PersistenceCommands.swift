@@ -17,13 +17,14 @@ struct Save: ShellCommand {
         `redis SAVE` sends Redis's own SAVE.
         """)
     @Flag(help: "SAVE instead of BGSAVE: no fork; the server blocks until the snapshot is written.") var blocking = false
-    @Option(help: "How long to wait in all (default 5m).") var timeout: String?
+    @Option(help: "How long to wait in all (default 5m, at most 7d).", transform: Bounds.duration("--timeout", in: Bounds.wait))
+    var timeout: Duration = .seconds(300)
     @Option(name: .customLong("copy-to"), help: "Copy the dump into this folder, with a .sha256 file.") var copyTo: String?
     @Flag(name: .customLong("over-replication"), help: "Fetch the copy over the replication protocol even for a server on this machine.")
     var overReplication = false
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
-        let limit = try persistenceTimeout(timeout, invocation)
+        let limit = timeout
         let (name, connection) = try await interpreter.connection(invocation.target, at: invocation.location)
         let options = Snapshot.Options(blocking: blocking, timeout: limit, copyTo: copyTo, name: name, overReplication: overReplication)
         let report = try await persistenceRun(invocation) { () throws(PersistenceError) in try await Snapshot.run(connection, options) }
@@ -62,10 +63,11 @@ struct Rewrite: ShellCommand {
         before and after (the files only for a server on this machine). Refused when
         AOF is off.
         """)
-    @Option(help: "How long to wait (default 5m).") var timeout: String?
+    @Option(help: "How long to wait (default 5m, at most 7d).", transform: Bounds.duration("--timeout", in: Bounds.wait))
+    var timeout: Duration = .seconds(300)
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
-        let limit = try persistenceTimeout(timeout, invocation)
+        let limit = timeout
         let (_, connection) = try await interpreter.connection(invocation.target, at: invocation.location)
         let report = try await persistenceRun(invocation) { () throws(PersistenceError) in try await AOFRewrite.run(connection, timeout: limit) }
         var fields: [(String, RESPValue)] = [
@@ -81,61 +83,77 @@ struct Rewrite: ShellCommand {
     }
 }
 
-struct Aof: ShellCommand {
+/// `aof status|setup|check`: a group; each action is a subcommand with its own options.
+struct Aof: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aof", abstract: "The append-only file: status, setup for point-in-time recovery, check and repair.",
-        discussion: """
-        aof status: settings, state and the manifest's files in one table.
-        aof setup [--timestamps] [--no-auto-rewrite]: CONFIG SET appendonly yes (and
-        aof-timestamp-enabled yes, auto-aof-rewrite-percentage 0), wait for the initial
-        rewrite, CONFIG REWRITE when the server has a config file.
-        aof check PATH [--fix] [--output OUT]: what redis-check-aof does, on an AOF
-        folder (manifest) or one file: RESP framing, MULTI/EXEC, the manifest's rules,
-        an RDB's magic and CRC-64 trailer; the first bad offset and why. --fix writes a
-        repaired copy to OUT (default PATH.fixed) cut before the bad or incomplete part;
-        the source is never changed.
-        """)
-    @Argument(help: "status, setup or check.") var action: String
-    @Argument(help: "For check: the AOF folder, manifest or file.") var path: String?
-    @Flag(help: "setup: aof-timestamp-enabled yes (#TS annotations).") var timestamps = false
-    @Flag(name: .customLong("no-auto-rewrite"), help: "setup: auto-aof-rewrite-percentage 0.") var noAutoRewrite = false
-    @Option(help: "setup: how long to wait for the initial rewrite (default 5m).") var timeout: String?
-    @Flag(help: "check: write a repaired copy.") var fix = false
-    @Option(help: "check --fix: where the repaired copy goes (default PATH.fixed).") var output: String?
+        discussion: "help aof SUBCOMMAND (or aof SUBCOMMAND --help) explains each one.",
+        subcommands: [AofStatus.self, AofSetup.self, AofCheckCommand.self])
+}
+
+struct AofStatus: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Settings, state and the manifest's files in one table.")
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
-        func refuse(_ message: String) -> ShellError { ShellError(.usage, "aof \(action): \(message)", at: invocation.location) }
-        if action != "check" && (path != nil || fix || output != nil) { throw refuse("PATH, --fix and --output belong to aof check") }
-        if action != "setup" && (timestamps || noAutoRewrite || timeout != nil) { throw refuse("--timestamps, --no-auto-rewrite and --timeout belong to aof setup") }
-        switch action {
-        case "status":
-            let (_, connection) = try await interpreter.connection(invocation.target, at: invocation.location)
-            let status = try await persistenceRun(invocation) { () throws(PersistenceError) in try await AOFStatus.read(connection) }
-            var fields: [(String, RESPValue)] = status.settings.map { ($0.name, .text($0.value)) }
-            fields += status.state.map { (name, value) in (name, Int64(value).map { .integer($0) } ?? .text(value)) }
-            if let folder = status.folder { fields.append(("folder", .text(folder))) }
-            fields.append(("files", manifestFilesValue(status.files)))
-            return .report(fields)
-        case "setup":
-            let limit = try persistenceTimeout(timeout, invocation)
-            let (_, connection) = try await interpreter.connection(invocation.target, at: invocation.location)
-            let options = AOFSetup.Options(timestamps: timestamps, noAutoRewrite: noAutoRewrite, timeout: limit)
-            let report = try await persistenceRun(invocation) { () throws(PersistenceError) in try await AOFSetup.run(connection, options) }
-            var fields: [(String, RESPValue)] = [
-                ("changed", report.changes.isEmpty ? .text("nothing: already set up")
-                    : .array(report.changes.map { .report([("setting", .text($0.name)), ("before", .text($0.before)), ("after", .text($0.after))]) })),
-                ("initial_rewrite", .text(report.waitedForRewrite ? "done" : "not needed (appendonly was already yes)")),
-                ("config_rewrite", .text(report.configFile.map { "CONFIG REWRITE updated \($0)" } ?? "none (no config file, or nothing changed)")),
-                ("duration", .text(DurationText.format(report.duration))),
-            ]
-            if report.changes.isEmpty { fields.removeLast(2) }
-            return .report(fields)
-        case "check":
-            guard let path else { throw refuse("give the AOF folder, manifest or file to check") }
-            return try check(path, invocation)
-        default:
-            throw refuse("unknown action; use status, setup or check")
-        }
+        let (_, connection) = try await interpreter.connection(invocation.target, at: invocation.location)
+        let status = try await persistenceRun(invocation) { () throws(PersistenceError) in try await AOFStatus.read(connection) }
+        var fields: [(String, RESPValue)] = status.settings.map { ($0.name, .text($0.value)) }
+        fields += status.state.map { (name, value) in (name, Int64(value).map { .integer($0) } ?? .text(value)) }
+        if let folder = status.folder { fields.append(("folder", .text(folder))) }
+        fields.append(("files", manifestFilesValue(status.files)))
+        return .report(fields)
+    }
+}
+
+struct AofSetup: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "setup", abstract: "Turn the AOF on for point-in-time recovery and wait for the initial rewrite.",
+        discussion: """
+        CONFIG SET appendonly yes (and aof-timestamp-enabled yes, auto-aof-rewrite-percentage
+        0), wait for the initial rewrite, CONFIG REWRITE when the server has a config file.
+        """)
+    @Flag(help: "aof-timestamp-enabled yes (#TS annotations).") var timestamps = false
+    @Flag(name: .customLong("no-auto-rewrite"), help: "auto-aof-rewrite-percentage 0.") var noAutoRewrite = false
+    @Option(help: "How long to wait for the initial rewrite (default 5m, at most 7d).",
+            transform: Bounds.duration("--timeout", in: Bounds.wait))
+    var timeout: Duration = .seconds(300)
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        let (_, connection) = try await interpreter.connection(invocation.target, at: invocation.location)
+        let options = AOFSetup.Options(timestamps: timestamps, noAutoRewrite: noAutoRewrite, timeout: timeout)
+        let report = try await persistenceRun(invocation) { () throws(PersistenceError) in try await AOFSetup.run(connection, options) }
+        var fields: [(String, RESPValue)] = [
+            ("changed", report.changes.isEmpty ? .text("nothing: already set up")
+                : .array(report.changes.map { .report([("setting", .text($0.name)), ("before", .text($0.before)), ("after", .text($0.after))]) })),
+            ("initial_rewrite", .text(report.waitedForRewrite ? "done" : "not needed (appendonly was already yes)")),
+            ("config_rewrite", .text(report.configFile.map { "CONFIG REWRITE updated \($0)" } ?? "none (no config file, or nothing changed)")),
+            ("duration", .text(DurationText.format(report.duration))),
+        ]
+        if report.changes.isEmpty { fields.removeLast(2) }
+        return .report(fields)
+    }
+}
+
+struct AofCheckCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Check an AOF folder or file as redis-check-aof does; --fix writes a repaired copy.",
+        discussion: """
+        On an AOF folder (manifest) or one file: RESP framing, MULTI/EXEC, the manifest's
+        rules, an RDB's magic and CRC-64 trailer; the first bad offset and why. --fix writes
+        a repaired copy to OUT (default PATH.fixed) cut before the bad or incomplete part;
+        the source is never changed.
+        """)
+    @Argument(help: "The AOF folder, manifest or file.") var path: String
+    @Flag(help: "Write a repaired copy.") var fix = false
+    @Option(help: "With --fix: where the repaired copy goes (default PATH.fixed).") var output: String?
+
+    func validate() throws {
+        if output != nil && !fix { throw ValidationError("--output goes with --fix") }
+    }
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        try check(path, invocation)
     }
 
     private func check(_ path: String, _ invocation: CommandInvocation) throws -> RESPValue {
@@ -200,15 +218,6 @@ func manifestFilesValue(_ files: [ManifestFileInfo]?) -> RESPValue {
         .report([("name", .text(f.name)), ("type", .text(f.type)), ("seq", .integer(f.seq)),
                  ("size", f.size.map { .integer(Int64($0)) } ?? .text("missing"))])
     })
-}
-
-/// Parses a `--timeout` value (default 5 minutes).
-func persistenceTimeout(_ text: String?, _ invocation: CommandInvocation) throws -> Duration {
-    guard let text else { return .seconds(300) }
-    guard let d = DurationText.parse(text), d > .zero else {
-        throw ShellError(.usage, "--timeout takes a duration like 30s or 5m, not \"\(text)\"", at: invocation.location)
-    }
-    return d
 }
 
 /// Runs an operation, turning its error into a script error at the statement.

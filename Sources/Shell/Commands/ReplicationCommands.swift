@@ -20,18 +20,19 @@ struct VerifySync: ShellCommand {
         """)
     @Argument(help: "The master's connection name.") var master: String
     @Argument(help: "The replicas' connection names (replicas of replicas too).") var replicas: [String] = []
-    @Option(help: "The longest the whole check may take.") var timeout = "5s"
+    @Option(help: "The longest the whole check may take (default 5s; 100ms to 1h).", transform: Bounds.duration("--timeout", in: Bounds.failover))
+    var timeout: Duration = .seconds(5)
     @Flag(help: "Also confirm each replica's AOF reached disk.") var fsync = false
     @Flag(name: .customLong("no-fail"), help: "Report replicas that did not sync (ok: no) instead of stopping.") var noFail = false
 
-    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
-        guard let limit = DurationText.parse(timeout), limit > .zero else {
-            throw ShellError(.usage, "verify-sync --timeout takes a duration like 500ms or 5s, not \"\(timeout)\"", at: invocation.location)
-        }
+    func validate() throws {
         guard !replicas.isEmpty else {
-            throw ShellError(.usage, "verify-sync needs the master and at least one replica: verify-sync MASTER REPLICA...", at: invocation.location)
+            throw ValidationError("verify-sync needs the master and at least one replica: verify-sync MASTER REPLICA...")
         }
-        return try await interpreter.verifySync(master, replicas, SyncCheckOptions(timeout: limit, fsync: fsync),
+    }
+
+    func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
+        try await interpreter.verifySync(master, replicas, SyncCheckOptions(timeout: timeout, fsync: fsync),
                                                 noFail: noFail, at: invocation.location)
     }
 }

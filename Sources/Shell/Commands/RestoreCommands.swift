@@ -6,7 +6,7 @@ import RESP
 import Glibc
 #endif
 
-struct ReplayUntil: ShellCommand {
+struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
     static let configuration = CommandConfiguration(
         commandName: "replay-until", abstract: "Roll a separate server forward from an archive to a point in time.",
         discussion: """
@@ -40,21 +40,26 @@ struct ReplayUntil: ShellCommand {
     @Flag(help: "With --into: FLUSHALL a target that holds keys (only after every check has passed).") var flush = false
     @Flag(name: .customLong("overwrite-source"), help: "With --into: allow the archive's own source (or a replica of it) as the target.") var overwriteSource = false
     @Option(help: "Commands in flight at most (1 to 1000000, sent as 4 pipelines).") var window: Int = 50_000
+    @Flag(name: .customLong("ttl-as-of-target"), help: "Keys alive at the target come back with the TTL they had then (expiries moved by now minus the target).") var ttlAsOfTarget = false
     @Option(help: "Stop just before the named mark.") var mark: String?
     @Option(name: .customLong("before-first"), help: "Stop before the first of these commands (A|B) at or after TIME.") var beforeFirst: String?
     @Option(help: "Stop at GEN:STREAM:BYTES (as archive log prints them).") var offset: String?
 
+    func validate() throws {
+        let destinations = [into != nil, writeAOF != nil, start != nil].filter { $0 }.count
+        guard destinations == 1 || (dryRun && destinations == 0) else {
+            throw ValidationError("give exactly one of --into NAME, --write-aof DIR, --start NAME (or --dry-run)")
+        }
+        try Bounds.check(window, 1...RestoreOptions.maxWindow, "--window")
+        if let port { try Bounds.check(port, Bounds.port, "--port") }
+        if let time {
+            do { _ = try TimeText.check(time) } catch { throw ValidationError(error.message) }
+        }
+    }
+
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         let location = invocation.location
         func usage(_ message: String) -> ShellError { ShellError(.usage, "replay-until: " + message, at: location) }
-        let destinations = [into != nil, writeAOF != nil, start != nil].filter { $0 }.count
-        guard destinations == 1 || (dryRun && destinations == 0) else {
-            throw usage("give exactly one of --into NAME, --write-aof DIR, --start NAME (or --dry-run)")
-        }
-        guard (1...RestoreOptions.maxWindow).contains(window) else {
-            throw usage("--window takes 1 to \(RestoreOptions.maxWindow) commands, not \(window)")
-        }
-        if let port, !(1...65535).contains(port) { throw usage("--port takes 1 to 65535, not \(port)") }
         let target = try replayTarget(usage)
         let store: any ArchiveStore
         do { store = try ArchiveStores.open(archive, s3Endpoint: s3Endpoint) } catch { throw ShellError.from(error, doing: "replay-until", at: location) }
@@ -72,7 +77,8 @@ struct ReplayUntil: ShellCommand {
             destination = .dryRun
         }
         let bar = ProgressBar(enabled: await interpreter.configuration.interactive && isatty(2) == 1)
-        let options = RestoreOptions(window: window, flush: flush, overwriteSource: overwriteSource)
+        var options = RestoreOptions(window: window, flush: flush, overwriteSource: overwriteSource)
+        options.ttlAsOfTarget = ttlAsOfTarget
         let report: RestoreReport
         do {
             report = try await Restore.run(archive: store, target: target, destination: destination, options: options,
@@ -106,14 +112,16 @@ struct ReplayUntil: ShellCommand {
         }
         if let mark { return .mark(mark) }
         if let offset {
-            let parts = offset.split(separator: ":").map { Int($0) }
-            guard parts.count == 3, let g = parts[0], let s = parts[1], let b = parts[2], g > 0, s > 0, b >= 0 else {
+            let parts = offset.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 3, let g = parts[0], let s = parts[1], let b = parts[2], (1...99_999_999).contains(g),
+                  (1...99_999_999).contains(s), b >= 0 else {
                 throw usage("--offset takes GEN:STREAM:BYTES (three whole numbers), not \"\(offset)\"")
             }
             return .offset(generation: g, stream: s, bytes: b)
         }
         guard let time else { throw usage("a TIME (or --mark / --offset) is needed") }
-        guard let value = TimeText.parse(time) else { throw usage("\"\(time)\" is not a time: use \(TimeText.accepted)") }
+        let value: TimeText.Value
+        do { value = try TimeText.check(time) } catch { throw usage(error.message) }
         let second: Int64
         switch value {
         case .now:
@@ -139,6 +147,15 @@ struct ReplayUntil: ShellCommand {
             ("base", .text("\(plan.generation.format.rawValue) \(plan.generation.path), as of \(TimeFormat.text(plan.generation.asOf))")),
         ]
         if let keys = o.baseKeys { fields.append(("base_keys", .integer(Int64(keys)))) }
+        if plan.generation.format == .rdb, o.baseKeys != nil {
+            fields += [("base_keys_ttl_as_of_target", .integer(Int64(o.baseKeysTTLShifted))),
+                       ("base_keys_expired_since_target", .integer(Int64(o.baseKeysExpiredSinceTarget))),
+                       ("base_keys_expired_before_target", .integer(Int64(o.baseKeysExpiredBeforeTarget)))]
+            if o.incrExpiriesShifted > 0 { fields.append(("incr_expiries_shifted", .integer(Int64(o.incrExpiriesShifted)))) }
+            if o.baseKeysThroughTemporaryServer > 0 {
+                fields.append(("base_keys_through_temporary_server", .integer(Int64(o.baseKeysThroughTemporaryServer))))
+            }
+        }
         fields += [
             ("commands", .integer(Int64(o.commands))),
             ("bytes", .integer(Int64(o.bytes))),

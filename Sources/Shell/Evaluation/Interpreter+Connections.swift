@@ -6,6 +6,9 @@ extension Interpreter {
     /// it is not open.
     func connection(_ name: String?, at location: SourceLocation?) async throws -> (String, RedisConnection) {
         if name == nil, let open = connections.currentConnection, open.isOpen { return (connections.current!, open) }
+        if name == nil, connections.current == nil, let address = configuration.defaultAddress {
+            return try await connectToDefault(address, at: location)
+        }
         guard let name = name ?? connections.current else {
             throw ShellError(.usage, "no connection: use connect NAME ADDRESS, or start NAME for a local server", at: location)
         }
@@ -15,9 +18,13 @@ extension Interpreter {
         if let open = entry.connection, open.isOpen { return (name, open) }
         let connection: RedisConnection
         do {
+            // The configuration carries the session typed since (SELECT, AUTH, HELLO,
+            // CLIENT SETNAME): a reconnect sets it all up again or fails.
             connection = try await RedisConnection.connect(entry.configuration, group: home.loop)
         } catch {
-            throw ShellError(.connection, error.message, at: location)
+            guard entry.connection != nil else { throw ShellError(.connection, error.message, at: location) }
+            throw ShellError(.connection, "lost the connection \(name) and could not set up its session again "
+                             + "(\(entry.configuration.sessionSummary)): \(error.message)", at: location)
         }
         entry.connection = connection
         entry.inTransaction = false
@@ -80,6 +87,16 @@ extension Interpreter {
         ]
         if let server = entry.localServer { fields.append(("local", .text(server))) }
         return .report(fields)
+    }
+
+    /// Notes a change of session the server accepted (SELECT, AUTH, HELLO, CLIENT
+    /// SETNAME, RESET), for the prompt's `[db]` and for reconnecting. The password stays
+    /// in memory, in a ``RedisSecret``.
+    func noteSession(_ name: String, _ change: SessionChange) {
+        // Inside MULTI the server only queues the command (QUEUED): nothing changed yet.
+        guard var entry = connections[name], !entry.inTransaction else { return }
+        change.apply(to: &entry.configuration)
+        connections[name] = entry
     }
 
     /// Notes MULTI/EXEC/DISCARD typed by hand, for the prompt's `(TX)`.

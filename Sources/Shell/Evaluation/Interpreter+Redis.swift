@@ -19,24 +19,31 @@ extension Interpreter {
             return nil
         }
         let (name, connection) = try await self.connection(target, at: location)
+        let kind = command.kind
+        if kind == .subscription || kind == .monitor {
+            return try await streamMessages(command, kind: kind, from: connection, at: location)
+        }
         let reply: RESPValue
         do {
             // The run's cancellation handler closes the connection (see CommandInFlight).
             try commandInFlight.begin(on: connection)
             defer { commandInFlight.end() }
+            let pending = connection.submit(encoded: command.encoded, kind: kind)
             // Output queued so far is written while the server works on the command.
-            let output = outputQueue
-            reply = try await connection.reply(toEncoded: command.encoded, closingOnCancel: false,
-                                               whileWaiting: { output.writeQueued() })
+            outputQueue.writeQueued()
+            reply = try await connection.reply(to: pending, closingOnCancel: false)
         } catch {
             throw shellError(error, at: location)
         }
+        if !reply.isError, let change = SessionChange(command) { noteSession(name, change) }
         noteTransactionState(name, command.transaction, reply: reply)
+        let hint = reply.isError ? unknownCommandHint(reply, command.name) : nil
+        if let hint, configuration.interactive { say(hint) }
         // In a script an error reply is an error: it stops the run, or under on-error
         // continue is reported (on standard error, with its place) and the run goes on.
         // At the prompt it is a value, shown as redis-cli shows it.
         if let message = reply.errorMessage, !configuration.interactive {
-            let error = ShellError(.script, "\(connection.endpoint) answered \(command.name) with an error: \(message)", at: location)
+            let error = ShellError(.script, "\(connection.endpoint) answered \(command.name) with an error: \(message)" + (hint.map { " (\($0))" } ?? ""), at: location)
             if !configuration.continueOnError { throw error }
             report(error)
             return nil
@@ -83,7 +90,10 @@ extension Interpreter {
             for command in commands { encoded.writeImmutableBuffer(command.encoded) }
             do {
                 let group = try await connection.pipeline(encoded: encoded, count: commands.count)
-                for (command, reply) in zip(commands, group) { noteTransactionState(name, command.transaction, reply: reply) }
+                for (command, reply) in zip(commands, group) {
+                    noteTransactionState(name, command.transaction, reply: reply)
+                    if !reply.isError, let change = SessionChange(command) { noteSession(name, change) }
+                }
                 replies += group
             } catch {
                 throw shellError(error, at: statement.location)

@@ -60,6 +60,9 @@ public actor Interpreter {
         public var interactive: Bool
         /// The environment, for `--password-env` and the Lab's binary.
         public var environment: [String: String]
+        /// Where a Redis command goes when no connection is open (the redkeep binary sets
+        /// 127.0.0.1:6379, as redis-cli); nil: such a command is an error.
+        public var defaultAddress: String?
 
         /// A configuration with the defaults of a non-interactive run.
         public init(output: any ShellOutput = StandardOutput(), outputMode: OutputMode = .raw, color: Bool = false,

@@ -1,5 +1,6 @@
 import NIOCore
 import RESP
+import RedisClient
 
 /// A Redis command as the shell sends it: its words encoded straight into the bytes that
 /// go on the wire, and what the evaluator asks about it read from the name's bytes.
@@ -76,6 +77,26 @@ struct PreparedCommand: Sendable {
     func hasName(_ upperCaseName: StaticString) -> Bool {
         // `nameRange` counts from the readable bytes' start: the buffer is never read from.
         encoded.withUnsafeReadableBytes { CommandName.matches(UnsafeRawBufferPointer(rebasing: $0[nameRange]), upperCaseName) }
+    }
+
+    /// Calls `body` with the name's bytes, as typed.
+    func withName<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        encoded.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[nameRange])) }
+    }
+
+    /// How the server answers it: blocking commands have no reply deadline, SUBSCRIBE and
+    /// MONITOR stream messages. One comparison for most names.
+    var kind: CommandKind {
+        withName { CommandKind(name: $0, encodedCommand: encoded) }
+    }
+
+    /// The words after the name, as text (for the few commands whose arguments the shell
+    /// looks at: SELECT, AUTH, HELLO, CLIENT SETNAME).
+    var arguments: [String] {
+        var copy = encoded
+        var decoder = RESPDecoder()
+        guard case .array(let words)? = try? decoder.decode(&copy)?.value else { return [] }
+        return words.dropFirst().map { $0.string ?? "" }
     }
 
     /// The name, upper-cased, for messages.

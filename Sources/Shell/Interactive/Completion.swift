@@ -14,22 +14,32 @@ public struct CompletionSnapshot: Sendable {
 
     /// Candidates for `word`, the word being typed, given the text before it on the line:
     /// redkeep words and Redis commands first; connection names after `use`, `disconnect`,
-    /// `stop`, `crash`, `restart` and `@`; a command's `--options`; words after `help`.
+    /// `stop`, `crash`, `restart` and `@`; a command's subcommands and `--options`, and the
+    /// values of an option that takes one of a list, all from the command's declaration
+    /// (what ArgumentParser accepts); words and subcommands after `help`.
     public func candidates(before: String, word: String) -> [String] {
-        let previous = before.split(separator: " ").map(String.init)
+        var previous = before.split(separator: " ").map(String.init)
+        if previous.first?.hasPrefix("@") == true { previous.removeFirst() }
         let words = CommandRegistry.entries.map(\.name).filter { !$0.hasPrefix("@") }
+        let command = previous.first?.lowercased() ?? ""
+        let declaration = CommandRegistry.declarations[command]?.resolve(Array(previous.dropFirst()))
         var pool: [String]
         if word.hasPrefix("@") {
             pool = connections.map { "@" + $0 }
-        } else if previous.isEmpty || (previous.count == 1 && previous[0].hasPrefix("@")) {
+        } else if previous.isEmpty {
             pool = words + redisCommands
-        } else if word.hasPrefix("--") {
-            let command = previous.first { !$0.hasPrefix("@") } ?? ""
-            pool = CommandRegistry.helpEntry(for: command)?.options() ?? []
+        } else if word.hasPrefix("-") {
+            pool = declaration?.optionNames ?? CommandRegistry.helpEntry(for: command)?.statementOptions ?? []
+            if !word.hasPrefix("--") { pool = pool.filter { !$0.hasPrefix("--") } } else { pool = pool.filter { $0.hasPrefix("--") } }
+        } else if let values = previous.last.flatMap({ declaration?.option($0)?.allValues }) {
+            pool = values
+        } else if let declaration, !declaration.subcommandNames.isEmpty {
+            pool = declaration.subcommandNames
         } else if ["use", "disconnect", "stop", "crash", "restart"].contains(previous.last?.lowercased() ?? "") {
             pool = connections
-        } else if previous.last?.lowercased() == "help" {
-            pool = words + ["@NAME"]
+        } else if command == "help" {
+            pool = previous.count == 1 ? words + ["@NAME"]
+                : CommandRegistry.declarations[previous[1].lowercased()]?.resolve(Array(previous.dropFirst(2))).subcommandNames ?? []
         } else if previous.last?.lowercased() == "redis" {
             pool = redisCommands
         } else {

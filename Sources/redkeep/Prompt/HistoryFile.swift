@@ -7,6 +7,15 @@ import Foundation
 /// entry, and a file that no longer starts with a timestamp is then read one line per
 /// entry, splitting multi-line statements.
 enum HistoryFile {
+    /// Where history goes: $REDKEEP_HISTFILE (empty: no history file), else
+    /// $HOME/.redkeep_history, else the account's home folder. $HOME wins over the account
+    /// database, as for bash and redis-cli, so `HOME=/elsewhere redkeep` keeps its own.
+    static func defaultPath(environment: [String: String]) -> String? {
+        if let chosen = environment["REDKEEP_HISTFILE"] { return chosen.isEmpty ? nil : chosen }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return (home as NSString).appendingPathComponent(".redkeep_history")
+    }
+
     /// Makes the file (0600: statements name keys and hosts) and its folder (0700) when
     /// missing, since append_history opens without O_CREAT. Returns 0 or an errno.
     static func create(_ path: String) -> Int32 {

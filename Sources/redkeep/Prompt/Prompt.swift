@@ -10,9 +10,9 @@ struct Prompt {
     /// Runs until Ctrl-D or `exit`; returns the exit code.
     func run() -> Int32 {
         let environment = ProcessInfo.processInfo.environment
-        let historyPath = environment["REDKEEP_HISTFILE"] ?? (NSHomeDirectory() as NSString).appendingPathComponent(".redkeep_history")
+        let historyPath = HistoryFile.defaultPath(environment: environment)
         let snapshot = Mutex(CompletionSnapshot())
-        let editor = LineEditor(historyPath: historyPath.isEmpty ? nil : historyPath) { line, word, start in
+        let editor = LineEditor(historyPath: historyPath) { line, word, start in
             let before = String(line.utf8.prefix(start)).map { $0 } ?? ""
             return snapshot.withLock { $0.candidates(before: String(before), word: word) }
         }

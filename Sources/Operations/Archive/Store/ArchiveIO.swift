@@ -31,7 +31,7 @@ public enum ArchiveStores {
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(ArchiveError) -> any ArchiveStore {
         guard !location.isEmpty else { throw ArchiveError(.invalidRequest, "an archive location is empty: give a folder or s3://BUCKET/PREFIX") }
         if location.lowercased().hasPrefix("s3://") {
-            throw ArchiveError(.invalidRequest, "\(location): archives in object storage are not built into this redkeep yet")
+            return try S3ArchiveStore.open(location, endpoint: s3Endpoint, environment: environment)
         }
         return LocalArchiveStore(root: location)
     }

@@ -49,9 +49,16 @@ public protocol ArchiveStore: Sendable {
     /// when another writer holds it) and returns the writer of index records. With a
     /// descriptor, an empty location becomes a new archive of that descriptor.
     func openIndexWriter(creating descriptor: ArchiveDescriptor?) throws(ArchiveError) -> any ArchiveIndexWriting
+
+    /// How many reads in flight suit the store (see the default in the extension).
+    var parallelReads: Int { get }
 }
 
 extension ArchiveStore {
+    /// How many reads in flight suit the store (restores prefetch that many chunks at
+    /// once): 1 for a local disk, a few for object storage, whose latency they hide.
+    public var parallelReads: Int { 1 }
+
     /// Writes a whole object held in memory.
     @discardableResult
     public func write<Bytes: Collection>(_ key: String, bytes: Bytes, replacing: Bool = false) throws(ArchiveError) -> ArchiveObjectInfo

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import Operations
+import RedisClient
+import S3
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Archives in object storage, against a local SeaweedFS: `replay-until --into` from the
+/// bucket against the same from a local folder (same archive, same server, alternating),
+/// shipping a spool's backlog (the collector's uploader) against `aws s3 cp --recursive`
+/// of the same chunk files to the same store, and the peak memory of the process.
+struct S3ArchiveBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "s3",
+        abstract: "restore from a bucket vs a folder (goal >= 0.9), shipping vs aws s3 cp --recursive (goal >= 1.0), peak memory (< 100 MB).")
+
+    @Option(help: "Commands in the archive.") var commands = 500_000
+    @Option(help: "Rounds; medians are reported.") var rounds = 9
+
+    mutating func run() async throws {
+        guard let aws = ExternalCommand.find("aws") else { throw ValidationError("the s3 benchmark needs aws (pip install awscli)") }
+        let work = NSTemporaryDirectory() + "redkeep-bench-s3-\(getpid())"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let folder = work + "/archive"
+        let archived = try RestoreBenchmark.buildArchive(folder, flat: work + "/commands.resp", commands: commands)
+        let objects = try await LocalObjectStore.start(bucket: "bench")
+        let lab = try Lab()
+        do {
+            setenv("AWS_ACCESS_KEY_ID", objects.credentials.accessKeyID, 1)
+            setenv("AWS_SECRET_ACCESS_KEY", objects.credentials.secretAccessKey.revealed, 1)
+            setenv("AWS_DEFAULT_REGION", "us-east-1", 1)
+            let endpoint = objects.endpoint.description
+            let local = LocalArchiveStore(root: folder)
+            let bucket = try ArchiveStores.open("s3://bench/archive/", s3Endpoint: endpoint)
+            _ = try await ArchiveIO.run { try ArchiveCopy.run(from: local, to: bucket) }
+            let chunks = try ArchiveIndex.read(local).chunks
+            print("S3 archives: \(grouped(Double(commands))) SETs (\(archived / 1_000_000) MB in \(chunks.count) chunks), SeaweedFS at \(endpoint), \(rounds) rounds (median)")
+
+            let server = try await lab.start("s3-bench", LocalServerOptions(config: [("save", "")]))
+            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            var fromFolder: [Double] = [], fromBucket: [Double] = []
+            for round in 0..<rounds {
+                for which in (round % 2 == 0 ? [0, 1] : [1, 0]) {
+                    let start = ContinuousClock.now
+                    let report = try await Restore.run(archive: which == 0 ? local : bucket, target: .latest,
+                                                       destination: .connection(c, name: "s3-bench", scratch: lab),
+                                                       options: RestoreOptions(flush: true))
+                    guard report.outcome.commands == commands else { throw ValidationError("the restore applied \(report.outcome.commands) commands, not \(commands)") }
+                    (which == 0 ? { fromFolder.append(seconds(ContinuousClock.now - start)) } : { fromBucket.append(seconds(ContinuousClock.now - start)) })()
+                }
+            }
+            let restoreRatio = median(fromFolder) / median(fromBucket)
+            print("  replay-until --into      from the bucket \(fixed(median(fromBucket)))s   from a folder \(fixed(median(fromFolder)))s   ratio \(fixed(restoreRatio))  \(verdict(restoreRatio, goal: 0.9))")
+            print("      rounds: bucket \(fromBucket.map { fixed($0) }.joined(separator: " ")) s; folder \(fromFolder.map { fixed($0) }.joined(separator: " ")) s")
+            await c.close()
+
+            var shipping: [Double] = [], copying: [Double] = []
+            for round in 0..<rounds {
+                for which in (round % 2 == 0 ? [0, 1] : [1, 0]) {
+                    if which == 0 {
+                        // A spool holding the whole archive as backlog, shipped by the uploader.
+                        let spool = work + "/spool-\(round)"
+                        let made = try await ExternalCommand.run("/bin/cp", ["-r", folder, spool])
+                        guard made.succeeded else { throw ValidationError("cp failed: \(made.output)") }
+                        let remote = try ArchiveStores.open("s3://bench/shipped-\(round)/", s3Endpoint: endpoint)
+                        let start = ContinuousClock.now
+                        try await ArchiveIO.run {
+                            let forwarding = try ForwardingArchiveStore(remote: remote, spool: spool, pause: .zero, rate: nil)
+                            let writer = try forwarding.openIndexWriter(creating: nil)
+                            forwarding.finish(drain: .seconds(600))
+                            writer.close()
+                            let status = forwarding.uploadStatus()
+                            guard status.uploadedObjects == chunks.count + 1, status.backlogObjects == 0 else {
+                                throw ValidationError("shipping left \(status.backlogObjects) objects (\(status.lastError ?? "no error"))")
+                            }
+                        }
+                        shipping.append(seconds(ContinuousClock.now - start))
+                        try? FileManager.default.removeItem(atPath: spool)
+                    } else {
+                        let start = ContinuousClock.now
+                        let result = try await ExternalCommand.run(aws, ["s3", "cp", "--recursive", "--quiet", "--endpoint-url", endpoint,
+                                                                         folder, "s3://bench/aws-\(round)/"])
+                        guard result.succeeded else { throw ValidationError("aws s3 cp failed: \(result.output.prefix(300))") }
+                        copying.append(seconds(ContinuousClock.now - start))
+                    }
+                }
+            }
+            let shipRatio = median(copying) / median(shipping)
+            let rate = Double(archived) / median(shipping) / 1e6
+            print("  shipping (uploader)      redkeep \(fixed(median(shipping)))s (\(fixed(rate, 1)) MB/s)   aws s3 cp --recursive \(fixed(median(copying)))s   ratio \(fixed(shipRatio))  \(verdict(shipRatio, goal: 1.0))")
+            print("      rounds: redkeep \(shipping.map { fixed($0) }.joined(separator: " ")) s; aws \(copying.map { fixed($0) }.joined(separator: " ")) s")
+            let peak = RestoreBenchmark.peakMemoryMB()
+            print("  peak memory of the whole benchmark process (VmHWM) \(fixed(peak)) MB  \(peak < 100 ? "meets goal < 100 MB" : "ABOVE goal < 100 MB")")
+            await lab.shutdown()
+            await objects.stop()
+        } catch {
+            await lab.shutdown()
+            await objects.stop()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Operations
+import RedisClient
+import Testing
+
+/// The redkeep executable with redis-cli's habits: -h/-p/-a/-n/--user/--askpass,
+/// REDISCLI_AUTH, the default 127.0.0.1:6379 connection, completion scripts, a misspelt
+/// word's suggestion; and the run's own hygiene: the password scrubbed from argv, history
+/// under $HOME, the Lab's folders removed on SIGTERM and SIGHUP, `stop` of a kept server.
+@Suite struct CommandLineHabitsTests {
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> RedkeepBinaryTests.Run {
+        try RedkeepBinaryTests.redkeep(arguments, stdin: stdin, environment: environment)
+    }
+
+    static let password = "pw-\(UUID().uuidString.prefix(8))"
+
+    /// A Lab server that then requires ``password`` (the Lab's start waits for a PING
+    /// without one, so it is set afterwards).
+    static func serverWithPassword(_ lab: Lab) async throws -> LocalServer {
+        let server = try await lab.start("m")
+        let connection = try await RedisConnection.connect(server.connectionConfiguration)
+        try await connection.configSet("requirepass", password)
+        await connection.close()
+        return server
+    }
+
+    @Test func redisCliConnectionOptions() async throws {
+        try await withLab { lab in
+            let server = try await Self.serverWithPassword(lab)
+            let port = "\(server.port)"
+            let flags = try Self.run(["-h", "127.0.0.1", "-p", port, "-a", Self.password, "-n", "3", "--user", "default",
+                                      "-c", "CLIENT INFO"])
+            #expect(flags.status == 0, "\(flags.err)")
+            #expect(flags.out.contains("db=3") && flags.out.contains("user=default"), "\(flags.out)")
+            #expect(flags.err.contains("Warning: Using a password with '-a'"), "\(flags.err)")
+            #expect(!flags.err.contains(Self.password) && !flags.out.contains(Self.password))
+
+            let environment = try Self.run(["-p", port, "-c", "PING"], environment: ["REDISCLI_AUTH": Self.password])
+            #expect(environment.status == 0 && environment.out == "PONG\n", "\(environment.err)")
+            #expect(!environment.err.contains("Warning"))
+
+            let asked = try Self.run(["--askpass", "-p", port, "-c", "PING"], stdin: Self.password + "\n")
+            #expect(asked.status == 0 && asked.out == "PONG\n", "\(asked.err)")
+            #expect(asked.err.contains("Please input password: "))
+
+            let wrong = try Self.run(["-p", port, "-a", "not-it", "-c", "PING"])
+            #expect(wrong.status == 2, "\(wrong.err)")
+
+            // -h is the host, as in redis-cli; --help stays help.
+            let h = try Self.run(["-h"])
+            #expect(h.status == 1 && h.err.contains("Missing value for '-h <host>'"), "\(h.err)")
+            let help = try Self.run(["--help"])
+            #expect(help.status == 0 && help.out.contains("-h, --host <host>"), "\(help.out)")
+            let badPort = try Self.run(["-p", "70000", "-c", "PING"])
+            #expect(badPort.status == 1 && badPort.err.contains("--port must be from 1 to 65535, not 70000"), "\(badPort.err)")
+        }
+    }
+
+    @Test func aRedisCommandWithNoConnectionGoesToTheDefaultAddress() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("m")
+            let run = try Self.run(["-c", "SET a 1; GET a"], environment: ["REDKEEP_DEFAULT_ADDRESS": "127.0.0.1:\(server.port)"])
+            #expect(run.status == 0, "\(run.err)")
+            #expect(run.out == "OK\n1\n")
+            #expect(run.err.contains("no connection was open: connected to 127.0.0.1:\(server.port) as default"), "\(run.err)")
+            // Empty: no default, the old error.
+            let none = try Self.run(["-c", "GET a"], environment: ["REDKEEP_DEFAULT_ADDRESS": ""])
+            #expect(none.status == 1 && none.err.contains("no connection"), "\(none.err)")
+        }
+    }
+
+    @Test func aMisspeltWordSuggestsTheRedkeepWord() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("m")
+            let run = try Self.run(["-p", "\(server.port)", "-c", "replay-untill -10m --archive x"])
+            #expect(run.status == 3)
+            #expect(run.err.contains("ERR unknown command") && run.err.contains("did you mean replay-until?"), "\(run.err)")
+            // A real Redis command that fails is not given a suggestion.
+            let real = try Self.run(["-p", "\(server.port)", "-c", "INCR"])
+            #expect(!real.err.contains("did you mean"), "\(real.err)")
+        }
+    }
+
+    @Test func completionScriptsForEachShell() throws {
+        for (shell, marker) in [("bash", "-F _redkeep redkeep"), ("zsh", "#compdef redkeep"), ("fish", "complete -c 'redkeep'")] {
+            let run = try Self.run(["--generate-completion-script", shell])
+            #expect(run.status == 0, "\(shell): \(run.err)")
+            #expect(run.out.contains(marker), "\(shell): \(run.out.prefix(300))")
+            #expect(!run.out.contains("USAGE:"), "\(shell) printed the help")
+            #expect(run.out.contains("askpass"), "\(shell)")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2))) func thePasswordIsScrubbedFromTheCommandLine() async throws {
+        try await withLab { lab in
+            let server = try await Self.serverWithPassword(lab)
+            var probeSettings = server.connectionConfiguration
+            probeSettings.password = RedisSecret(Self.password)
+            let probe = try await RedisConnection.connect(probeSettings)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: RedkeepBinaryTests.binary)
+            process.arguments = ["-p", "\(server.port)", "-a", Self.password, "-c", "BLPOP never 0"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            defer { process.terminate(); process.waitUntilExit() }
+            // Once it blocks on the server, it has long parsed (and scrubbed) its arguments.
+            while try await probe.info("clients").int("blocked_clients") != 1 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let cmdline = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "/proc/\(process.processIdentifier)/cmdline")), as: UTF8.self)
+            #expect(cmdline.contains("-a\0****"), "\(cmdline.debugDescription)")
+            #expect(!cmdline.contains(Self.password), "\(cmdline.debugDescription)")
+            await probe.close()
+        }
+    }
+
+    /// A prompt session with HOME set and no REDKEEP_HISTFILE.
+    static func prompt(home: String) throws -> PseudoTerminal {
+        var environment = ProcessInfo.processInfo.environment.merging([
+            "HOME": home, "TERM": "xterm", "NO_COLOR": "1", "INPUTRC": "/dev/null", "REDKEEP_DEFAULT_ADDRESS": "",
+        ]) { $1 }
+        environment["REDKEEP_HISTFILE"] = nil
+        return try PseudoTerminal(RedkeepBinaryTests.binary, [], environment: environment)
+    }
+
+    /// A prompt session in a new, empty home folder, once its prompt is shown.
+    static func promptInNewHome() throws -> (PseudoTerminal, home: String) {
+        let home = NSTemporaryDirectory() + "redkeep-home-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let pty = try prompt(home: home)
+        try pty.expect("redkeep> ")
+        return (pty, home)
+    }
+
+    @Test func historyGoesUnderHome() throws {
+        let (pty, home) = try Self.promptInNewHome()
+        defer { pty.terminate(); try? FileManager.default.removeItem(atPath: home) }
+        try pty.type("echo remembered-line", expecting: "remembered-line")
+        pty.send("\u{04}")
+        #expect(try pty.waitForExit(timeout: .seconds(20)) == 0)
+        let kept = try String(contentsOfFile: home + "/.redkeep_history", encoding: .utf8)
+        #expect(kept.contains("echo remembered-line"))
+    }
+
+    @Test(.timeLimit(.minutes(2)), arguments: [SIGTERM, SIGHUP]) func aSignalRemovesTheLabFolders(_ signal: Int32) throws {
+        let (pty, home) = try Self.promptInNewHome()
+        defer { pty.terminate(); try? FileManager.default.removeItem(atPath: home) }
+        try pty.type("start sig", expecting: "sig 127.0.0.1:")
+        pty.send("let d = CONFIG GET dir; echo dir=${d[1]}\r")
+        _ = try pty.expect("dir=/")
+        let directory = "/" + (try pty.expect("\n")).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(directory.hasSuffix("/sig") && FileManager.default.fileExists(atPath: directory), "\(directory)")
+        try pty.expect("> ")
+        kill(pty.pid, signal)
+        #expect(try pty.waitForExit(timeout: .seconds(30)) == 128 + signal)
+        let lab = (directory as NSString).deletingLastPathComponent
+        #expect(!FileManager.default.fileExists(atPath: lab), "\(lab) outlived signal \(signal)")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func stopFindsAServerAKeptRunLeft() throws {
+        // On a pseudo-terminal, not through Foundation's Process: the kept server inherits
+        // the descriptors Process watches to see its child end, so Process would wait for
+        // the server too.
+        let pty = try PseudoTerminal(RedkeepBinaryTests.binary,
+                                     ["--keep", "-c", "start kept; let i = INFO server; echo pid=${i.process_id}; let d = CONFIG GET dir; echo dir=${d[1]}"],
+                                     environment: ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 })
+        defer { pty.terminate() }
+        _ = try pty.expect("pid=")
+        let pidText = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try pty.expect("dir=")
+        let dirText = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try pty.waitForExit(timeout: .seconds(30)) == 0)
+        let lines = ["pid=" + pidText, dirText]
+        let pid = try #require(Int32(pidText.trimmingCharacters(in: .whitespaces)), "\(lines)")
+        let directory = dirText.trimmingCharacters(in: .whitespaces)
+        #expect(directory.hasSuffix("/kept"), "\(directory)")
+        defer {
+            kill(pid, SIGKILL)
+            try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent)
+        }
+        #expect(kill(pid, 0) == 0, "the kept server is not running")
+        let stop = try Self.run(["-c", "stop kept"])
+        #expect(stop.status == 0, "\(stop.err)")
+        #expect(stop.out.contains("earlier --keep run") && stop.out.contains(directory), "\(stop.out)")
+        #expect(!KeptServer.isAlive(pid), "server \(pid) still runs")
+        // Nothing of that name runs any more: stop says so.
+        let again = try Self.run(["-c", "stop kept"])
+        #expect(again.status == 3 && again.err.contains("no local server called kept"), "\(again.err)")
+    }
+}
