@@ -137,7 +137,15 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "OperationsTests", dependencies: ["Operations", "AOF", "RDB"]),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "Operations", "AOF", "RDB", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                // NIOAsyncTestingChannel: the replica link's states without a server.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "S3Tests",
             dependencies: [

@@ -59,16 +59,7 @@ public final class Collector: Sendable {
 
     /// Runs blocking file work on the collector's thread.
     func io<T: Sendable>(_ body: @escaping @Sendable () throws(CollectorError) -> T) async throws(CollectorError) -> T {
-        let result: Result<T, CollectorError> = await withCheckedContinuation { continuation in
-            worker.async {
-                do throws(CollectorError) {
-                    continuation.resume(returning: .success(try body()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-        }
-        return try result.get()
+        try await worker.run(body)
     }
 
     /// Runs until ``requestStop()`` or cancellation, then copies what is pending.

@@ -25,6 +25,8 @@ public struct CollectorOptions: Sendable, Hashable {
     public var rewriteEvery: Duration?
     /// How long a scheduled rewrite may take before the collector reports it and resumes.
     public var rewriteTimeout: Duration
+    /// Collect as a replica (the replication stream) instead of following AOF files.
+    public var replica = false
 
     /// Creates options with the defaults of `chunk start`.
     public init(archive: String, aofDirectory: String? = nil, chunkSize: Int = 4 << 20, pause: Duration = .milliseconds(100),

@@ -40,6 +40,8 @@ public struct CollectorStatus: Sendable, Hashable {
     /// For an archive in object storage: the spool, the upload backlog and the last
     /// upload error (nil for a folder archive).
     public var upload: ArchiveUploadStatus?
+    /// A collector started with `--replica`: its replication link (nil for AOF files).
+    public var replica: ReplicaLinkStatus?
 
     /// A status before the first pass.
     public init(name: String, source: String, archive: String) {
@@ -61,5 +63,6 @@ public struct CollectorStatus: Sendable, Hashable {
         self.errors = 0
         self.lastError = nil
         self.warnings = []
+        self.replica = nil
     }
 }

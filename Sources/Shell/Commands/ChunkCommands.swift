@@ -14,7 +14,8 @@ struct ChunkCommand: ParsableCommand {
         of at most --chunk-size, --pause between chunks, reads capped at --rate; it follows
         rewrites (new incr file; new base = new generation) and asks for BGREWRITEAOF at
         --rewrite-at (local time, daily) or every --rewrite-every. Sizes: 16KB, 4MB, 1GB
-        (1KB = 1024 bytes). See docs/roll-forward.md and docs/archive.md.
+        (1KB = 1024 bytes). With --replica it collects as a replica of the server instead:
+        no AOF and no file access needed. See docs/roll-forward.md and docs/archive.md.
         help chunk SUBCOMMAND explains each one.
         """,
         subcommands: [ChunkStart.self, ChunkRun.self, ChunkStatus.self, ChunkStop.self])
@@ -33,6 +34,7 @@ struct CollectorArguments: ParsableArguments {
     @Option(help: "Cap on the read rate, e.g. 50MB/s (default 50MB/s; 0 = no cap).") var rate = "50MB/s"
     @Option(name: .customLong("rewrite-at"), help: "BGREWRITEAOF daily at this local time, e.g. 03:00.") var rewriteAt: String?
     @Option(name: .customLong("rewrite-every"), help: "BGREWRITEAOF every so often, e.g. 24h (1m to 365d).") var rewriteEvery: String?
+    @Flag(help: "Collect from the replication stream, as a replica (no AOF, no shared disk).") var replica = false
 
     func validate() throws {
         guard let size = SizeText.parse(chunkSize), (1 << 10 ... 1 << 30).contains(size) else {
@@ -89,6 +91,7 @@ struct CollectorArguments: ParsableArguments {
                                        rate: bytesPerSecond == 0 ? nil : bytesPerSecond, rewriteAt: timeOfDay, rewriteEvery: every)
         options.s3Endpoint = s3Endpoint
         options.spool = spool.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+        options.replica = replica
         return options
     }
 }
@@ -156,7 +159,7 @@ struct MarkCommand: ShellCommand {
 
 /// A collector running in the background of a session.
 struct BackgroundCollector {
-    let collector: Collector
+    let collector: any ArchiveCollecting
     let task: Task<Void, Never>
 }
 
@@ -173,9 +176,13 @@ extension Interpreter {
         }
         let output = configuration.output
         let log: @Sendable (String) -> Void = { output.writeError($0 + "\n") }
-        let collector: Collector
-        do {
-            collector = try await Collector.open(name: collectorName, source: source, options: options, log: foreground ? log : nil)
+        let collector: any ArchiveCollecting
+        do throws(CollectorError) {
+            if options.replica {
+                collector = try await ReplicaCollector.open(name: collectorName, source: source, options: options, log: foreground ? log : nil)
+            } else {
+                collector = try await Collector.open(name: collectorName, source: source, options: options, log: foreground ? log : nil)
+            }
         } catch {
             throw ShellError(.script, "chunk \(foreground ? "run" : "start") on \(source.endpoint): \(error.message)", at: at)
         }
@@ -283,6 +290,7 @@ extension Interpreter {
             ]
         }
         if !s.warnings.isEmpty { fields.append(("warnings", .array(s.warnings.map { .text($0) }))) }
+        if let link = s.replica { fields += replicaFields(link) }
         return .report(fields)
     }
 
