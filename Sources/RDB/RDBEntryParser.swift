@@ -84,7 +84,7 @@ struct RDBEntryParser {
         let computed = walker.input.checksumSoFar()
         let stored = try walker.input.littleEndian(8, "the CRC-64 trailer")
         if stored == 0 {
-            checksum = .disabled
+            checksum = .notWritten
         } else if stored == computed {
             checksum = .verified(computed)
         } else {

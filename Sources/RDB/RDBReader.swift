@@ -28,7 +28,7 @@ public final class RDBReader {
         /// The CRC-64 matched.
         case verified(UInt64)
         /// Eight zero bytes: written with `rdbchecksum no`.
-        case disabled
+        case notWritten
     }
 
     /// The newest Redis RDB version read (Redis 7.4 writes 12).

@@ -203,7 +203,7 @@ import Testing
 
     @Test func disabledChecksumAndValkeyMagicAreAccepted() throws {
         let (_, reader) = try B.read(B.file(B.key(0, "a", B.string("1")), checksum: false))
-        #expect(reader.checksum == .disabled)
+        #expect(reader.checksum == .notWritten)
         let (entries, valkey) = try B.read(B.file(version: 80, valkey: true, B.key(0, "a", B.string("1"))))
         #expect(valkey.valkey && valkey.version == 80 && entries.count == 1)
     }

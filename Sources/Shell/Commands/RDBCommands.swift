@@ -37,7 +37,7 @@ struct RdbCommand: ShellCommand {
         ]
         switch report.checksum {
         case .verified(let crc): fields.append(("checksum", .text("CRC-64 0x\(String(crc, radix: 16)) verified")))
-        case .disabled: fields.append(("checksum", .text("none (written with rdbchecksum no)")))
+        case .notWritten: fields.append(("checksum", .text("none (written with rdbchecksum no)")))
         case nil: break
         }
         if let length = report.length { fields.append(("rdb_bytes", .integer(Int64(length)))) }
