@@ -53,7 +53,7 @@ extension BaseLoader {
             result.ttlShifted += sent.batch.shifted
             result.expiredSinceTarget += sent.batch.expiredSinceTarget
             result.expiredBeforeTarget += sent.batch.expiredBeforeTarget
-            progress?(RestoreProgress(phase: .base, done: result.applied, total: Int(clamping: hinted)))
+            progress?(RestoreProgress(phase: .base, done: result.applied, total: Int(clamping: hinted), unit: .keys))
         }
         /// Settles what is on the wire before a failure leaves.
         func drain() async { for sent in inFlight { _ = try? await sent.replies.value } }

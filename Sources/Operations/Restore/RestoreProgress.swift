@@ -10,16 +10,24 @@ public struct RestoreProgress: Sendable, Hashable {
         case stream = "rolling forward"
     }
 
+    /// What ``done`` and ``total`` count.
+    public enum Unit: String, Sendable, Hashable {
+        case bytes, keys
+    }
+
     /// The phase.
     public var phase: Phase
+    /// What the counts count: bytes, except keys while an RDB base loads.
+    public var unit: Unit
     /// Done so far, of ``total``.
     public var done: Int
     /// The whole phase (0 when unknown).
     public var total: Int
 
     /// Creates a report.
-    public init(phase: Phase, done: Int, total: Int) {
+    public init(phase: Phase, done: Int, total: Int, unit: Unit = .bytes) {
         self.phase = phase
+        self.unit = unit
         self.done = done
         self.total = total
     }

@@ -196,7 +196,7 @@ final class ProgressBar: Sendable {
         let fraction = min(1, Double(progress.done) / Double(progress.total))
         let width = 30
         let filled = Int(fraction * Double(width))
-        let unit = progress.phase == .base && progress.total != progress.done && progress.total < 1 << 20 ? "\(progress.total) keys" : "\(progress.total / 1_000_000) MB"
+        let unit = progress.unit == .keys ? "\(progress.total) keys" : "\(progress.total / 1_000_000) MB"
         let line = "\r\(progress.phase.rawValue): [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(Int(fraction * 100))% of \(unit)\u{1B}[K"
         Self.writeError(line)
     }
