@@ -42,7 +42,7 @@ public struct AOFFolderWriter {
         }
         let baseName = "\(appendFilename).1.base.\(plan.generation.format.rawValue)"
         let incrName = "\(appendFilename).1.incr.aof"
-        try copyBase(to: folder + "/" + baseName)
+        try plan.copyBase(to: folder + "/" + baseName)
 
         let cursor = ReplayCursor(plan)
         var failure: RestoreError?
@@ -77,36 +77,6 @@ public struct AOFFolderWriter {
         let elapsed = ContinuousClock.now - clock
         outcome.duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return outcome
-    }
-
-    /// Copies the base from the archive, checking its size and sha256 on the way (one
-    /// read); a base that does not match is removed again.
-    private func copyBase(to path: String) throws(RestoreError) {
-        let store = plan.index.store
-        let g = plan.generation
-        let source = store.describe(g.path)
-        var digest = ""
-        do {
-            digest = try DurableFile.write(to: path) { sink throws(DurableFile.WriteError) in
-                var position = 0
-                while position < g.size {
-                    let piece: [UInt8]
-                    do { piece = try store.read(g.path, range: position..<min(g.size, position + (4 << 20))) } catch {
-                        throw DurableFile.WriteError(path: path, reason: "cannot read the base \(source): \(error)")
-                    }
-                    if piece.isEmpty { break }
-                    try sink.append(piece)
-                    position += piece.count
-                }
-            }
-        } catch {
-            try? FileManager.default.removeItem(atPath: path)
-            throw RestoreError(.archiveUnavailable, "\(error)", underlying: error)
-        }
-        guard digest == g.sha256 else {
-            try? FileManager.default.removeItem(atPath: path)
-            throw RestoreError(.damagedArchive, "the base \(source) does not match its sha256 or size (index \(g.sha256.prefix(12))..., \(g.size) bytes; read \(digest.prefix(12))...); nothing written")
-        }
     }
 
     /// Writes the cursor's entries to the sink: whole chunks as they are when the cursor

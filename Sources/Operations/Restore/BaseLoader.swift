@@ -77,7 +77,7 @@ struct BaseLoader {
         let plan = self.plan
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try await ArchiveIO.run { () throws(RestoreError) in try Self.copyBase(plan, to: folder + "/dump.rdb") }
+            try await ArchiveIO.run { () throws(RestoreError) in try plan.copyBase(to: folder + "/dump.rdb") }
         } catch let error as RestoreError {
             try? FileManager.default.removeItem(atPath: folder)
             throw error
@@ -105,32 +105,6 @@ struct BaseLoader {
             try? await lab.stop(name)
             if let error = error as? RestoreError { throw error }
             throw RestoreError(.target, "reading the base through the temporary server \(server.endpoint) failed: \(error)")
-        }
-    }
-
-    /// Copies the base out of the archive (checking its size and sha256 on the way).
-    static func copyBase(_ plan: RestorePlan, to path: String) throws(RestoreError) {
-        let g = plan.generation
-        let store = plan.index.store
-        let digest: String
-        do {
-            digest = try DurableFile.write(to: path) { sink throws(DurableFile.WriteError) in
-                var position = 0
-                while position < g.size {
-                    let piece: [UInt8]
-                    do { piece = try store.read(g.path, range: position..<min(g.size, position + (4 << 20))) } catch {
-                        throw DurableFile.WriteError(path: path, reason: "\(error)")
-                    }
-                    if piece.isEmpty { break }
-                    try sink.append(piece)
-                    position += piece.count
-                }
-            }
-        } catch {
-            throw RestoreError(.archiveUnavailable, "cannot copy the base \(plan.baseName): \(error)", underlying: error)
-        }
-        guard digest == g.sha256 else {
-            throw RestoreError(.damagedArchive, "the base \(plan.baseName) does not match its sha256 or size; nothing applied")
         }
     }
 
