@@ -185,15 +185,21 @@ public enum Snapshot {
         }
     }
 
-    /// Waits until the server's clock (INFO server's `server_time_usec`, else TIME) is past
+    /// Waits until the server's clock (TIME) is safely past
     /// `seconds`.
     static func waitForNextSecond(_ connection: RedisConnection, after seconds: Int, timeout: Duration) async throws(PersistenceError) {
         _ = try await waitUntil("the next second on \(connection.endpoint)", timeout: max(timeout, .seconds(2)), every: .milliseconds(20)) { () throws(PersistenceError) -> Bool? in
             let reply = try await connection.persistenceSend(RESPCommand("TIME"), "TIME")
-            guard let now = reply.elements?.first?.string.flatMap(Int.init) else {
+            guard let elements = reply.elements, elements.count == 2,
+                  let now = elements[0].string.flatMap(Int.init),
+                  let micro = elements[1].string.flatMap(Int.init) else {
                 throw PersistenceError(.failed, "TIME on \(connection.endpoint) gave an unexpected reply")
             }
-            return now > seconds ? true : nil
+            // TIME reads gettimeofday, but the save stamps rdb_last_save_time with time(NULL),
+            // a coarse clock that can trail it by a few milliseconds (one kernel tick): a save
+            // in the first moments of the new second could still be stamped with the old one.
+            // 50 ms into the new second is well past any tick.
+            return now > seconds + 1 || (now > seconds && micro >= 50_000) ? true : nil
         }
     }
 }
