@@ -57,43 +57,12 @@ public final class RedisConnection: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(RedisClientError) -> RedisConnection {
         let endpoint = configuration.endpoint
-        let tls = try TLSSetup(configuration, group: group)
-        let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(TimeAmount.nanoseconds(nanoseconds(configuration.connectTimeout)))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls { try tls.addHandlers(to: channel) }
-                    let handler = RedisChannelHandler(endpoint: endpoint,
-                                                      commandTimeout: configuration.commandTimeout.map { .nanoseconds(nanoseconds($0)) },
-                                                      maxReplyBytes: configuration.maxReplyBytes,
-                                                      usesTLS: tls != nil)
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                }
-            }
-        let channel: any Channel
-        do {
-            switch endpoint {
-            case .tcp(let host, let port):
-                channel = try await bootstrap.connect(host: host, port: port).get()
-            case .unix(let path):
-                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
-            }
-        } catch {
-            tls?.handshake.fail(error)
-            if let tlsError = error as? NIOSSLExtraError {
-                throw RedisClientError(.tlsFailed, "cannot use TLS with \(endpoint): \(tlsError)", endpoint: endpoint,
-                                       underlying: tlsError)
-            }
-            throw RedisClientError(.connectFailed, "cannot connect to \(endpoint): \(describeIOError(error))",
-                                   endpoint: endpoint, underlying: error)
-        }
-        if let tls {
-            do {
-                try await tls.handshake.futureResult.get()
-            } catch {
-                channel.close(promise: nil)
-                throw RedisClientError.tlsHandshake(error, endpoint: endpoint, expectedName: tls.expectedName)
-            }
+        let channel = try await openChannel(configuration, group: group) { channel, usesTLS in
+            let handler = RedisChannelHandler(endpoint: endpoint,
+                                              commandTimeout: configuration.commandTimeout.map { .nanoseconds(nanoseconds($0)) },
+                                              maxReplyBytes: configuration.maxReplyBytes,
+                                              usesTLS: usesTLS)
+            try channel.pipeline.syncOperations.addHandler(handler)
         }
         let handler: NIOLoopBound<RedisChannelHandler>
         do {

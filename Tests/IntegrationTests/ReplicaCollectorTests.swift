@@ -38,6 +38,23 @@ import Testing
         #expect(acknowledged == 1, "WAIT 1 returned \(acknowledged ?? -1): the collector did not acknowledge the writes")
     }
 
+    /// Lets the tests compare contents with DEBUG DIGEST.
+    static let debug: (name: String, value: String) = ("enable-debug-command", "local")
+
+    /// Replays `archive` up to `target` into a new Lab server; its contents' DEBUG DIGEST
+    /// and what the replay reports.
+    static func restored(_ archive: String, _ target: ReplayTarget = .latest, in lab: Lab) async throws -> (digest: String, outcome: ReplayOutcome) {
+        let server = try await lab.start("target-\(UUID().uuidString.prefix(8))", LocalServerOptions(config: [debug]))
+        let c = try await RedisConnection.connect(server.connectionConfiguration)
+        var replay = ConnectionReplay(plan: try RestorePlan.make(try ArchiveIndex.read(archive), target: target), target: c)
+        replay.flush = true
+        replay.lab = lab
+        let outcome = try await replay.run()
+        let digest = try await RDBRoundTripTests.digest(c)
+        await c.close()
+        return (digest, outcome)
+    }
+
     static func stats(_ source: RedisConnection) async throws -> (full: Int, partial: Int) {
         let info = try await source.info("stats")
         return (info.int("sync_full") ?? -1, info.int("sync_partial_ok") ?? -1)
@@ -136,5 +153,65 @@ import Testing
 
     @Test func disklessSync() async throws {
         try await withLab { lab in try await collectsResumesAndRestores(lab: lab, diskless: true) }
+    }
+
+    @Test func overTLSWithAUserAndPassword() async throws {
+        try await withLab { lab in
+            let secret = RedisSecret("replica-\(UUID().uuidString.prefix(8))")
+            let server = try await lab.start("source", LocalServerOptions(config: [Self.debug], tls: true, password: secret, user: "ops"))
+            let source = try await RedisConnection.connect(server.connectionConfiguration)
+            _ = try await source.send(["SET", "before-sync", "1"])
+            let archive = try restoreTemporaryFolder("replica", in: lab)
+            let (collector, running) = try await Self.startCollector(server, archive: archive)
+            for n in 1...3 { _ = try await Self.writeSecond(source, n) }
+            try await Self.waitArchived(source)
+            let status = collector.status()
+            collector.requestStop()
+            await running.value
+            #expect(status.replica?.fullSyncs == 1 && status.errors == 0, "\(status.lastError ?? "")")
+            let index = try ArchiveIndex.read(archive)
+            #expect(index.generations.count == 1 && index.gaps.isEmpty && !index.chunks.isEmpty)
+            let restored = try await Self.restored(archive, in: lab)
+            #expect(restored.outcome.errorReplies == 0)
+            #expect(try await restored.digest == RDBRoundTripTests.digest(source))
+            await source.close()
+        }
+    }
+
+    /// As with AOF archives: a target inside a MULTI/EXEC block (the replication stream
+    /// carries it as the clients sent it) leaves the whole block out.
+    @Test func aTransactionCutByTheTargetIsRolledBack() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("source", LocalServerOptions(config: [Self.debug]))
+            let source = try await RedisConnection.connect(server.connectionConfiguration)
+            let archive = try restoreTemporaryFolder("replica", in: lab)
+            let (collector, running) = try await Self.startCollector(server, archive: archive)
+            _ = try await source.send(["SET", "counter", "1"])
+            _ = try await source.send(["SET", "plain", "yes"])
+            try await Self.waitArchived(source)
+            let before = try await RDBRoundTripTests.digest(source)
+            _ = try await source.pipeline([["MULTI"], ["INCRBY", "counter", "100"], ["SET", "tx", "done"], ["EXEC"]])
+            _ = try await source.send(["SET", "after", "1"])
+            try await Self.waitArchived(source)
+            collector.requestStop()
+            await running.value
+
+            let index = try ArchiveIndex.read(archive)
+            var multi: ArchiveLog.Line?
+            try ArchiveLog.read(index, filter: .init(command: "MULTI")) { multi = $0 }
+            let at = try #require(multi)
+            let gen = try #require(index.generations.last { $0.firstStream <= at.stream })
+            // Inside the block: after MULTI and its first queued command, before EXEC.
+            let cut = at.offset + "*1\r\n$5\r\nMULTI\r\n".utf8.count + "*3\r\n$6\r\nINCRBY\r\n$7\r\ncounter\r\n$3\r\n100\r\n".utf8.count + 1
+            let restored = try await Self.restored(archive, .offset(generation: gen.gen, stream: at.stream, bytes: cut), in: lab)
+            #expect(restored.digest == before)
+            #expect(restored.outcome.rolledBack.count == 1)
+            #expect(restored.outcome.rolledBack.first?.at.stream == at.stream && restored.outcome.rolledBack.first?.at.offset == at.offset)
+            // Past EXEC, the block is in.
+            let whole = try await Self.restored(archive, in: lab)
+            #expect(whole.outcome.rolledBack.isEmpty)
+            #expect(try await whole.digest == RDBRoundTripTests.digest(source))
+            await source.close()
+        }
     }
 }

@@ -23,15 +23,17 @@ import Testing
         var events: [ReplicaEvent] = []
         var failure: (any Error)?
         let acknowledgement = ReplicaAcknowledgement()
+        let reads = ReadCounter()
 
-        init(password: String? = nil, resume: (replicationId: String, offset: Int)? = nil) async throws {
+        init(password: String? = nil, resume: (replicationId: String, offset: Int)? = nil, flow: ReplicaFlow = ReplicaFlow()) async throws {
             let (bytes, pending, psync) = ReplicaProtocol.handshake(user: password == nil ? nil : "collector", password: password,
                                                              listeningPort: 0, resume: resume)
             let acknowledgement = self.acknowledgement
             try await channel.eventLoop.submit { [unowned self] in
+                try self.channel.pipeline.syncOperations.addHandler(self.reads)
                 let handler = ReplicaLinkHandler(
                     protocolState: ReplicaProtocol(master: "test:6379", pending: pending, psync: psync, continuingAt: resume?.offset),
-                    handshake: bytes, acknowledgement: acknowledgement, ackInterval: .hours(1),
+                    handshake: bytes, acknowledgement: acknowledgement, flow: flow, ackInterval: .hours(1),
                     deliver: { [unowned self] in self.events += $0 }, fail: { [unowned self] in self.failure = $0 })
                 try self.channel.pipeline.syncOperations.addHandler(handler)
             }.get()
@@ -116,6 +118,39 @@ import Testing
             #expect(h.commands.map { String(buffer: $0.bytes) } == [stream])
             #expect(h.commands.first?.offset == 7)
         }
+    }
+
+    /// Counts the reads that reach the socket (the head of the pipeline).
+    final class ReadCounter: ChannelOutboundHandler, @unchecked Sendable {
+        typealias OutboundIn = ByteBuffer
+        private(set) var count = 0
+        func read(context: ChannelHandlerContext) {
+            count += 1
+            context.read()
+        }
+    }
+
+    @Test func readsStopWhileTheArchiverIsBehindAndResumeWhenItTakes() async throws {
+        let flow = ReplicaFlow(limit: 100)
+        let h = try await Harness(resume: ("0123456789012345678901234567890123456789", 0), flow: flow)
+        func read() async throws { try await h.channel.eventLoop.submit { h.channel.read() }.get() }
+        try await h.send("+OK\r\n+OK\r\n+CONTINUE\r\n" + Self.command("SET", "small", "1"))
+        let before = h.reads.count
+        try await read()
+        #expect(h.reads.count == before + 1 && flow.held < 100)
+        let big = Self.command("SET", "big", String(repeating: "x", count: 120))
+        try await h.send(big)
+        #expect(flow.held >= 100 && flow.peak == flow.held)
+        try await read()
+        #expect(h.reads.count == before + 1, "a read went out while the archiver held more than the limit")
+        // The archiver takes the small command: still full.
+        #expect(!flow.release(Self.command("SET", "small", "1").utf8.count))
+        try await read()
+        #expect(h.reads.count == before + 1)
+        // It takes the big one: room again.
+        #expect(flow.release(big.utf8.count))
+        try await read()
+        #expect(h.reads.count == before + 2 && flow.held == 0)
     }
 
     @Test func continueStreamsFromTheOffsetAsked() async throws {

@@ -13,6 +13,8 @@ extension Interpreter {
             ("lag_seconds", .double(link.lagSeconds)),
             ("full_syncs", .integer(Int64(link.fullSyncs))),
             ("resumes", .integer(Int64(link.resumes))),
+            ("held_bytes", .integer(Int64(link.heldBytes))),
+            ("peak_held_bytes", .integer(Int64(link.peakHeldBytes))),
         ]
     }
 }

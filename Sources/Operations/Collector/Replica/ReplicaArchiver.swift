@@ -62,6 +62,9 @@ final class ReplicaArchiver: @unchecked Sendable {
     private var oldestPending: Double?
     private var fullSync: FullSync?
     private var lastProgress: Double
+    /// Caps the archive writes (`--rate`); a capped archive holds the link back (see
+    /// ``ReplicaFlow``), so the master buffers, not the collector.
+    private var limiter: RateLimiter
     /// Counters of this run.
     private(set) var chunksCopied = 0
     private(set) var bytesCopied = 0
@@ -70,10 +73,11 @@ final class ReplicaArchiver: @unchecked Sendable {
 
     /// Opens (or creates) the archive and finds where the last run left off: the history
     /// and offset of its last stream (``archived``), or nil when a full sync is due.
-    init(store: any ArchiveStore, descriptor: ArchiveDescriptor, master: String, chunkSize: Int, now: Double) throws(CollectorError) {
+    init(store: any ArchiveStore, descriptor: ArchiveDescriptor, master: String, chunkSize: Int, rate: Int?, now: Double) throws(CollectorError) {
         self.store = store
         self.master = master
         self.chunkSize = max(1, chunkSize)
+        limiter = RateLimiter(bytesPerSecond: rate)
         lastProgress = now
         do { writer = try store.openIndexWriter(creating: descriptor) } catch { throw CollectorError(error) }
         let index: ArchiveIndex
@@ -171,6 +175,8 @@ final class ReplicaArchiver: @unchecked Sendable {
                     guard got > 0 else { throw ArchiveError(.io, "cannot read \(sync.path) at byte \(position): " + String(cString: strerror(errno)), object: sync.path) }
                     try writer.append(block[0..<got])
                     position += got
+                    self.limiter.charge(got)
+                    self.limiter.waitBlocking()
                 }
             }
         } catch {
@@ -316,6 +322,8 @@ final class ReplicaArchiver: @unchecked Sendable {
         let stamps = entries.compactMap(\.timestamp)
         try append(.chunk(.init(stream: stream, offset: streamSize, length: bytes, sha256: sha, path: key,
                                 commands: entries.count - stamps.count, firstTimestamp: stamps.first, lastTimestamp: stamps.last, copiedAt: now)))
+        limiter.charge(bytes)
+        limiter.waitBlocking()
         streamSize += bytes
         chunksCopied += 1
         bytesCopied += bytes

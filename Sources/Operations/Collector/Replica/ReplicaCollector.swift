@@ -15,11 +15,14 @@ import Synchronization
 public final class ReplicaCollector: Sendable {
     /// The collector's name.
     public let name: String
-    /// How it archives (chunk size, interval; pause, rate and rewrites do not apply).
+    /// How it archives (chunk size, interval, the rate of archive writes; pause and
+    /// rewrites do not apply).
     public let options: CollectorOptions
     let source: RedisConnectionConfiguration
     let archiver: ReplicaArchiver
     let worker: CollectorThread
+    /// What the links hold for the archiver: bounded (see ``ReplicaFlow``).
+    let flow: ReplicaFlow
     let shared: Mutex<Shared>
     let log: (@Sendable (String) -> Void)?
 
@@ -33,19 +36,22 @@ public final class ReplicaCollector: Sendable {
     static let maxRetryPause = 30.0
 
     init(name: String, options: CollectorOptions, source: RedisConnectionConfiguration, archiver: ReplicaArchiver,
-         worker: CollectorThread, status: CollectorStatus, log: (@Sendable (String) -> Void)?) {
+         worker: CollectorThread, flow: ReplicaFlow, status: CollectorStatus, log: (@Sendable (String) -> Void)?) {
         self.name = name
         self.options = options
         self.source = source
         self.archiver = archiver
         self.worker = worker
+        self.flow = flow
         self.log = log
         self.shared = Mutex(Shared(status: status))
     }
 
     /// Opens or creates the archive and reads where a previous run left off. The server
-    /// is not contacted here: ``run()`` connects (and keeps reconnecting).
+    /// is not contacted here: ``run()`` connects (and keeps reconnecting). At most about
+    /// `bufferLimit` bytes received wait for the archive (see ``ReplicaFlow``).
     public static func open(name: String, source: RedisConnectionConfiguration, options: CollectorOptions,
+                            bufferLimit: Int = ReplicaFlow.defaultLimit,
                             log: (@Sendable (String) -> Void)? = nil) async throws(CollectorError) -> ReplicaCollector {
         let endpoint = source.endpoint.description
         let store: any ArchiveStore
@@ -58,7 +64,8 @@ public final class ReplicaCollector: Sendable {
                 worker.async {
                     do {
                         c.resume(returning: try ReplicaArchiver(store: store, descriptor: descriptor, master: endpoint,
-                                                                chunkSize: options.chunkSize, now: Date().timeIntervalSince1970))
+                                                                chunkSize: options.chunkSize, rate: options.rate,
+                                                                now: Date().timeIntervalSince1970))
                     } catch {
                         c.resume(throwing: error)
                     }
@@ -75,7 +82,8 @@ public final class ReplicaCollector: Sendable {
         link.offset = archiver.received
         link.archivedOffset = archiver.archived?.offset ?? 0
         status.replica = link
-        return ReplicaCollector(name: name, options: options, source: source, archiver: archiver, worker: worker, status: status, log: log)
+        return ReplicaCollector(name: name, options: options, source: source, archiver: archiver, worker: worker,
+                                flow: ReplicaFlow(limit: bufferLimit), status: status, log: log)
     }
 
     /// What it is doing now.
@@ -133,7 +141,7 @@ public final class ReplicaCollector: Sendable {
         let link: ReplicaLink
         do {
             link = try await ReplicaLink.connect(source, resume: resume.map { ($0.replicationId, $0.offset) },
-                                                 acknowledgement: acknowledgement)
+                                                 acknowledgement: acknowledgement, flow: flow)
         } catch {
             noteError(error)
             updateLink { $0.state = .down }
@@ -162,6 +170,7 @@ public final class ReplicaCollector: Sendable {
             do {
                 for try await events in link.events {
                     try await io { () throws(CollectorError) in try archiver.handle(events, now: Date().timeIntervalSince1970) }
+                    link.taken(events)
                     if let durable = try await io({ archiver.streaming ? archiver.archived?.offset : nil }), acknowledgement.advance(to: durable) {
                         link.acknowledge(durable)
                     }
@@ -221,6 +230,8 @@ public final class ReplicaCollector: Sendable {
             s.status.replica?.archivedOffset = snapshot.5 ?? 0
             s.status.replica?.lagBytes = snapshot.6.0
             s.status.replica?.lagSeconds = snapshot.6.1.map { max(0, now - $0) } ?? 0
+            s.status.replica?.heldBytes = flow.held
+            s.status.replica?.peakHeldBytes = flow.peak
         }
     }
 

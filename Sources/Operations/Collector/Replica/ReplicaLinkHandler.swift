@@ -31,14 +31,17 @@ public final class ReplicaAcknowledgement: Sendable {
 /// feeds every read to a ``ReplicaProtocol``, answers `REPLCONF GETACK` at once, sends
 /// `REPLCONF ACK` every `ackInterval` while streaming, and hands the events to `deliver`
 /// (on the event loop, in order). A failure is delivered once through `fail`, then the
-/// channel is closed.
-final class ReplicaLinkHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// channel is closed. While `flow` is full it holds back the channel's reads (see
+/// ``ReplicaFlow``); ``ReplicaLink/taken(_:)`` lets them through again.
+final class ReplicaLinkHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private var protocolState: ReplicaProtocol
     private let handshake: ByteBuffer
     private let acknowledgement: ReplicaAcknowledgement
+    private let flow: ReplicaFlow
     private let ackInterval: TimeAmount
     private let deliver: ([ReplicaEvent]) -> Void
     private let fail: (any Error) -> Void
@@ -47,10 +50,11 @@ final class ReplicaLinkHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var failed = false
 
     init(protocolState: ReplicaProtocol, handshake: ByteBuffer, acknowledgement: ReplicaAcknowledgement,
-         ackInterval: TimeAmount = .seconds(1), deliver: @escaping ([ReplicaEvent]) -> Void, fail: @escaping (any Error) -> Void) {
+         flow: ReplicaFlow = ReplicaFlow(), ackInterval: TimeAmount = .seconds(1), deliver: @escaping ([ReplicaEvent]) -> Void, fail: @escaping (any Error) -> Void) {
         self.protocolState = protocolState
         self.handshake = handshake
         self.acknowledgement = acknowledgement
+        self.flow = flow
         self.ackInterval = ackInterval
         self.deliver = deliver
         self.fail = fail
@@ -103,9 +107,19 @@ final class ReplicaLinkHandler: ChannelInboundHandler, RemovableChannelHandler {
         for case .command(let command) in events where command.kind == .replconf(getAck: true) { answer = true }
         // Right after the RDB: a diskless master starts the stream only after a first ACK.
         if events.contains(.rdbEnd) { answer = true }
-        if !events.isEmpty { deliver(events) }
+        if !events.isEmpty {
+            flow.hold(events.reduce(0) { $0 + $1.heldBytes })
+            deliver(events)
+        }
         if let due = protocolState.takeOutgoing() { context.writeAndFlush(wrapOutboundOut(due), promise: nil) }
         if answer { sendAck(context: context) }
+    }
+
+    /// Reads only while the collector keeps up: a held read is let through by the
+    /// `channel.read()` that ``ReplicaLink/taken(_:)`` makes once the flow has room.
+    func read(context: ChannelHandlerContext) {
+        guard !flow.isFull else { return }
+        context.read()
     }
 
     private func sendAck(context: ChannelHandlerContext) {

@@ -27,6 +27,11 @@ public struct ReplicaLinkStatus: Sendable, Hashable {
     public var resumes: Int
     /// Bytes of the RDB received in the full sync under way.
     public var rdbBytes: Int
+    /// Bytes received and not yet taken by the archiver, now and at most since the start:
+    /// bounded by ``ReplicaFlow/limit`` (and one socket read), beyond which the link stops
+    /// reading and the master holds the stream.
+    public var heldBytes: Int
+    public var peakHeldBytes: Int
 
     public init() {
         state = .connecting
@@ -38,5 +43,7 @@ public struct ReplicaLinkStatus: Sendable, Hashable {
         fullSyncs = 0
         resumes = 0
         rdbBytes = 0
+        heldBytes = 0
+        peakHeldBytes = 0
     }
 }
