@@ -101,11 +101,7 @@ struct CollectorBenchmark: AsyncParsableCommand {
     private func cost(_ lab: Lab) async throws {
         let server = try await lab.start("cost", Self.aofOptions())
         _ = try await ExternalCommand.run("taskset", ["-p", "-c", String(serverCPU), String(server.pid)])
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let redkeep = (me as NSString).deletingLastPathComponent + "/redkeep"
-        guard FileManager.default.isExecutableFile(atPath: redkeep) else {
-            throw ValidationError("\(redkeep) is missing: swift build -c release --product redkeep")
-        }
+        let redkeep = try CollectorLoad.redkeep()
         let archive = try Self.temporaryFolder("cost")
         defer { try? FileManager.default.removeItem(atPath: archive) }
         let interval = 1.0, pause = 0.1, chunk = 4 << 20
@@ -118,24 +114,7 @@ struct CollectorBenchmark: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(1))
         let aofFolder = server.directory + "/appendonlydir"
         let manifest = try AOFManifestFile.currentIncr(aofFolder)
-        // The load: 100 SETs of 1 KB every 10 ms (about 10 MB/s of AOF), from this process.
-        let load = Task.detached { () throws -> Int in
-            let connection = try await RedisConnection.connect(server.connectionConfiguration)
-            let value = String(repeating: "v", count: 1000)
-            let commands = (0..<100).map { RESPCommand("SET", "key:\($0)", value) }
-            let clock = ContinuousClock()
-            var next = clock.now
-            var batches = 0
-            let end = clock.now + .seconds(self.seconds)
-            while clock.now < end {
-                _ = try await connection.pipeline(commands)
-                batches += 1
-                next += .milliseconds(10)
-                try await Task.sleep(until: next, clock: clock)
-            }
-            await connection.close()
-            return batches
-        }
+        let load = CollectorLoad.start(server.connectionConfiguration, seconds: seconds)
         let cpuBefore = try Self.cpuSeconds(process.processIdentifier)
         let started = Date()
         var sizes: [(Double, Int)] = []

@@ -43,13 +43,8 @@ struct ReplicaCollectorBenchmark: AsyncParsableCommand {
 
     /// `redkeep chunk run --replica` of the master on `port` as a child process.
     static func startCollector(port: Int, archive: String) throws -> Process {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let redkeep = (me as NSString).deletingLastPathComponent + "/redkeep"
-        guard FileManager.default.isExecutableFile(atPath: redkeep) else {
-            throw ValidationError("\(redkeep) is missing: swift build -c release --product redkeep")
-        }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: redkeep)
+        process.executableURL = URL(fileURLWithPath: try CollectorLoad.redkeep())
         process.arguments = ["-c", "connect s 127.0.0.1:\(port); chunk run --replica --archive \(archive) \(chunkOptions)"]
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -119,25 +114,7 @@ struct ReplicaCollectorBenchmark: AsyncParsableCommand {
         let process = try Self.startCollector(port: master.port, archive: archive)
         defer { Self.stop(process) }
         try await Self.waitOnline(control, count: 1)
-        // The load: 100 SETs of 1 KB every 10 ms (about 10 MB/s of stream), from this process.
-        let seconds = self.seconds
-        let load = Task.detached { () throws -> Int in
-            let connection = try await RedisConnection.connect(master.connectionConfiguration)
-            let value = String(repeating: "v", count: 1000)
-            let commands = (0..<100).map { RESPCommand("SET", "key:\($0)", value) }
-            let clock = ContinuousClock()
-            var next = clock.now
-            var batches = 0
-            let end = clock.now + .seconds(seconds)
-            while clock.now < end {
-                _ = try await connection.pipeline(commands)
-                batches += 1
-                next += .milliseconds(10)
-                try await Task.sleep(until: next, clock: clock)
-            }
-            await connection.close()
-            return batches
-        }
+        let load = CollectorLoad.start(master.connectionConfiguration, seconds: seconds)
         let cpuBefore = try CollectorBenchmark.cpuSeconds(process.processIdentifier)
         let started = Date()
         // (time, master offset) samples, and the lag of the acknowledged offset at each.

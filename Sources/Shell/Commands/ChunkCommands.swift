@@ -15,7 +15,8 @@ struct ChunkCommand: ParsableCommand {
         rewrites (new incr file; new base = new generation) and asks for BGREWRITEAOF at
         --rewrite-at (local time, daily) or every --rewrite-every. Sizes: 16KB, 4MB, 1GB
         (1KB = 1024 bytes). With --replica it collects as a replica of the server instead:
-        no AOF and no file access needed. See docs/roll-forward.md and docs/archive.md.
+        no AOF and no file access needed (--rate then caps the archive writes; a slower
+        archive holds the link back). See docs/roll-forward.md and docs/archive.md.
         help chunk SUBCOMMAND explains each one.
         """,
         subcommands: [ChunkStart.self, ChunkRun.self, ChunkStatus.self, ChunkStop.self])
