@@ -41,7 +41,7 @@ import Testing
     /// Writes until stopped: strings, a counter, a hash, a set, a sorted set, a list,
     /// keys with a TTL, a key in database 1. Counts its pipelines.
     final class Load: Sendable {
-        private let stopped = Flag()
+        private let stopped = CollectorTests.Flag()
         private let rounds = Counter()
         let task: Task<Void, any Error>
 
@@ -76,13 +76,6 @@ import Testing
             stopped.set()
             try await task.value
         }
-    }
-
-    final class Flag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        var isSet: Bool { lock.withLock { value } }
-        func set() { lock.withLock { value = true } }
     }
 
     final class Counter: @unchecked Sendable {
@@ -193,6 +186,34 @@ import Testing
             #expect(try await probe.send(["SET", "probe", "1"]).string == "OK")
             await probe.close()
             await c.close()
+        }
+    }
+
+    @Test func writesAreResumedWhenTheCaptureFailsWhileTheyAreHeld() async throws {
+        try await withLab { lab in
+            let live = try await Protected.start(lab)
+            let c = try await RedisConnection.connect(live.server.connectionConfiguration)
+            _ = try await c.send(["SET", "small", "1"])
+            // Random text: DUMP compresses a repeated byte to almost nothing.
+            _ = try await c.send(["SET", "big", .string((0..<5000).map { _ in UUID().uuidString }.joined())])
+            // The drill's connection refuses replies over 64 KiB: the DUMP of "big", read
+            // while writes are held, breaks it, and CLIENT UNPAUSE must go on a new one.
+            var options = try live.options(.localServer(name: "scratch", lab: lab, keep: false))
+            options.live.maxReplyBytes = 64 << 10
+            options.maxPause = .seconds(60)
+            await #expect {
+                _ = try await ArchiveDrill.run(options)
+            } throws: { error in
+                guard let e = error as? ArchiveDrillError else { return false }
+                return e.kind == .live && e.message.contains("while its writes were held failed") && e.message.contains("writes were resumed")
+            }
+            var configuration = live.server.connectionConfiguration
+            configuration.commandTimeout = .seconds(10)
+            let probe = try await RedisConnection.connect(configuration)
+            #expect(try await probe.send(["SET", "probe", "1"]).string == "OK")
+            await probe.close()
+            await c.close()
+            await live.stop()
         }
     }
 
