@@ -116,6 +116,40 @@ import Testing
         }
     }
 
+    @Test func afterARewriteADrillIntoAGivenServerReportsEqual() async throws {
+        try await withLab { lab in
+            let live = try await Protected.start(lab)
+            let load = Load(live.server.connectionConfiguration)
+            try await Self.waitForLoad(load, beyond: 0, more: 30)
+            // A new generation whose RDB base holds the keys (TTLs included), restored
+            // through a temporary server into the given one.
+            let c = try await RedisConnection.connect(live.server.connectionConfiguration)
+            _ = try await c.send(["BGREWRITEAOF"])
+            var generations = 0
+            for _ in 0..<1000 where generations < 2 {
+                generations = try ArchiveIndex.read(live.archive).generations.count
+                if generations < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            try #require(generations >= 2, "the collector followed the rewrite")
+            try await Self.waitForLoad(load, beyond: load.count, more: 10)
+            let into = try await lab.start("into")
+            let scratch = try await RedisConnection.connect(into.connectionConfiguration)
+            _ = try await scratch.send(["SET", "left-over", "1"])  // emptied by flush: true
+            let report = try await ArchiveDrill.run(try live.options(.connection(into.connectionConfiguration, name: "into", scratch: lab, flush: true)))
+            try await load.finish()
+            await live.stop()
+
+            #expect(report.verdict == .equal, "\(report.differences)")
+            #expect(report.restore?.plan.generation.gen == generations)
+            #expect((report.restore?.outcome.baseKeys ?? 0) > 200, "the keys came from the RDB base")
+            #expect(report.keysCompared == report.keysAtMark && report.keysAtMark > 200)
+            #expect(try await scratch.send(["EXISTS", "left-over"]).int == 0)
+            #expect(await lab.isRunning("into"), "a given server stays up")
+            await scratch.close()
+            await c.close()
+        }
+    }
+
     @Test func aDamagedArchiveReportsTheKeysThatDiffer() async throws {
         try await withLab { lab in
             let live = try await Protected.start(lab)
