@@ -277,6 +277,22 @@ import Testing
             try await refused(show, "show", "differing keys")
             let intoLive = try live.options(.connection(live.server.connectionConfiguration, name: "live", scratch: lab, flush: true))
             try await refused(intoLive, "into-live", "is the live server")
+            // 600 keys of 36 KB of random text: reading one batch of 500 (18 MB of DUMP
+            // payloads, each decoded and digested) takes far longer than a 10 ms pause allows.
+            let random = (0..<1000).map { _ in UUID().uuidString }.joined()
+            for batch in 0..<6 {
+                let commands = (0..<100).map { i in RESPCommand("SET", "large\(batch * 100 + i)", random) }
+                _ = try await c.pipeline(commands)
+            }
+            var brief = try live.options(.localServer(name: "scratch", lab: lab, keep: false))
+            brief.maxPause = .milliseconds(10)
+            await #expect {
+                _ = try await ArchiveDrill.run(brief, markName: "brief")
+            } throws: { error in
+                guard let e = error as? ArchiveDrillError else { return false }
+                return e.kind == .unsupported && e.message.contains("nothing was paused")
+            }
+            #expect(try await c.send(["EXISTS", "redkeep:mark:brief"]).int == 0)
             #expect(try await c.send(["SET", "still-writable", "1"]).string == "OK")
             await c.close()
             await live.stop()

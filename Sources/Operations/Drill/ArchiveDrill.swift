@@ -108,6 +108,9 @@ public enum ArchiveDrill {
             }
             locator = next
             if let position { return position }
+            if Task.isCancelled {
+                throw ArchiveDrillError(.markNotArchived, "the drill was interrupted while waiting for the mark \(locator.key) to reach the archive \(archive)")
+            }
             guard ContinuousClock.now + interval < deadline, (try? await Task.sleep(for: interval)) != nil else {
                 throw ArchiveDrillError(.markNotArchived, "the mark \(locator.key) was written on the live server but did not reach the archive \(archive) within the drill's timeout (\(locator.searched.count) chunks searched); is a collector running for this archive? (chunk status)")
             }
