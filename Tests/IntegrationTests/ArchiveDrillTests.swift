@@ -30,6 +30,16 @@ import Testing
             await running.value
         }
 
+        /// A write goes through: were a 60 s pause still on, it would wait for it and
+        /// fail by the connection's 10 s command timeout.
+        func expectWritable() async throws {
+            var configuration = server.connectionConfiguration
+            configuration.commandTimeout = .seconds(10)
+            let probe = try await RedisConnection.connect(configuration)
+            #expect(try await probe.send(["SET", "probe", "1"]).string == "OK")
+            await probe.close()
+        }
+
         func options(_ destination: DrillDestination) throws -> ArchiveDrillOptions {
             var options = ArchiveDrillOptions(archive: try ArchiveStores.open(archive), live: server.connectionConfiguration, destination: destination)
             options.timeout = .seconds(60)
@@ -212,13 +222,7 @@ import Testing
                 guard let e = error as? ArchiveDrillError else { return false }
                 return e.kind == .markNotArchived && e.message.contains("is a collector running for this archive?")
             }
-            // Were the 60 s pause still on, this write would wait for it and fail by the
-            // connection's 10 s command timeout.
-            var configuration = live.server.connectionConfiguration
-            configuration.commandTimeout = .seconds(10)
-            let probe = try await RedisConnection.connect(configuration)
-            #expect(try await probe.send(["SET", "probe", "1"]).string == "OK")
-            await probe.close()
+            try await live.expectWritable()
             await c.close()
         }
     }
@@ -241,11 +245,7 @@ import Testing
                 guard let e = error as? ArchiveDrillError else { return false }
                 return e.kind == .live && e.message.contains("while its writes were held failed") && e.message.contains("writes were resumed")
             }
-            var configuration = live.server.connectionConfiguration
-            configuration.commandTimeout = .seconds(10)
-            let probe = try await RedisConnection.connect(configuration)
-            #expect(try await probe.send(["SET", "probe", "1"]).string == "OK")
-            await probe.close()
+            try await live.expectWritable()
             await c.close()
             await live.stop()
         }
