@@ -68,8 +68,9 @@ public struct ArchiveDrillReport: Sendable {
     public var verdict: Verdict
     /// Why the drill is inconclusive, when it is.
     public var inconclusiveReason: String?
-    /// The mark's name and key (`redkeep:mark:NAME`, written on the live server).
+    /// The mark's name.
     public var markName: String
+    /// The mark's key (`redkeep:mark:NAME`), written on the live server and left there.
     public var markKey: String
     /// When the mark was written (unix seconds, this host's clock).
     public var markedAt: Double
