@@ -6,14 +6,14 @@ import RESP
 import Glibc
 #endif
 
-/// `archive timeline|log|verify|prune`: a group; each action is a subcommand with its own
+/// `archive timeline|log|verify|prune|copy|drill`: a group; each action is a subcommand with its own
 /// options. Every one takes the archive as a folder or `s3://BUCKET/PREFIX`.
 struct ArchiveCommand: ParsableCommand, AcceptsRelativeTimes {
     static let configuration = CommandConfiguration(
-        commandName: "archive", abstract: "Look into a roll-forward archive: timeline, log, verify, prune.",
+        commandName: "archive", abstract: "Look into a roll-forward archive: timeline, log, verify, prune, copy, drill.",
         discussion: "help archive SUBCOMMAND (or archive SUBCOMMAND --help) explains each one. Times take the forms of replay-until.",
         subcommands: [ArchiveTimelineCommand.self, ArchiveLogCommand.self, ArchiveVerifyCommand.self, ArchivePruneCommand.self,
-                      ArchiveCopyCommand.self])
+                      ArchiveCopyCommand.self, ArchiveDrillCommand.self])
 }
 
 /// Where an archive is: the argument and the endpoint of an `s3://` one.
