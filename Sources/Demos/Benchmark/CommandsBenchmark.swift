@@ -164,7 +164,7 @@ public enum CommandsBenchmark {
         }
         let elapsed = clock.now - start
         for connection in connections { await connection.close() }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         return (BenchmarkRow(benchmark: "commands", label: test.name, clients: options.clients, calls: done, commands: done,
                              seconds: seconds, p50: latencies.microseconds(at: 50), p99: latencies.microseconds(at: 99),
                              p999: latencies.microseconds(at: 99.9)), stopped)

@@ -94,7 +94,7 @@ public enum UpdateTokenBenchmark {
         }
         let elapsed = clock.now - start
         for connection in connections { await connection.close() }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let row = BenchmarkRow(benchmark: "update-token", label: mode.rawValue, clients: options.clients, calls: calls,
                                commands: calls * mode.commandsPerCall, seconds: seconds,
                                p50: latencies.microseconds(at: 50), p99: latencies.microseconds(at: 99),

@@ -107,7 +107,7 @@ public enum MarketContention {
                 if stopped == nil, let problem { stopped = problem }
             }
         }
-        let seconds = Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds) / 1e18
+        let seconds = (clock.now - start).inSeconds
         counts.sort { MarketState.idOrder($0.buyer, $1.buyer) }
         // Read the final state even after Ctrl-C: a detached task is not cancelled with
         // this one, so the invariants are still checked on what the race left.

@@ -314,7 +314,7 @@ public enum SyncVerifier {
     }
 
     static func micros(_ d: Duration) -> Int {
-        Int(d.components.seconds) * 1_000_000 + Int(d.components.attoseconds / 1_000_000_000_000)
+        Int(d.wholeMicroseconds)
     }
 
     static func milliseconds(_ d: Duration) -> Int { micros(d) / 1000 }
