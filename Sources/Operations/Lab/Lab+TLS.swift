@@ -86,8 +86,11 @@ extension Lab {
         ]
     }
 
-    /// `requirepass`, or an ACL user with the default user off; and how a replica logs in
-    /// to its master (`masteruser`, `masterauth`).
+    /// `requirepass`, or an ACL user with the default user off; and how it logs in to a
+    /// master (`masteruser`, `masterauth`): a replica with its master's credentials, a
+    /// master with its own, so that once a failover demotes it, it can follow a replica
+    /// that shares them (the Lab's replicas do), as Redis's docs advise for every server of
+    /// a replicated set.
     static func credentialLines(_ server: LocalServer, master: LocalServer?) -> [String] {
         var lines: [String] = []
         if let password = server.password {
@@ -98,8 +101,9 @@ extension Lab {
                 lines.append("requirepass \(quoted(password.revealed))")
             }
         }
-        if let master, let password = master.password {
-            if let user = master.user { lines.append("masteruser \(quoted(user))") }
+        let upstream = master ?? server
+        if let password = upstream.password {
+            if let user = upstream.user { lines.append("masteruser \(quoted(user))") }
             lines.append("masterauth \(quoted(password.revealed))")
         }
         return lines

@@ -90,6 +90,8 @@ public enum Failover {
             report.lostBytes = unknown ? nil : lag
             report.notes.append("--force: \(replica.name)'s link is down; writes after its offset \(replicaState.offset.map(String.init) ?? "?") (\(unknown ? "an unknown amount" : "\(lag) bytes")) are lost")
         }
+        let followers = [old] + others.filter { !($0.1.master.map { sameServer($0, replica.endpoint) } ?? false) }.map(\.0)
+        report.notes += try await checkFollowersCanFollow(replica, followers: followers, pool: pool)
         var plan = FailoverPlan()
         let oldCopy = old
         // The pause ends by itself at the deadline: a master is never left paused, even if
@@ -142,7 +144,6 @@ public enum Failover {
             _ = try await pool.on(oldCopy, "CLIENT UNPAUSE") { try await $0.send(RESPCommand("CLIENT", "UNPAUSE")) }
             return nil
         }
-        let followers = [old] + others.filter { !($0.1.master.map { sameServer($0, replica.endpoint) } ?? false) }.map(\.0)
         addVerify(&plan, newMaster: replica, followers: followers, pool: pool)
         try await plan.execute(&report, options: options, involved: [old, replica] + others.map(\.0), pool: pool)
         return report
@@ -182,6 +183,7 @@ public enum Failover {
             }
         }
         report.notes.append("when \(old.label) comes back it is a second master: make it a replica with REPLICAOF \(newEndpoint)")
+        report.notes += try await checkFollowersCanFollow(chosen, followers: candidates.map(\.0).filter { $0.name != chosen.name }, pool: pool)
         var plan = FailoverPlan()
         let previous = chosenState.master
         plan.add("promote: REPLICAOF NO ONE", on: chosen.name, undo: {

@@ -69,6 +69,9 @@ extension Failover {
         if newKeys > 0 { report.notes.append("\(new.name)'s \(newKeys) key(s) are replaced by \(replica.name)'s data") }
         report.notes.append(copyFiles ? "both servers are local: \(replica.name)'s dump is copied into \(new.name)'s folder"
                                       : "\(new.name) copies \(replica.name) by replication (REPLICAOF)")
+        // REPLICA ends following NEW; without the dump copy, NEW first follows REPLICA.
+        report.notes += try await checkFollowersCanFollow(new, followers: [replica], pool: pool)
+        if !copyFiles { report.notes += try await checkFollowersCanFollow(replica, followers: [new], pool: pool) }
         var plan = FailoverPlan()
         let previous = replicaState.master
         if copyFiles, let lab, let newLocal = new.localServer, let newFiles {

@@ -10,6 +10,11 @@ struct Start: ShellCommand {
         discussion: """
         The binary is $REDKEEP_SERVER, else redis-server on PATH, else valkey-server. The connection
         gets the server's name. Servers a run started are stopped when it ends, unless redkeep --keep.
+        The report: name, address, pid, role, dir, server; a --tls server adds ca, client_cert and
+        client_key (the Lab's throwaway CA and a client certificate, for redis-cli or a Sentinel
+        given by address). A server started with --password-env also gets masterauth (and
+        masteruser) for its own credentials, so a failover that demotes it can link it to a
+        replica sharing them.
         start NAME --s3 starts a local S3-compatible object store (SeaweedFS) instead, with a bucket
         "redkeep", and prints its s3:// URL, endpoint and access key; this session's AWS_* variables
         are set to it, so --archive s3://redkeep/PREFIX works at once. The secret is never printed:
@@ -192,6 +197,11 @@ extension Interpreter {
         ]
         if server.replicaOf == nil { fields.remove(at: 3); fields.insert(("role", .text("master")), at: 3) }
         if let monitored = server.sentinelOf { fields[3] = ("role", .text("sentinel of \(monitored)")) }
+        if let tls = server.tls {
+            // What redis-cli, or `connect`/`failover --sentinel` by address, needs to reach it.
+            fields += [("ca", .text(tls.caFile)), ("client_cert", .text(tls.clientCertificateFile)),
+                       ("client_key", .text(tls.clientKeyFile))]
+        }
         return .report(fields)
     }
 }
