@@ -36,7 +36,7 @@ public final class RedisConnection: Sendable {
         self.channel = channel
         self.handler = handler
         self.hello = hello
-        self.commandTimeout = configuration.commandTimeout.map { .nanoseconds(nanoseconds($0)) }
+        self.commandTimeout = configuration.commandTimeout.map { .nanoseconds($0.wholeNanoseconds) }
     }
 
     /// A connection over `channel`, whose pipeline has a ``RedisChannelHandler`` already,
@@ -59,12 +59,12 @@ public final class RedisConnection: Sendable {
         let endpoint = configuration.endpoint
         let tls = try TLSSetup(configuration, group: group)
         let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(TimeAmount.nanoseconds(nanoseconds(configuration.connectTimeout)))
+            .connectTimeout(TimeAmount.nanoseconds(configuration.connectTimeout.wholeNanoseconds))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try tls.addHandlers(to: channel) }
                     let handler = RedisChannelHandler(endpoint: endpoint,
-                                                      commandTimeout: configuration.commandTimeout.map { .nanoseconds(nanoseconds($0)) },
+                                                      commandTimeout: configuration.commandTimeout.map { .nanoseconds($0.wholeNanoseconds) },
                                                       maxReplyBytes: configuration.maxReplyBytes,
                                                       usesTLS: tls != nil)
                     try channel.pipeline.syncOperations.addHandler(handler)
@@ -292,9 +292,4 @@ public final class RedisConnection: Sendable {
         return RedisClientError(.connectionClosed, "connection to \(endpoint) failed: \(describeIOError(error))",
                                 endpoint: endpoint, underlying: error)
     }
-}
-
-/// Whole nanoseconds in a Duration.
-func nanoseconds(_ d: Duration) -> Int64 {
-    d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
 }

@@ -181,6 +181,7 @@ import Testing
                 #expect(error.message.contains("m (\(master.endpoint)) would follow r (\(replica.endpoint)), which requires a password, but m has no masterauth"), "\(error.message)")
                 #expect(error.message.contains("nothing was changed"))
                 #expect(!error.message.contains(secret.revealed))
+                #expect(error.kind == .unsafe && error.server == "m (\(master.endpoint))")
             }
             #expect(try await m.replicationState().isReplica == false)
             let r = try await RedisConnection.connect(replica.configuration)

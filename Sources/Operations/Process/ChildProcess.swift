@@ -66,7 +66,7 @@ final class ChildProcess: Sendable {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard rc == 0 else {
-            throw LabError("cannot run \(executable): \(String(cString: strerror(rc)))")
+            throw LabError(.binaryMissing, "cannot run \(executable): \(String(cString: strerror(rc)))")
         }
         let child = ChildProcess(pid: pid)
         ProcessRegistry.shared.add(pid)

@@ -34,17 +34,17 @@ extension Failover {
             if let password {
                 let masterauth = settings["masterauth"] ?? ""
                 guard !masterauth.isEmpty else {
-                    throw ReplicationError("refusing the failover: \(follower.label) would follow \(newMaster.label), which requires a password, but \(follower.name) has no masterauth, so its link could never come up (nothing was changed; CONFIG SET masterauth on \(follower.name) first)")
+                    throw ReplicationError(.unsafe, "refusing the failover: \(follower.label) would follow \(newMaster.label), which requires a password, but \(follower.name) has no masterauth, so its link could never come up (nothing was changed; CONFIG SET masterauth on \(follower.name) first)", server: follower.label)
                 }
                 let masteruser = settings["masteruser"] ?? ""
                 let ownUser = newMaster.configuration.username ?? ""
                 let sameUser = masteruser == ownUser || (masteruser.isEmpty && ownUser == "default")
                 if sameUser && masterauth != password.revealed {
-                    throw ReplicationError("refusing the failover: \(follower.label)'s masterauth is not the password redkeep uses for \(newMaster.label)\(ownUser.isEmpty ? "" : " (user \(ownUser))"), so its link could never come up (nothing was changed; CONFIG SET masterauth on \(follower.name) first)")
+                    throw ReplicationError(.unsafe, "refusing the failover: \(follower.label)'s masterauth is not the password redkeep uses for \(newMaster.label)\(ownUser.isEmpty ? "" : " (user \(ownUser))"), so its link could never come up (nothing was changed; CONFIG SET masterauth on \(follower.name) first)", server: follower.label)
                 }
             }
             if usesTLS && settings["tls-replication"]?.lowercased() == "no" {
-                throw ReplicationError("refusing the failover: \(newMaster.label) speaks TLS but \(follower.label) has tls-replication no, so it would connect in plain text and its link could never come up (nothing was changed; CONFIG SET tls-replication yes on \(follower.name) first)")
+                throw ReplicationError(.unsafe, "refusing the failover: \(newMaster.label) speaks TLS but \(follower.label) has tls-replication no, so it would connect in plain text and its link could never come up (nothing was changed; CONFIG SET tls-replication yes on \(follower.name) first)", server: follower.label)
             }
         }
         return notes

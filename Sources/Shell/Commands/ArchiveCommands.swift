@@ -137,7 +137,7 @@ struct ArchivePruneCommand: ShellCommand {
         guard let d = DurationText.parse(keep), d > .zero, d <= .seconds(100 * 365 * 86_400) else {
             throw ValidationError("--keep takes a window (7d, 12h) or a number of generations, not \"\(keep.prefix(80))\"")
         }
-        return .window(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        return .window(d.inSeconds)
     }
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {

@@ -62,7 +62,7 @@ extension Interpreter {
         do {
             report = try await body()
         } catch let error as ReplicationError {
-            throw ShellError(.script, error.message, at: location)
+            throw ShellError.from(error, doing: "", at: location)
         }
         var repointed: [String] = []
         if !report.dryRun, let old = report.oldMasterEndpoint, let new = report.newMasterEndpoint {

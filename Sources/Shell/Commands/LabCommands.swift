@@ -116,7 +116,7 @@ extension Interpreter {
             return made
         } catch {
             // Both throw LabError only (typed throws).
-            throw ShellError(.script, error.message, at: location)
+            throw ShellError.from(error, doing: "", at: location)
         }
     }
 
@@ -126,7 +126,7 @@ extension Interpreter {
         do {
             server = try await lab.start(name, options)
         } catch {
-            throw ShellError(.script, error.message, at: location)
+            throw ShellError.from(error, doing: "", at: location)
         }
         let keepCurrent = connections.current
         try await openConnection(name, server.connectionConfiguration, localServer: name, at: location)
@@ -140,7 +140,7 @@ extension Interpreter {
     func startObjectStore(_ name: String, at location: SourceLocation) async throws -> RESPValue {
         let lab = try labInstance(at: location)
         let store: LocalObjectStore
-        do { store = try await lab.startObjectStore(name) } catch { throw ShellError(.script, error.message, at: location) }
+        do { store = try await lab.startObjectStore(name) } catch { throw ShellError.from(error, doing: "", at: location) }
         setenv("AWS_ACCESS_KEY_ID", store.credentials.accessKeyID, 1)
         setenv("AWS_SECRET_ACCESS_KEY", store.credentials.secretAccessKey.revealed, 1)
         unsetenv("AWS_SESSION_TOKEN")
@@ -159,7 +159,7 @@ extension Interpreter {
     func labAction(_ name: String, _ action: LabAction, at location: SourceLocation) async throws -> RESPValue? {
         if action == .stop, await lab?.server(name) == nil, let kept = KeptServer.find(name) {
             await connections[name]?.connection?.close()
-            do { try await kept.stop() } catch { throw ShellError(.script, error.message, at: location) }
+            do { try await kept.stop() } catch { throw ShellError.from(error, doing: "", at: location) }
             return .report([("stopped", .text(name)), ("pid", .integer(Int64(kept.pid))),
                             ("left_by", .text("an earlier --keep run")), ("dir", .text(kept.directory))])
         }
@@ -182,7 +182,7 @@ extension Interpreter {
                 return serverReport(server, lab: lab)
             }
         } catch let error as LabError {
-            throw ShellError(.script, error.message, at: location)
+            throw ShellError.from(error, doing: "", at: location)
         }
     }
 

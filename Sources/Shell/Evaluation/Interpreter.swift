@@ -249,7 +249,7 @@ public actor Interpreter {
             default: return ShellError(.connection, e.message, at: location)
             }
         case let e as LabError:
-            return ShellError(.script, e.message, at: location)
+            return ShellError.from(e, doing: "", at: location)
         case is CancellationError:
             return ShellError(.script, "interrupted", at: location)
         default:
