@@ -66,13 +66,15 @@ protocol KindedFailure: Error {
     var shellKind: ShellError.Kind { get }
 }
 
-// The Lab's, replication's and the demos' errors all end a script with 3, as they did when
-// they carried only a message; each kind is listed so that a new one needs a decision.
+// As for every error: a request the shell could have refused (a bad name, a bound, the
+// same server twice) ends a script with 1, a server that cannot be reached with 2, and
+// the rest with 3. Each kind is listed so that a new one needs a decision.
 
 extension LabError: KindedFailure {
     var shellKind: ShellError.Kind {
         switch kind {
-        case .binaryMissing, .invalidName, .alreadyExists, .notFound, .notRunning, .portUnavailable,
+        case .invalidName: .usage
+        case .binaryMissing, .alreadyExists, .notFound, .notRunning, .portUnavailable,
              .startFailed, .stopFailed, .timeout, .tls, .files: .script
         }
     }
@@ -81,8 +83,9 @@ extension LabError: KindedFailure {
 extension ReplicationError: KindedFailure {
     var shellKind: ShellError.Kind {
         switch kind {
-        case .invalidRequest, .connection, .timeout, .refused, .wrongRole, .unsafe, .sentinel,
-             .mismatch, .files, .stopped: .script
+        case .invalidRequest: .usage
+        case .connection: .connection
+        case .timeout, .refused, .wrongRole, .unsafe, .sentinel, .mismatch, .files, .stopped: .script
         }
     }
 }
@@ -100,7 +103,8 @@ extension PersistenceError: KindedFailure {
 extension MarketError: KindedFailure {
     var shellKind: ShellError.Kind {
         switch kind {
-        case .invalidRequest, .notFound, .badState, .serverError: .script
+        case .invalidRequest: .usage
+        case .notFound, .badState, .serverError: .script
         }
     }
 }
@@ -108,7 +112,8 @@ extension MarketError: KindedFailure {
 extension BenchmarkError: KindedFailure {
     var shellKind: ShellError.Kind {
         switch kind {
-        case .invalidRequest, .serverError, .badCSV, .files: .script
+        case .invalidRequest: .usage
+        case .serverError, .badCSV, .files: .script
         }
     }
 }

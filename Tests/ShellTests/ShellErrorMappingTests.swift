@@ -15,8 +15,9 @@ import Testing
         ShellError.from(error, doing: doing, at: Self.location)
     }
 
-    @Test func labErrorsEndTheScriptWith3AndKeepTheirMessage() {
-        let kinds: [LabError.Kind] = [.binaryMissing, .invalidName, .alreadyExists, .notFound, .notRunning,
+    @Test func labErrorsMapByKindAndKeepTheirMessage() {
+        #expect(mapped(LabError(.invalidName, "invalid server name \"a/b\"", server: "a/b")).exitCode == 1)
+        let kinds: [LabError.Kind] = [.binaryMissing, .alreadyExists, .notFound, .notRunning,
                                       .portUnavailable, .startFailed, .stopFailed, .timeout, .tls, .files]
         for kind in kinds {
             let error = mapped(LabError(kind, "cannot start m on 127.0.0.1:6390: the port is in use", server: "m"))
@@ -27,8 +28,10 @@ import Testing
         }
     }
 
-    @Test func replicationErrorsEndTheScriptWith3PrefixedWithTheCommand() {
-        let kinds: [ReplicationError.Kind] = [.invalidRequest, .connection, .timeout, .refused, .wrongRole, .unsafe,
+    @Test func replicationErrorsMapByKindPrefixedWithTheCommand() {
+        #expect(mapped(ReplicationError(.invalidRequest, "failover --timeout must be from 100ms to 1h, not 2h")).exitCode == 1)
+        #expect(mapped(ReplicationError(.connection, "r1 (127.0.0.1:6391) does not answer: connection refused")).exitCode == 2)
+        let kinds: [ReplicationError.Kind] = [.timeout, .refused, .wrongRole, .unsafe,
                                               .sentinel, .mismatch, .files, .stopped]
         for kind in kinds {
             let error = mapped(ReplicationError(kind, "loner (127.0.0.1:6391) is not a replica", server: "loner (127.0.0.1:6391)"),
@@ -47,14 +50,16 @@ import Testing
         }
     }
 
-    @Test func demoErrorsEndTheScriptWith3() throws {
+    @Test func demoErrorsMapByKind() throws {
         let endpoint = try RedisEndpoint(parsing: "127.0.0.1:6390")
-        for kind: MarketError.Kind in [.invalidRequest, .notFound, .badState, .serverError] {
+        #expect(mapped(MarketError(.invalidRequest, "list-item: the item id is empty", endpoint: endpoint)).exitCode == 1)
+        for kind: MarketError.Kind in [.notFound, .badState, .serverError] {
             let error = mapped(MarketError(kind, "unknown buyer 404: users:404 does not exist on 127.0.0.1:6390", endpoint: endpoint))
             #expect(error.exitCode == 3, "\(kind)")
             #expect(error.message.contains("127.0.0.1:6390"))
         }
-        for kind: BenchmarkError.Kind in [.invalidRequest, .serverError, .badCSV, .files] {
+        #expect(mapped(BenchmarkError(.invalidRequest, "benchmark commands: unknown test \"x\"")).exitCode == 1)
+        for kind: BenchmarkError.Kind in [.serverError, .badCSV, .files] {
             let error = mapped(BenchmarkError(kind, "run.csv:2: expected 12 fields, found 3", path: "run.csv"))
             #expect(error.exitCode == 3, "\(kind)")
             #expect(error.message == "run.csv:2: expected 12 fields, found 3")
