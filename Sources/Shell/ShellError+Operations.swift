@@ -52,7 +52,7 @@ extension ShellError {
     static func kind(of error: RedisClientError) -> Kind {
         switch error.kind {
         case .serverError, .unexpectedReply: .script
-        case .invalidAddress: .usage
+        case .invalidAddress, .tlsNotSupported: .usage
         default: .connection
         }
     }
