@@ -20,7 +20,7 @@ extension RedisConnection {
         let endpoint = configuration.endpoint
         let tls = try TLSSetup(configuration, group: group)
         let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(TimeAmount.nanoseconds(nanoseconds(configuration.connectTimeout)))
+            .connectTimeout(TimeAmount.nanoseconds(configuration.connectTimeout.wholeNanoseconds))
             .channelOption(.socketOption(.so_keepalive), value: keepAlive ? 1 : 0)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

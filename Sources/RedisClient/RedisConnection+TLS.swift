@@ -29,7 +29,7 @@ struct TLSSetup: Sendable {
         serverHostname = tls.serverName ?? (hostIsAddress ? nil : host)
         expectedName = tls.serverName ?? host
         requiredName = tls.verification == .full ? tls.serverName : nil
-        timeout = .nanoseconds(nanoseconds(configuration.connectTimeout))
+        timeout = .nanoseconds(configuration.connectTimeout.wholeNanoseconds)
         handshake = group.any().makePromise(of: Void.self)
     }
 

@@ -36,7 +36,7 @@ public final class RedisConnection: Sendable {
         self.channel = channel
         self.handler = handler
         self.hello = hello
-        self.commandTimeout = configuration.commandTimeout.map { .nanoseconds(nanoseconds($0)) }
+        self.commandTimeout = configuration.commandTimeout.map { .nanoseconds($0.wholeNanoseconds) }
     }
 
     /// A connection over `channel`, whose pipeline has a ``RedisChannelHandler`` already,
@@ -59,7 +59,7 @@ public final class RedisConnection: Sendable {
         let endpoint = configuration.endpoint
         let channel = try await openChannel(configuration, group: group) { channel, usesTLS in
             let handler = RedisChannelHandler(endpoint: endpoint,
-                                              commandTimeout: configuration.commandTimeout.map { .nanoseconds(nanoseconds($0)) },
+                                              commandTimeout: configuration.commandTimeout.map { .nanoseconds($0.wholeNanoseconds) },
                                               maxReplyBytes: configuration.maxReplyBytes,
                                               usesTLS: usesTLS)
             try channel.pipeline.syncOperations.addHandler(handler)
@@ -261,9 +261,4 @@ public final class RedisConnection: Sendable {
         return RedisClientError(.connectionClosed, "connection to \(endpoint) failed: \(describeIOError(error))",
                                 endpoint: endpoint, underlying: error)
     }
-}
-
-/// Whole nanoseconds in a Duration.
-func nanoseconds(_ d: Duration) -> Int64 {
-    d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
 }

@@ -1,3 +1,4 @@
+import Demos
 import Operations
 import RedisClient
 
@@ -37,6 +38,9 @@ extension ShellError {
         case let e as RedisClientError:
             message = e.message
             kind = Self.kind(of: e)
+        case let e as any KindedFailure:
+            message = e.message
+            kind = e.shellKind
         default:
             message = "\(error)"
             kind = .script
@@ -48,8 +52,68 @@ extension ShellError {
     static func kind(of error: RedisClientError) -> Kind {
         switch error.kind {
         case .serverError, .unexpectedReply: .script
-        case .invalidAddress: .usage
+        case .invalidAddress, .tlsNotSupported: .usage
         default: .connection
+        }
+    }
+}
+
+/// An error of the layers below with a message and a kind, which decides its exit code.
+protocol KindedFailure: Error {
+    /// The whole message.
+    var message: String { get }
+    /// The shell's kind (and so exit code) for this error's kind.
+    var shellKind: ShellError.Kind { get }
+}
+
+// As for every error: a request the shell could have refused (a bad name, a bound, the
+// same server twice) ends a script with 1, a server that cannot be reached with 2, and
+// the rest with 3. Each kind is listed so that a new one needs a decision.
+
+extension LabError: KindedFailure {
+    var shellKind: ShellError.Kind {
+        switch kind {
+        case .invalidName: .usage
+        case .binaryMissing, .alreadyExists, .notFound, .notRunning, .portUnavailable,
+             .startFailed, .stopFailed, .timeout, .tls, .files: .script
+        }
+    }
+}
+
+extension ReplicationError: KindedFailure {
+    var shellKind: ShellError.Kind {
+        switch kind {
+        case .invalidRequest: .usage
+        case .connection: .connection
+        case .timeout, .refused, .wrongRole, .unsafe, .sentinel, .mismatch, .files, .stopped: .script
+        }
+    }
+}
+
+extension PersistenceError: KindedFailure {
+    /// A save or rewrite whose connection failed ends with 2, as any lost connection.
+    var shellKind: ShellError.Kind {
+        switch kind {
+        case .connection: .connection
+        case .failed, .timeout, .refused, .file: .script
+        }
+    }
+}
+
+extension MarketError: KindedFailure {
+    var shellKind: ShellError.Kind {
+        switch kind {
+        case .invalidRequest: .usage
+        case .notFound, .badState, .serverError: .script
+        }
+    }
+}
+
+extension BenchmarkError: KindedFailure {
+    var shellKind: ShellError.Kind {
+        switch kind {
+        case .invalidRequest: .usage
+        case .serverError, .badCSV, .files: .script
         }
     }
 }

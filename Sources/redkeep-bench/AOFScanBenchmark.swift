@@ -2,6 +2,7 @@ import AOF
 import ArgumentParser
 import Foundation
 import Operations
+import RedisClient
 
 /// The AOF scanner and `aof check` on a generated 1,000,000-command AOF (about 50 MB):
 /// scanner throughput (goal >= 500 MB/s) with its memory growth, and `aof check` beside
@@ -139,7 +140,7 @@ struct AOFScanBenchmark: AsyncParsableCommand {
     static func time<T>(_ body: () throws -> T) throws -> (Double, T) {
         let start = ContinuousClock.now
         let result = try body()
-        return (seconds(ContinuousClock.now - start), result)
+        return ((ContinuousClock.now - start).inSeconds, result)
     }
 
     /// CPU seconds this thread has used.
@@ -161,10 +162,9 @@ struct AOFScanBenchmark: AsyncParsableCommand {
         let start = ContinuousClock.now
         let result = try await ExternalCommand.run(executable, arguments)
         precondition(result.succeeded, "\(executable) failed on the generated AOF: \(result.output)")
-        return (seconds(ContinuousClock.now - start), childrenCPU() - cpu)
+        return ((ContinuousClock.now - start).inSeconds, childrenCPU() - cpu)
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 }
 
 extension String {

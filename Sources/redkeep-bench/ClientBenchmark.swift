@@ -111,8 +111,7 @@ struct ClientWorker: AsyncParsableCommand {
                     sent += n
                 }
             }
-            let elapsed = (clock.now - start).components
-            return Double(requests) / (Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+            return Double(requests) / (clock.now - start).inSeconds
         }
         await connection.close()
         print("requests_per_second=\(rate)")

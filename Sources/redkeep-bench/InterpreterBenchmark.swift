@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #endif
 import Operations
+import RedisClient
 
 /// The language must not be the bottleneck: a script of 100,000 plain SET statements,
 /// run by the release `redkeep`, against `redis-benchmark -c 1 -t set -n 100000`, both
@@ -70,7 +71,7 @@ struct InterpreterBenchmark: AsyncParsableCommand {
         let run = try await ExternalCommand.run("sh", ["-c", "taskset -c \(clientCPU) '\(binary)' --port \(port) '\(script)' > /dev/null"])
         let elapsed = clock.now - start
         guard run.succeeded else { throw ValidationError("redkeep failed: \(run.output.prefix(400))") }
-        return Double(statements) / seconds(elapsed)
+        return Double(statements) / elapsed.inSeconds
     }
 
     /// Starts redkeep with a pseudo-terminal as its standard input and output (so it
@@ -108,7 +109,7 @@ struct InterpreterBenchmark: AsyncParsableCommand {
             guard n > 0 else { break }
             seen += buffer[0..<n]
             if seen.count >= needle.count, (0...(seen.count - needle.count)).contains(where: { Array(seen[$0..<$0 + needle.count]) == needle }) {
-                let elapsed = seconds(clock.now - start) * 1000
+                let elapsed = (clock.now - start).inSeconds * 1000
                 _ = "exit\n".withCString { write(master, $0, 5) }
                 process.waitUntilExit()
                 return elapsed
@@ -126,10 +127,7 @@ struct InterpreterBenchmark: AsyncParsableCommand {
         let start = clock.now
         try process.run()
         process.waitUntilExit()
-        return seconds(clock.now - start) * 1000
+        return (clock.now - start).inSeconds * 1000
     }
 }
 
-func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-}

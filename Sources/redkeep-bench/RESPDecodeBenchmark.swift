@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import RESP
+import RedisClient
 
 /// RESP decoding throughput on a large buffer of mixed replies and commands: framing and
 /// validation (what the client and the AOF reader do for every byte), and building values.
@@ -40,8 +41,7 @@ struct RESPDecodeBenchmark: AsyncParsableCommand {
         let clock = ContinuousClock()
         var result: T?
         let elapsed = try clock.measure { result = try body() }
-        let c = elapsed.components
-        return (Double(c.seconds) + Double(c.attoseconds) / 1e18, result!)
+        return (elapsed.inSeconds, result!)
     }
 
     static func frameAll(_ input: ByteBuffer) throws -> Int {

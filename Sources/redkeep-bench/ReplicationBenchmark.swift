@@ -48,10 +48,10 @@ struct ReplicationBenchmark: AsyncParsableCommand {
                 let start = clock.now
                 let report = try await SyncVerifier.verify(master: master, replicas: [replica])
                 guard report.ok else { throw ValidationError("verify-sync failed: \(report.replicas[0].problem ?? "?")") }
-                a.append(ms(clock.now - start))
+                a.append((clock.now - start).inMilliseconds)
                 let s2 = clock.now
                 try await Self.bookWaitForSync(mc, rc)
-                b.append(ms(clock.now - s2))
+                b.append((clock.now - s2).inMilliseconds)
             }
             ours.append(median(a)); book.append(median(b))
         }
@@ -133,7 +133,7 @@ struct ReplicationBenchmark: AsyncParsableCommand {
         let acknowledged = last.load(ordering: .sequentiallyConsistent)
         let kept = try await newConnection.send(["GET", "counter"]).string.flatMap(Int.init) ?? 0
         await writer.close(); await newConnection.close()
-        return (Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15,
+        return (took.inMilliseconds,
                 max(0, acknowledged - kept), acknowledged - before)
     }
 
@@ -152,5 +152,4 @@ struct ReplicationBenchmark: AsyncParsableCommand {
         await o.close(); await n.close()
     }
 
-    private func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 }

@@ -37,19 +37,19 @@ struct RestoreBenchmark: AsyncParsableCommand {
             // Where the time goes: reading alone (sha256 of every chunk, then every entry).
             var clock = ContinuousClock.now
             for chunk in plan.streams.flatMap(\.chunks) { _ = try DurableFile.sha256(ofFile: archive + "/" + chunk.path) }
-            let hashing = seconds(ContinuousClock.now - clock)
+            let hashing = (ContinuousClock.now - clock).inSeconds
             clock = ContinuousClock.now
             var entries = 0
             for chunk in plan.streams.flatMap(\.chunks) {
                 let reader = try AOFFileReader(path: archive + "/" + chunk.path)
                 while try reader.next() != nil { entries += 1 }
             }
-            let scanning = seconds(ContinuousClock.now - clock)
+            let scanning = (ContinuousClock.now - clock).inSeconds
             print("  scanning alone (AOFFileReader over every chunk): \(fixed(scanning))s for \(entries) entries")
             clock = ContinuousClock.now
             let walk = ReplayCursor(plan)
             while try walk.next() != nil {}
-            let reading = seconds(ContinuousClock.now - clock)
+            let reading = (ContinuousClock.now - clock).inSeconds
             print("  reading the archive alone: sha256 of every chunk \(fixed(hashing))s; sha256 + every entry through the cursor \(fixed(reading))s")
             var ours: [Double] = [], reference: [Double] = []
             var ourCPU: [Double] = [], referenceCPU: [Double] = []
@@ -64,12 +64,12 @@ struct RestoreBenchmark: AsyncParsableCommand {
                         replay.batchesInFlight = depth
                         let outcome = try await replay.run()
                         guard outcome.commands == commands else { throw ValidationError("replay applied \(outcome.commands) commands, not \(commands)") }
-                        ours.append(seconds(ContinuousClock.now - start))
+                        ours.append((ContinuousClock.now - start).inSeconds)
                         ourCPU.append(Self.cpuSeconds(RUSAGE_SELF) - cpuBefore)
                     } else {
                         let result = try await ExternalCommand.run("/bin/sh", ["-c", "\(cli) -p \(server.port) --pipe < \(flat)"])
                         guard result.succeeded else { throw ValidationError("redis-cli --pipe failed: \(result.output.prefix(300))") }
-                        reference.append(seconds(ContinuousClock.now - start))
+                        reference.append((ContinuousClock.now - start).inSeconds)
                         referenceCPU.append(Self.cpuSeconds(RUSAGE_CHILDREN) - childrenBefore)
                     }
                     let keys = try await c.send(["DBSIZE"]).int ?? 0
@@ -89,20 +89,20 @@ struct RestoreBenchmark: AsyncParsableCommand {
                 var start = ContinuousClock.now
                 let outcome = try AOFFolderWriter(plan: plan, folder: out).run()
                 guard outcome.commands == commands else { throw ValidationError("--write-aof wrote \(outcome.commands) commands") }
-                writes.append(seconds(ContinuousClock.now - start))
+                writes.append((ContinuousClock.now - start).inSeconds)
                 try FileManager.default.removeItem(atPath: out)
                 start = ContinuousClock.now
                 for copy in 1...2 {
                     let result = try await ExternalCommand.run("/bin/cp", ["-r", archive, work + "/copy-\(copy)"])
                     guard result.succeeded else { throw ValidationError("cp failed: \(result.output)") }
                 }
-                copies.append(seconds(ContinuousClock.now - start))
+                copies.append((ContinuousClock.now - start).inSeconds)
                 for copy in 1...2 { try FileManager.default.removeItem(atPath: work + "/copy-\(copy)") }
                 // The same copies made durable (fsync of every file), as --write-aof makes its files.
                 start = ContinuousClock.now
                 let durable = try await ExternalCommand.run("/bin/sh", ["-c", "cp -r \(archive) \(work)/copy-1 && cp -r \(archive) \(work)/copy-2 && find \(work)/copy-1 \(work)/copy-2 -type f -exec sync {} +"])
                 guard durable.succeeded else { throw ValidationError("cp + sync failed: \(durable.output)") }
-                synced.append(seconds(ContinuousClock.now - start))
+                synced.append((ContinuousClock.now - start).inSeconds)
                 for copy in 1...2 { try FileManager.default.removeItem(atPath: work + "/copy-\(copy)") }
             }
             let writeRatio = median(copies) / median(writes)
@@ -119,7 +119,6 @@ struct RestoreBenchmark: AsyncParsableCommand {
         }
     }
 
-    private func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     /// Writes `commands` SETs over 100,000 keys as an archive (an AOF base with one command,
     /// one stream in 4 MB chunks, a #TS line every 10,000 commands) and as one flat file

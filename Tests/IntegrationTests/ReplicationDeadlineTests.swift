@@ -43,6 +43,7 @@ import Glibc
                 #expect(error.message.contains("r1 (\(r1.endpoint))"), "\(error.message)")
                 #expect(error.message.contains("wait until r1"), "the step is named: \(error.message)")
                 #expect(error.message.contains("undone: pause writes"), "\(error.message)")
+                #expect(error.kind == .stopped)
                 #expect(error.failover?.steps.contains { $0.title.hasPrefix("undo: pause writes") && $0.status == .done } == true)
             }
             kill(r1.pid, SIGCONT)
@@ -167,6 +168,7 @@ import Glibc
                 } catch let error as ReplicationError {
                     #expect(error.message.contains("--timeout"), "\(error.message)")
                     #expect(error.message.contains("100ms to 1h"), "\(error.message)")
+                    #expect(error.kind == .invalidRequest)
                 }
                 do {
                     _ = try await SyncVerifier.verify(master: try await lab.replicationServer("master"), replicas: [replica],
@@ -174,6 +176,7 @@ import Glibc
                     Issue.record("verify-sync ran with --timeout \(timeout)")
                 } catch let error as ReplicationError {
                     #expect(error.message.contains("100ms to 1h"), "\(error.message)")
+                    #expect(error.kind == .invalidRequest)
                 }
             }
             let r1 = try await lab.connect("r1")

@@ -106,6 +106,8 @@ import Testing
             } catch let error as ReplicationError {
                 #expect(error.message.contains("refusing to promote"))
                 #expect(error.message.contains("--force"))
+                #expect(error.kind == .unsafe)
+                #expect(error.server?.hasPrefix("lonely") == true)
             }
             #expect(try await c.replicationState().isReplica, "nothing was changed")
             let forced = try await Failover.promote(try await lab.replicationServer("lonely"), others: [],
@@ -133,6 +135,8 @@ import Testing
                 Issue.record("the failover succeeded with its new master dead")
             } catch let error as ReplicationError {
                 let report = try #require(error.failover)
+                #expect(error.kind == .stopped)
+                #expect(error.underlying != nil)
                 #expect(report.steps.contains { $0.status == .failed })
                 #expect(report.steps.contains { $0.title.hasPrefix("undo: pause writes") && $0.status == .done })
                 #expect(report.steps.contains { $0.status == .notRun } || report.steps.last?.status != .failed)
@@ -185,6 +189,7 @@ import Testing
                 Issue.record("replaced a live master")
             } catch let error as ReplicationError {
                 #expect(error.message.contains("still answers as a master"))
+                #expect(error.kind == .unsafe)
             }
         }
     }

@@ -74,6 +74,8 @@ import Glibc
             } catch let error as ReplicationError {
                 #expect(error.message.contains("loner"))
                 #expect(error.message.contains("is not a replica"))
+                #expect(error.kind == .wrongRole)
+                #expect(error.server?.hasPrefix("loner") == true)
             }
         }
     }
@@ -89,6 +91,7 @@ import Glibc
                 Issue.record("a replica of another master was accepted")
             } catch let error as ReplicationError {
                 #expect(error.message.contains("not in master"))
+                #expect(error.kind == .wrongRole)
             }
         }
     }
@@ -106,6 +109,7 @@ import Glibc
                 #expect(error.message.contains("master"))
                 #expect(error.message.contains("does not answer"))
                 #expect(error.message.contains(master.endpoint.description))
+                #expect(error.kind == .connection)
             }
         }
     }

@@ -105,4 +105,57 @@ import Testing
         #expect(run.status == 0, "\(run.err)\n\(run.out.suffix(1500))")
         #expect(run.out.contains("new master replica"), "\(run.out.suffix(1500))")
     }
+    /// A Sentinel given by address rather than by connection name is reached with the TLS
+    /// options given to failover (the Lab's start report names its CA and client
+    /// certificate); without them the failover stops at the handshake, before any step.
+    @Test func sentinelByAddressOverTLS() throws {
+        let setup = """
+            start master --tls
+            start replica --replica-of master
+            let s = start s1 --sentinel master
+            use master
+            SET k v
+            wait-until $(@replica GET k) == "v" --timeout 5s
+            """
+        let plain = try RedkeepBinaryTests.temporaryFile("tls-sentinel-plain.rk", setup + """
+
+            failover --sentinel ${s.address} --master master --timeout 5s
+            """)
+        let refused = try RedkeepBinaryTests.redkeep([plain])
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("127.0.0.1:"), "\(refused.err)")
+        #expect(!refused.err.contains("completed"), "\(refused.err)")
+
+        let script = try RedkeepBinaryTests.temporaryFile("tls-sentinel-address.rk", setup + """
+
+            let report = failover --sentinel ${s.address} --master master --tls --cacert ${s.ca} --cert ${s.client_cert} --key ${s.client_key}
+            assert ${report.new_master} == "replica" "Sentinel should promote the replica"
+            assert $(GET k) == "v" "the current connection follows the new master"
+            echo new master ${report.new_master}
+            """)
+        let run = try RedkeepBinaryTests.redkeep([script])
+        #expect(run.status == 0, "\(run.err)\n\(run.out.suffix(1500))")
+        #expect(run.out.contains("new master replica"), "\(run.out.suffix(1500))")
+    }
+
+    /// Servers started with a password: the demoted master of a failover --promote links
+    /// to the promoted replica (the Lab gives it masterauth) and the data flows back.
+    @Test func failoverBetweenPasswordServers() throws {
+        let script = try RedkeepBinaryTests.temporaryFile("password-failover.rk", """
+            start master --tls --password-env RK_TEST_PASSWORD
+            start replica --replica-of master
+            use master
+            SET greeting hello
+            wait-until $(@replica GET greeting) == "hello" --timeout 5s
+            failover --promote replica
+            @replica SET after failover
+            wait-until $(@master GET after) == "failover" --timeout 5s
+            echo password failover done
+            """)
+        let secret = "pw-\(UInt32.random(in: 0...UInt32.max))"
+        let run = try RedkeepBinaryTests.redkeep([script], environment: ["RK_TEST_PASSWORD": secret])
+        #expect(run.status == 0, "\(run.err)\n\(run.out.suffix(1500))")
+        #expect(run.out.contains("password failover done"), "\(run.out.suffix(1500))")
+        #expect(!run.out.contains(secret) && !run.err.contains(secret))
+    }
 }

@@ -157,6 +157,52 @@ import Testing
         }
     }
 
+    /// A demoted master must be able to log in to the promoted replica: the Lab gives each
+    /// password server a masterauth of its own, and a failover whose demoted master has none
+    /// is refused before anything changes, naming the setting to fix.
+    @Test func failoverChecksThatTheDemotedMasterCanLogIn() async throws {
+        try await withLab { lab in
+            let secret = RedisSecret("pw-\(UInt32.random(in: 0...UInt32.max))")
+            _ = try await lab.start("m", LocalServerOptions(password: secret))
+            _ = try await lab.start("r", LocalServerOptions(replicaOf: "m"))
+            let master = try await lab.replicationServer("m")
+            let replica = try await lab.replicationServer("r")
+            let m = try await RedisConnection.connect(master.configuration)
+            #expect(try await m.configGet("masterauth")["masterauth"] == secret.revealed)
+            _ = try await m.send(["SET", "k", "v"])
+            #expect(try await m.send(["WAIT", "1", "5000"]) == .integer(1))
+
+            // Without masterauth on the master, promoting its replica is refused up front.
+            _ = try await m.send(["CONFIG", "SET", "masterauth", ""])
+            do throws(ReplicationError) {
+                _ = try await Failover.promote(replica, others: [], known: [master, replica])
+                Issue.record("a failover whose demoted master cannot log in was not refused")
+            } catch {
+                #expect(error.message.contains("m (\(master.endpoint)) would follow r (\(replica.endpoint)), which requires a password, but m has no masterauth"), "\(error.message)")
+                #expect(error.message.contains("nothing was changed"))
+                #expect(!error.message.contains(secret.revealed))
+                #expect(error.kind == .unsafe && error.server == "m (\(master.endpoint))")
+            }
+            #expect(try await m.replicationState().isReplica == false)
+            let r = try await RedisConnection.connect(replica.configuration)
+            #expect(try await r.replicationState().isReplica)
+
+            // A wrong masterauth is refused too; the right one lets the failover finish.
+            _ = try await m.send(["CONFIG", "SET", "masterauth", "not-the-password"])
+            await #expect(throws: ReplicationError.self) {
+                _ = try await Failover.promote(replica, others: [], known: [master, replica])
+            }
+            _ = try await m.send(["CONFIG", "SET", "masterauth", .string(secret.revealed)])
+            let report = try await Failover.promote(replica, others: [], known: [master, replica])
+            #expect(report.completed)
+            #expect(try await r.replicationState().isReplica == false)
+            let demoted = try await m.replicationState()
+            #expect(demoted.isReplica && demoted.linkUp)
+            await r.close()
+            await m.close()
+        }
+    }
+
     // MARK: - Helpers
 
     /// The error connecting and sending PING gives, or nil when both succeed.

@@ -30,17 +30,17 @@ public enum BenchmarkCSV {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw BenchmarkError("cannot read \(path): \((error as NSError).localizedDescription)")
+            throw BenchmarkError(.files, "cannot read \(path): \((error as NSError).localizedDescription)", path: path, underlying: error)
         }
         var lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
         guard let first = lines.first, first == header else {
-            throw BenchmarkError("\(path) is not a benchmark CSV: line 1 should be \"\(header)\" (files made with --save FILE.csv)")
+            throw BenchmarkError(.badCSV, "\(path) is not a benchmark CSV: line 1 should be \"\(header)\" (files made with --save FILE.csv)", path: path)
         }
         lines.removeFirst()
         var rows: [BenchmarkRow] = []
         for (i, line) in lines.enumerated() where !line.isEmpty {
             let fields = split(line)
-            func fail(_ why: String) -> BenchmarkError { BenchmarkError("\(path):\(i + 2): \(why)") }
+            func fail(_ why: String) -> BenchmarkError { BenchmarkError(.badCSV, "\(path):\(i + 2): \(why)", path: path) }
             guard fields.count == 12 else { throw fail("expected 12 fields, found \(fields.count)") }
             guard let clients = Int(fields[2]), let calls = Int(fields[3]), let commands = Int(fields[4]),
                   let seconds = Double(fields[5]) else {
@@ -85,7 +85,7 @@ public enum BenchmarkCSV {
 func writeAtomically(_ text: String, to path: String) throws {
     let temporary = path + ".tmp-\(getpid())"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw BenchmarkError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw BenchmarkError(.files, "cannot write \(temporary): \(String(cString: strerror(errno)))", path: path) }
     let bytes = Array(text.utf8)
     var written = 0
     while written < bytes.count {
@@ -94,7 +94,7 @@ func writeAtomically(_ text: String, to path: String) throws {
             let reason = String(cString: strerror(errno))
             close(fd)
             unlink(temporary)
-            throw BenchmarkError("cannot write \(temporary): \(reason)")
+            throw BenchmarkError(.files, "cannot write \(temporary): \(reason)", path: path)
         }
         written += n
     }
@@ -102,12 +102,12 @@ func writeAtomically(_ text: String, to path: String) throws {
         let reason = String(cString: strerror(errno))
         close(fd)
         unlink(temporary)
-        throw BenchmarkError("cannot fsync \(temporary): \(reason)")
+        throw BenchmarkError(.files, "cannot fsync \(temporary): \(reason)", path: path)
     }
     close(fd)
     guard rename(temporary, path) == 0 else {
         let reason = String(cString: strerror(errno))
         unlink(temporary)
-        throw BenchmarkError("cannot rename \(temporary) to \(path): \(reason)")
+        throw BenchmarkError(.files, "cannot rename \(temporary) to \(path): \(reason)", path: path)
     }
 }

@@ -45,7 +45,7 @@ public enum BenchmarkSVG {
 
     /// Reads the CSV files and writes the chart to `output` atomically.
     public static func write(csvFiles: [String], to output: String) throws -> [(name: String, rows: [BenchmarkRow])] {
-        guard !csvFiles.isEmpty else { throw BenchmarkError("benchmark report needs at least one CSV file (written by --save FILE.csv)") }
+        guard !csvFiles.isEmpty else { throw BenchmarkError(.invalidRequest, "benchmark report needs at least one CSV file (written by --save FILE.csv)") }
         let files = try csvFiles.map { (name: ($0 as NSString).lastPathComponent, rows: try BenchmarkCSV.read($0)) }
         try writeAtomically(render(files), to: output)
         return files

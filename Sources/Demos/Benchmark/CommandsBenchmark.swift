@@ -77,7 +77,7 @@ public enum CommandsBenchmark {
     public static func selectedTests(_ names: [String]) throws -> [Test] {
         try names.map { name in
             guard let test = tests.first(where: { $0.name == name.lowercased() }) else {
-                throw BenchmarkError("benchmark commands: unknown test \"\(name)\" (known: \(tests.map(\.name).joined(separator: ", ")))")
+                throw BenchmarkError(.invalidRequest, "benchmark commands: unknown test \"\(name)\" (known: \(tests.map(\.name).joined(separator: ", ")))")
             }
             return test
         }
@@ -87,7 +87,7 @@ public enum CommandsBenchmark {
     public static func run(_ configuration: RedisConnectionConfiguration, _ options: Options) async throws -> Outcome {
         let selected = try selectedTests(options.tests)
         guard options.clients >= 1, options.pipeline >= 1, options.requests >= 1 else {
-            throw BenchmarkError("benchmark commands: -c, -P and -n must be 1 or more (got -c \(options.clients) -P \(options.pipeline) -n \(options.requests))")
+            throw BenchmarkError(.invalidRequest, "benchmark commands: -c, -P and -n must be 1 or more (got -c \(options.clients) -P \(options.pipeline) -n \(options.requests))")
         }
         var rows: [BenchmarkRow] = []
         var stopped: String?
@@ -143,7 +143,7 @@ public enum CommandsBenchmark {
                                 let n = min(options.pipeline, share - count)
                                 let replies = try await connection.pipeline(n == batch.count ? batch : Array(batch.prefix(n)))
                                 if let error = replies.first(where: \.isError)?.errorMessage {
-                                    throw BenchmarkError("\(connection.endpoint) answered \(test.command.name) with an error: \(error)")
+                                    throw BenchmarkError(.serverError, "\(connection.endpoint) answered \(test.command.name) with an error: \(error)")
                                 }
                                 count += n
                             }
@@ -164,7 +164,7 @@ public enum CommandsBenchmark {
         }
         let elapsed = clock.now - start
         for connection in connections { await connection.close() }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         return (BenchmarkRow(benchmark: "commands", label: test.name, clients: options.clients, calls: done, commands: done,
                              seconds: seconds, p50: latencies.microseconds(at: 50), p99: latencies.microseconds(at: 99),
                              p999: latencies.microseconds(at: 99.9)), stopped)

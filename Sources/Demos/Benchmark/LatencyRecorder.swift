@@ -10,8 +10,7 @@ public struct LatencyRecorder: Sendable {
 
     /// Records one call that took `duration`.
     public mutating func record(_ duration: Duration) {
-        let c = duration.components
-        let nanos = max(1, c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000)
+        let nanos = max(1, duration.wholeNanoseconds)
         _ = histogram.record(UInt64(min(nanos, 60_000_000_000)))
     }
 

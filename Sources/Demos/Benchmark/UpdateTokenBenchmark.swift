@@ -42,8 +42,8 @@ public enum UpdateTokenBenchmark {
 
     /// Runs each mode for `duration` against the server `configuration` points to.
     public static func run(_ configuration: RedisConnectionConfiguration, _ options: Options) async throws -> Outcome {
-        guard options.clients >= 1 else { throw BenchmarkError("benchmark update-token: --clients must be 1 or more, not \(options.clients)") }
-        guard options.duration > .zero else { throw BenchmarkError("benchmark update-token: --duration must be more than 0") }
+        guard options.clients >= 1 else { throw BenchmarkError(.invalidRequest, "benchmark update-token: --clients must be 1 or more, not \(options.clients)") }
+        guard options.duration > .zero else { throw BenchmarkError(.invalidRequest, "benchmark update-token: --duration must be more than 0") }
         var rows: [BenchmarkRow] = []
         for mode in options.modes {
             let (row, stopped) = try await measure(mode, configuration, options)
@@ -94,7 +94,7 @@ public enum UpdateTokenBenchmark {
         }
         let elapsed = clock.now - start
         for connection in connections { await connection.close() }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let row = BenchmarkRow(benchmark: "update-token", label: mode.rawValue, clients: options.clients, calls: calls,
                                commands: calls * mode.commandsPerCall, seconds: seconds,
                                p50: latencies.microseconds(at: 50), p99: latencies.microseconds(at: 99),
@@ -130,7 +130,7 @@ public enum UpdateTokenBenchmark {
     private static func check(_ replies: [RESPValue], _ commands: [RESPCommand], _ connection: RedisConnection) throws {
         for (command, reply) in zip(commands, replies) {
             if let message = reply.errorMessage {
-                throw BenchmarkError("\(connection.endpoint) answered \(command.name) with an error: \(message)")
+                throw BenchmarkError(.serverError, "\(connection.endpoint) answered \(command.name) with an error: \(message)")
             }
         }
     }

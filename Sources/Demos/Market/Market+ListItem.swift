@@ -26,7 +26,7 @@ extension Market {
     public func listItem(_ item: String, seller: String, price: Int64, timeout: Duration = .seconds(5),
                          watch: Bool = true, checkUser: Bool = true) async throws -> ListResult {
         try Self.requirePrice(price, for: "list-item \(item) \(seller)")
-        guard !item.isEmpty else { throw MarketError("list-item: the item id is empty") }
+        guard !item.isEmpty else { throw MarketError(.invalidRequest, "list-item: the item id is empty") }
         if checkUser { try await requireUser(seller, as: "seller") }
         let inventory = MarketKeys.inventory(seller)
         let member = MarketKeys.listing(item: item, seller: seller)

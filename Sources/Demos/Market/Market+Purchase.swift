@@ -36,7 +36,7 @@ extension Market {
     public func purchase(buyer: String, item: String, seller: String, price: Int64, timeout: Duration = .seconds(10),
                          watch: Bool = true, think: Duration = .zero, checkUsers: Bool = true) async throws -> PurchaseResult {
         try Self.requirePrice(price, for: "purchase \(buyer) \(item) \(seller)")
-        guard !item.isEmpty else { throw MarketError("purchase: the item id is empty") }
+        guard !item.isEmpty else { throw MarketError(.invalidRequest, "purchase: the item id is empty") }
         if checkUsers {
             try await requireUser(buyer, as: "buyer")
             try await requireUser(seller, as: "seller")
@@ -54,7 +54,7 @@ extension Market {
             let fundsReply = try await send(RESPCommand("HGET", buyerKey, "funds"))
             guard let funds = fundsReply.string.flatMap({ Int64($0) }) else {
                 if watch { try await send(RESPCommand("UNWATCH")) }
-                throw MarketError("purchase: the funds of buyer \(buyer) (\(buyerKey) funds) on \(connection.endpoint) are not a whole number: \(fundsReply.string ?? "missing")")
+                throw MarketError(.badState, "purchase: the funds of buyer \(buyer) (\(buyerKey) funds) on \(connection.endpoint) are not a whole number: \(fundsReply.string ?? "missing")", endpoint: connection.endpoint)
             }
             result.funds = funds
             result.marketPrice = score.string.flatMap { Double($0) }

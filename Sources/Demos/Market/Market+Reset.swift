@@ -21,9 +21,9 @@ extension Market {
     /// turn, ItemM to Frank (user 17) as in figure 4.4; with a `seed`, owners are drawn at
     /// random from it instead (the same seed gives the same market).
     public func reset(users: Int, items: Int, funds: Int64, seed: UInt64? = nil) async throws -> ResetSummary {
-        guard users >= 1 else { throw MarketError("market reset: --users must be 1 or more, not \(users)") }
-        guard items >= 0 else { throw MarketError("market reset: --items must be 0 or more, not \(items)") }
-        guard funds >= 0 else { throw MarketError("market reset: --funds must be 0 or more, not \(funds)") }
+        guard users >= 1 else { throw MarketError(.invalidRequest, "market reset: --users must be 1 or more, not \(users)") }
+        guard items >= 0 else { throw MarketError(.invalidRequest, "market reset: --items must be 0 or more, not \(items)") }
+        guard funds >= 0 else { throw MarketError(.invalidRequest, "market reset: --funds must be 0 or more, not \(funds)") }
         let old = try await MarketState.scan(connection, match: "users:*")
             + MarketState.scan(connection, match: "inventory:*") + [MarketKeys.market]
         var deleted = 0
@@ -56,7 +56,7 @@ extension Market {
             let batch = Array(commands[start..<min(start + 1000, commands.count)])
             for (command, reply) in zip(batch, try await connection.pipeline(batch)) {
                 if let message = reply.errorMessage {
-                    throw MarketError("market reset: \(connection.endpoint) answered \(command.name) with an error: \(message)")
+                    throw MarketError(.serverError, "market reset: \(connection.endpoint) answered \(command.name) with an error: \(message)", endpoint: connection.endpoint)
                 }
             }
         }

@@ -24,7 +24,7 @@ public struct Market: Sendable {
         let reply = try await connection.reply(to: command)
         transcript?.append(command, reply)
         if let message = reply.errorMessage {
-            throw MarketError("\(connection.endpoint) answered \(command.name) with an error: \(message)")
+            throw MarketError(.serverError, "\(connection.endpoint) answered \(command.name) with an error: \(message)", endpoint: connection.endpoint)
         }
         return reply
     }
@@ -39,13 +39,13 @@ public struct Market: Sendable {
         }
         for (command, reply) in zip(commands, replies) {
             if let message = reply.errorMessage {
-                throw MarketError("\(connection.endpoint) answered \(command.name) with an error: \(message)")
+                throw MarketError(.serverError, "\(connection.endpoint) answered \(command.name) with an error: \(message)", endpoint: connection.endpoint)
             }
         }
         let exec = replies.last ?? .null
         for (command, reply) in zip(writes, exec.elements ?? []) {
             if let message = reply.errorMessage {
-                throw MarketError("\(connection.endpoint) failed \(command.name) inside EXEC: \(message)")
+                throw MarketError(.serverError, "\(connection.endpoint) failed \(command.name) inside EXEC: \(message)", endpoint: connection.endpoint)
             }
         }
         return exec
@@ -55,18 +55,18 @@ public struct Market: Sendable {
     /// transcript stays the book's).
     func requireUser(_ id: String, as role: String) async throws {
         guard !id.isEmpty, !id.contains(".") else {
-            throw MarketError("invalid \(role) id \"\(id)\": user ids are non-empty and have no dots")
+            throw MarketError(.invalidRequest, "invalid \(role) id \"\(id)\": user ids are non-empty and have no dots")
         }
         let exists = try await connection.send(RESPCommand("EXISTS", MarketKeys.user(id)))
         guard exists.int == 1 else {
-            throw MarketError("unknown \(role) \(id): \(MarketKeys.user(id)) does not exist on \(connection.endpoint) (market reset creates users)")
+            throw MarketError(.notFound, "unknown \(role) \(id): \(MarketKeys.user(id)) does not exist on \(connection.endpoint) (market reset creates users)", endpoint: connection.endpoint)
         }
     }
 
     /// Throws for a negative price.
     static func requirePrice(_ price: Int64, for operation: String) throws {
         guard price >= 0 else {
-            throw MarketError("\(operation): the price must be a whole number of e-dollars, 0 or more, not \(price)")
+            throw MarketError(.invalidRequest, "\(operation): the price must be a whole number of e-dollars, 0 or more, not \(price)")
         }
     }
 }

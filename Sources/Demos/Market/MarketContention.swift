@@ -66,16 +66,16 @@ public enum MarketContention {
 
     /// Runs the race against the server `configuration` points to.
     public static func run(_ configuration: RedisConnectionConfiguration, _ options: Options) async throws -> Report {
-        guard options.buyers >= 1 else { throw MarketError("market contend: --buyers must be 1 or more, not \(options.buyers)") }
+        guard options.buyers >= 1 else { throw MarketError(.invalidRequest, "market contend: --buyers must be 1 or more, not \(options.buyers)") }
         try Market.requirePrice(options.price, for: "market contend")
         let control = try await RedisConnection.connect(configuration)
         defer { Task { await control.close() } }
         let before = try await MarketState.load(control)
         guard before.users.count >= options.buyers else {
-            throw MarketError("market contend: \(options.buyers) buyers need \(options.buyers) users, the market on \(control.endpoint) has \(before.users.count) (market reset --users \(options.buyers))")
+            throw MarketError(.badState, "market contend: \(options.buyers) buyers need \(options.buyers) users, the market on \(control.endpoint) has \(before.users.count) (market reset --users \(options.buyers))", endpoint: control.endpoint)
         }
         guard before.copies(of: options.item) > 0 else {
-            throw MarketError("market contend: unknown item \(options.item): it is neither listed nor in any inventory on \(control.endpoint)")
+            throw MarketError(.notFound, "market contend: unknown item \(options.item): it is neither listed nor in any inventory on \(control.endpoint)", endpoint: control.endpoint)
         }
         // The race needs a listing: the owner puts the item on the market first.
         if !before.listings.contains(where: { $0.item == options.item }),
@@ -107,7 +107,7 @@ public enum MarketContention {
                 if stopped == nil, let problem { stopped = problem }
             }
         }
-        let seconds = Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds) / 1e18
+        let seconds = (clock.now - start).inSeconds
         counts.sort { MarketState.idOrder($0.buyer, $1.buyer) }
         // Read the final state even after Ctrl-C: a detached task is not cancelled with
         // this one, so the invariants are still checked on what the race left.

@@ -46,7 +46,7 @@ public struct MarketState: Sendable, Equatable {
         for (i, id) in ids.enumerated() {
             let fields = replies[2 * i].elements ?? []
             if let message = replies[2 * i].errorMessage ?? replies[2 * i + 1].errorMessage {
-                throw MarketError("cannot read user \(id) on \(connection.endpoint): \(message)")
+                throw MarketError(.serverError, "cannot read user \(id) on \(connection.endpoint): \(message)", endpoint: connection.endpoint)
             }
             let name = fields.first?.string ?? ""
             let funds = fields.count > 1 ? fields[1].string.flatMap { Int64($0) } ?? 0 : 0
@@ -79,7 +79,7 @@ public struct MarketState: Sendable, Equatable {
         repeat {
             let reply = try await connection.send(RESPCommand("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"))
             guard let parts = reply.elements, parts.count == 2, let next = parts[0].string else {
-                throw MarketError("\(connection.endpoint) answered SCAN with an unexpected reply: \(reply)")
+                throw MarketError(.badState, "\(connection.endpoint) answered SCAN with an unexpected reply: \(reply)", endpoint: connection.endpoint)
             }
             cursor = next
             keys += (parts[1].elements ?? []).compactMap(\.string)

@@ -50,7 +50,7 @@ public struct RewriteSchedule: Sendable, Hashable {
             }
         }
         if let every {
-            let step = Double(every.components.seconds) + Double(every.components.attoseconds) / 1e18
+            let step = every.inSeconds
             if step > 0 {
                 let done = max(0, (date.timeIntervalSince(origin) / step).rounded(.down))
                 var next = origin.addingTimeInterval((done + 1) * step)

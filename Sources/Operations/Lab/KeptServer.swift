@@ -31,7 +31,7 @@ public struct KeptServer: Sendable {
     /// for), then SIGKILL if it has not exited after `grace`.
     public func stop(grace: Duration = .seconds(15)) async throws(LabError) {
         guard kill(pid, SIGTERM) == 0 else {
-            throw LabError("cannot stop \(name) (pid \(pid), left running by an earlier --keep run): \(String(cString: strerror(errno)))")
+            throw LabError(.stopFailed, "cannot stop \(name) (pid \(pid), left running by an earlier --keep run): \(String(cString: strerror(errno)))")
         }
         let deadline = ContinuousClock.now + grace
         while Self.isAlive(pid) && ContinuousClock.now < deadline {

@@ -9,13 +9,13 @@ extension Lab {
     public func startObjectStore(_ name: String, bucket: String = "redkeep",
                                  startTimeout: Duration = .seconds(30)) async throws(LabError) -> LocalObjectStore {
         guard Self.isValidName(name) else {
-            throw LabError("invalid object store name \"\(name)\": use letters, digits, '-' and '_'")
+            throw LabError(.invalidName, "invalid object store name \"\(name)\": use letters, digits, '-' and '_'")
         }
         if let store = objectStores[name], store.isRunning {
-            throw LabError("an object store called \(name) is already running at \(store.endpoint)")
+            throw LabError(.alreadyExists, "an object store called \(name) is already running at \(store.endpoint)")
         }
         if let server = server(name) {
-            throw LabError("\(name) is already the name of a server (port \(server.port))")
+            throw LabError(.alreadyExists, "\(name) is already the name of a server (port \(server.port))")
         }
         let store = try await LocalObjectStore.start(directory: "\(root)/\(name)", bucket: bucket, startTimeout: startTimeout)
         objectStores[name] = store
@@ -27,7 +27,7 @@ extension Lab {
 
     /// Starts the stopped object store called `name` again, on its port and folder.
     public func restartObjectStore(_ name: String) async throws(LabError) -> LocalObjectStore {
-        guard let store = objectStores[name] else { throw LabError("no object store called \(name)") }
+        guard let store = objectStores[name] else { throw LabError(.notFound, "no object store called \(name)") }
         let again = try await store.restarted()
         objectStores[name] = again
         return again
@@ -37,7 +37,7 @@ extension Lab {
     public func stopObjectStore(_ name: String) async throws(LabError) {
         guard let store = objectStores[name] else {
             let known = objectStores.keys.sorted()
-            throw LabError("no object store called \(name) (\(known.isEmpty ? "none started" : "known: " + known.joined(separator: ", ")))")
+            throw LabError(.notFound, "no object store called \(name) (\(known.isEmpty ? "none started" : "known: " + known.joined(separator: ", ")))")
         }
         await store.stop()
     }

@@ -11,7 +11,7 @@ extension Lab {
     func makeTLSFiles(for name: String, in directory: String) async throws(LabError) -> LocalServerTLS {
         let caFolder = "\(root)/tls-ca"
         do { try FileManager.default.createDirectory(atPath: caFolder, withIntermediateDirectories: true) }
-        catch { throw LabError("cannot create the folder \(caFolder) for the Lab's TLS CA: \(error.localizedDescription)") }
+        catch { throw LabError(.files, "cannot create the folder \(caFolder) for the Lab's TLS CA: \(error.localizedDescription)") }
         let ca = (certificate: "\(caFolder)/ca.crt", key: "\(caFolder)/ca.key")
         let tls = LocalServerTLS(caFile: ca.certificate, certificateFile: "\(directory)/server.crt", keyFile: "\(directory)/server.key",
                                  clientCertificateFile: "\(directory)/client.crt", clientKeyFile: "\(directory)/client.key")
@@ -38,7 +38,7 @@ extension Lab {
             ? "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n"
             : "extendedKeyUsage=clientAuth\n"
         do { try ("basicConstraints=critical,CA:FALSE\n" + usage).write(toFile: extensions, atomically: true, encoding: .utf8) }
-        catch { throw LabError("cannot write \(extensions) for \(name)'s TLS certificate: \(error.localizedDescription)") }
+        catch { throw LabError(.files, "cannot write \(extensions) for \(name)'s TLS certificate: \(error.localizedDescription)") }
         try await openssl(["req", "-new", "-nodes"] + ecKey + [
             "-keyout", key, "-out", request, "-subj", "/CN=\(role == "server" ? "localhost" : "redkeep-lab-client")",
         ], for: name, making: request)
@@ -56,18 +56,18 @@ extension Lab {
     /// Runs openssl (at most 30 s) and throws with what it printed when it fails.
     private static func openssl(_ arguments: [String], for name: String, making file: String) async throws(LabError) {
         guard let path = ExternalCommand.find("openssl") else {
-            throw LabError("cannot make TLS certificates for \(name): openssl is not on PATH (apt-get install openssl)")
+            throw LabError(.binaryMissing, "cannot make TLS certificates for \(name): openssl is not on PATH (apt-get install openssl)")
         }
         let output = file + ".openssl.log"
         defer { unlink(output) }
         let child = try ChildProcess.spawn(path, arguments, logPath: output)
         guard let status = await child.waitForExit(timeout: .seconds(30)) else {
             _ = await child.terminate(grace: .seconds(1))
-            throw LabError("cannot make \(file) for \(name): openssl did not finish within 30 s")
+            throw LabError(.timeout, "cannot make \(file) for \(name): openssl did not finish within 30 s")
         }
         guard status == .exited(0) else {
             let said = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            throw LabError("cannot make \(file) for \(name): openssl \(arguments[0]) ended with \(status): \(said.suffix(400))")
+            throw LabError(.tls, "cannot make \(file) for \(name): openssl \(arguments[0]) ended with \(status): \(said.suffix(400))")
         }
     }
 
@@ -86,8 +86,11 @@ extension Lab {
         ]
     }
 
-    /// `requirepass`, or an ACL user with the default user off; and how a replica logs in
-    /// to its master (`masteruser`, `masterauth`).
+    /// `requirepass`, or an ACL user with the default user off; and how it logs in to a
+    /// master (`masteruser`, `masterauth`): a replica with its master's credentials, a
+    /// master with its own, so that once a failover demotes it, it can follow a replica
+    /// that shares them (the Lab's replicas do), as Redis's docs advise for every server of
+    /// a replicated set.
     static func credentialLines(_ server: LocalServer, master: LocalServer?) -> [String] {
         var lines: [String] = []
         if let password = server.password {
@@ -98,8 +101,9 @@ extension Lab {
                 lines.append("requirepass \(quoted(password.revealed))")
             }
         }
-        if let master, let password = master.password {
-            if let user = master.user { lines.append("masteruser \(quoted(user))") }
+        let upstream = master ?? server
+        if let password = upstream.password {
+            if let user = upstream.user { lines.append("masteruser \(quoted(user))") }
             lines.append("masterauth \(quoted(password.revealed))")
         }
         return lines
@@ -110,7 +114,7 @@ extension Lab {
     static func writePrivately(_ text: String, to path: String) throws(LabError) {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw LabError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw LabError(.files, "cannot write \(temporary): \(String(cString: strerror(errno)))") }
         fchmod(fd, 0o600)
         let bytes = Array(text.utf8)
         var written = 0
@@ -121,7 +125,7 @@ extension Lab {
                 let reason = String(cString: strerror(errno))
                 close(fd)
                 unlink(temporary)
-                throw LabError("cannot write \(temporary) at byte \(written): \(reason)")
+                throw LabError(.files, "cannot write \(temporary) at byte \(written): \(reason)")
             }
             written += n
         }
@@ -130,7 +134,7 @@ extension Lab {
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw LabError("cannot rename \(temporary) to \(path): \(reason)")
+            throw LabError(.files, "cannot rename \(temporary) to \(path): \(reason)")
         }
     }
 }

@@ -36,13 +36,13 @@ public actor Lab {
         if let binary { self.binary = binary } else { self.binary = try ServerBinary.locate() }
         if let root {
             do { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
-            catch { throw LabError("cannot create the Lab folder \(root): \(error.localizedDescription)") }
+            catch { throw LabError(.files, "cannot create the Lab folder \(root): \(error.localizedDescription)", underlying: error) }
             self.root = root
             self.ownsRoot = false
         } else {
             var template = Array((NSTemporaryDirectory() + "redkeep-lab-XXXXXX").utf8CString)
             guard let made = mkdtemp(&template) else {
-                throw LabError("cannot create a temporary folder for the Lab in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
+                throw LabError(.files, "cannot create a temporary folder for the Lab in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
             }
             self.root = String(cString: made)
             self.ownsRoot = true
@@ -65,19 +65,19 @@ public actor Lab {
     @discardableResult
     public func start(_ name: String, _ options: LocalServerOptions = LocalServerOptions()) async throws(LabError) -> LocalServer {
         if let existing = managed[name], existing.process?.isRunning == true {
-            throw LabError("a server called \(name) is already running on port \(existing.server.port)")
+            throw LabError(.alreadyExists, "a server called \(name) is already running on port \(existing.server.port)", server: name)
         }
         if let store = objectStores[name] {
-            throw LabError("\(name) is already the name of an object store (\(store.endpoint))")
+            throw LabError(.alreadyExists, "\(name) is already the name of an object store (\(store.endpoint))", server: name)
         }
         guard Self.isValidName(name) else {
-            throw LabError("invalid server name \"\(name)\": use letters, digits, '-' and '_'")
+            throw LabError(.invalidName, "invalid server name \"\(name)\": use letters, digits, '-' and '_'", server: name)
         }
         let master = try resolveMaster(options.replicaOf, for: name)
         let monitored = try resolveMaster(options.sentinel?.monitor, for: name)
         let directory = options.directory ?? "\(root)/\(name)"
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        catch { throw LabError("cannot create the folder \(directory) for \(name): \(error.localizedDescription)") }
+        catch { throw LabError(.files, "cannot create the folder \(directory) for \(name): \(error.localizedDescription)", server: name, underlying: error) }
         // A replica or Sentinel of a Lab server speaks as it does: TLS and its credentials.
         let upstream = (options.replicaOf ?? options.sentinel?.monitor).flatMap { managed[$0]?.server }
         var tls: LocalServerTLS?
@@ -93,7 +93,7 @@ public actor Lab {
             let port: Int
             if let chosen = options.port {
                 if let problem = Self.portProblem(chosen) {
-                    throw LabError("cannot start \(name) on 127.0.0.1:\(chosen): \(problem)")
+                    throw LabError(.portUnavailable, "cannot start \(name) on 127.0.0.1:\(chosen): \(problem)", server: name)
                 }
                 port = chosen
             } else {
@@ -109,12 +109,12 @@ public actor Lab {
                 _ = error
                 continue
             } catch let error as PortTaken {
-                throw LabError("cannot start \(name) on 127.0.0.1:\(port): the port is in use")
+                throw LabError(.portUnavailable, "cannot start \(name) on 127.0.0.1:\(port): the port is in use", server: name)
                     .adding(log: error.log)
             } catch let error as LabError {
                 throw error
             } catch {
-                throw LabError("cannot start \(name): \(error)")
+                throw LabError(.startFailed, "cannot start \(name): \(error)", server: name, underlying: error)
             }
         }
     }
@@ -163,7 +163,7 @@ public actor Lab {
     public func crash(_ name: String) async throws(LabError) {
         let entry = try lookup(name)
         guard let process = entry.process, process.isRunning else {
-            throw LabError("cannot crash \(name): it is not running")
+            throw LabError(.notRunning, "cannot crash \(name): it is not running", server: name)
         }
         process.send(SIGKILL)
         _ = await process.waitForExit(timeout: .seconds(10))
@@ -183,9 +183,9 @@ public actor Lab {
         } catch let error as LabError {
             throw error
         } catch let error as PortTaken {
-            throw LabError("cannot restart \(name) on 127.0.0.1:\(entry.server.port): the port is in use").adding(log: error.log)
+            throw LabError(.portUnavailable, "cannot restart \(name) on 127.0.0.1:\(entry.server.port): the port is in use", server: name).adding(log: error.log)
         } catch {
-            throw LabError("cannot restart \(name): \(error)")
+            throw LabError(.startFailed, "cannot restart \(name): \(error)", server: name, underlying: error)
         }
     }
 
@@ -220,7 +220,7 @@ public actor Lab {
     private func lookup(_ name: String) throws(LabError) -> Managed {
         guard let entry = managed[name] else {
             let known = order.isEmpty ? "none started" : "known: " + order.joined(separator: ", ")
-            throw LabError("no local server called \(name) (\(known))")
+            throw LabError(.notFound, "no local server called \(name) (\(known))", server: name)
         }
         return entry
     }
@@ -229,7 +229,7 @@ public actor Lab {
         guard let replicaOf else { return nil }
         if let master = managed[replicaOf] {
             guard master.process?.isRunning == true else {
-                throw LabError("cannot start \(name) as a replica of \(replicaOf): \(replicaOf) is not running")
+                throw LabError(.notRunning, "cannot start \(name) as a replica of \(replicaOf): \(replicaOf) is not running", server: replicaOf)
             }
             return "127.0.0.1:\(master.server.port)"
         }
@@ -237,7 +237,7 @@ public actor Lab {
             return "\(host):\(port)"
         }
         let known = order.isEmpty ? "none started" : "known: " + order.joined(separator: ", ")
-        throw LabError("cannot start \(name) as a replica of \(replicaOf): no local server has that name (\(known)), and it is not host:port")
+        throw LabError(.notFound, "cannot start \(name) as a replica of \(replicaOf): no local server has that name (\(known)), and it is not host:port", server: replicaOf)
     }
 
     private func writeConfig(for server: LocalServer, _ options: LocalServerOptions, master: LocalServer?) throws(LabError) {
@@ -299,7 +299,7 @@ public actor Lab {
             if let status = process.exitStatus {
                 let log = Self.tail(server.logPath)
                 if log.contains("Address already in use") { throw PortTaken(log: log) }
-                throw LabError("\(binary.product.lowercased())-server for \(server.name) exited at once (\(status)) on 127.0.0.1:\(server.port)")
+                throw LabError(.startFailed, "\(binary.product.lowercased())-server for \(server.name) exited at once (\(status)) on 127.0.0.1:\(server.port)", server: server.name)
                     .adding(log: log)
             }
             var configuration = server.connectionConfiguration
@@ -313,7 +313,7 @@ public actor Lab {
             }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        throw LabError("\(server.name) on 127.0.0.1:\(server.port) did not answer PING within \(timeout) (\(lastProblem))")
+        throw LabError(.timeout, "\(server.name) on 127.0.0.1:\(server.port) did not answer PING within \(timeout) (\(lastProblem))", server: server.name)
             .adding(log: Self.tail(server.logPath))
     }
 
@@ -330,14 +330,14 @@ public actor Lab {
             if status == "up" { return }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        throw LabError("replica \(server.name) (127.0.0.1:\(server.port)) did not link to its master \(master) within \(timeout): master_link_status is \(status)")
+        throw LabError(.timeout, "replica \(server.name) (127.0.0.1:\(server.port)) did not link to its master \(master) within \(timeout): master_link_status is \(status)", server: server.name)
             .adding(log: Self.tail(server.logPath))
     }
 
     /// A port on 127.0.0.1 that nothing listens on right now.
     static func freePort() throws(LabError) -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw LabError("cannot find a free port: socket() failed: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw LabError(.portUnavailable, "cannot find a free port: socket() failed: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -349,7 +349,7 @@ public actor Lab {
                 bind(fd, sa, length) == 0 && getsockname(fd, sa, &length) == 0
             }
         }
-        guard ok else { throw LabError("cannot find a free port: \(String(cString: strerror(errno)))") }
+        guard ok else { throw LabError(.portUnavailable, "cannot find a free port: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
@@ -400,7 +400,9 @@ extension LabError {
     func adding(log: String) -> LabError {
         guard !log.isEmpty else { return self }
         let indented = log.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n")
-        return LabError(message + "\n  last lines of its log:\n" + indented)
+        var withLog = self
+        withLog.message += "\n  last lines of its log:\n" + indented
+        return withLog
     }
 }
 

@@ -85,10 +85,10 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
     public static func start(binary: WeedBinary? = nil, directory: String? = nil, bucket: String? = "redkeep",
                              startTimeout: Duration = .seconds(30)) async throws(LabError) -> LocalObjectStore {
         let binary = if let binary { binary } else { try WeedBinary.locate() }
-        if let bucket, let problem = S3Location.bucketNameProblem(bucket) { throw LabError("cannot start an object store: \(problem)") }
+        if let bucket, let problem = S3Location.bucketNameProblem(bucket) { throw LabError(.invalidName, "cannot start an object store: \(problem)") }
         let folder = if let directory { directory } else { try makeTemporaryFolder() }
         do { try FileManager.default.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true) }
-        catch { throw LabError("cannot create the object store's folder \(folder)/data: \(error.localizedDescription)") }
+        catch { throw LabError(.files, "cannot create the object store's folder \(folder)/data: \(error.localizedDescription)") }
         let credentials = S3Credentials(accessKeyID: "RK" + randomText(18, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
                                         secretAccessKey: S3Secret(randomText(40, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")),
                                         source: "the local store in \(folder)")
@@ -111,9 +111,9 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
                 await store.stop(grace: .seconds(10), removingFolder: directory == nil && !(portTaken && attempt < 4))
                 if portTaken && attempt < 4 { continue }
                 if portTaken {
-                    throw LabError("cannot start an object store in \(folder): its ports were taken \(attempt) times in a row")
+                    throw LabError(.portUnavailable, "cannot start an object store in \(folder): its ports were taken \(attempt) times in a row")
                 }
-                throw (error as? LabError) ?? LabError("cannot start an object store in \(folder): \(error)")
+                throw (error as? LabError) ?? LabError(.startFailed, "cannot start an object store in \(folder): \(error)")
             }
         }
     }
@@ -127,9 +127,9 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
     /// Starts a stopped store again on the same folder, ports and keys (its objects are
     /// still there): to rehearse an object store outage. Returns the running store.
     public func restarted(startTimeout: Duration = .seconds(30)) async throws(LabError) -> LocalObjectStore {
-        guard !process.isRunning else { throw LabError("the object store at \(endpoint) is still running (pid \(pid)): stop it first") }
+        guard !process.isRunning else { throw LabError(.alreadyExists, "the object store at \(endpoint) is still running (pid \(pid)): stop it first") }
         guard FileManager.default.fileExists(atPath: directory + "/identities.json") else {
-            throw LabError("cannot restart the object store: its folder \(directory) is gone")
+            throw LabError(.notFound, "cannot restart the object store: its folder \(directory) is gone")
         }
         let binary = try WeedBinary.locate()
         Self.removeGRPCSockets(ports)
@@ -138,7 +138,7 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
                                      logPath: logPath, process: process, ownsDirectory: ownsDirectory)
         do { try await store.waitUntilReady(timeout: startTimeout, creatingBucket: false) } catch {
             await store.kill()
-            throw (error as? LabError) ?? LabError("cannot restart the object store in \(directory) on port \(ports.s3): \(error)")
+            throw (error as? LabError) ?? LabError(.startFailed, "cannot restart the object store in \(directory) on port \(ports.s3): \(error)")
         }
         return store
     }
@@ -184,7 +184,7 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
                 await client.shutdown()
                 let log = Lab.tail(logPath, count: 12)
                 if log.contains("address already in use") { throw PortTaken() }
-                throw LabError("weed mini exited at once (\(status)) in \(directory) (S3 port \(ports.s3))").adding(log: log)
+                throw LabError(.startFailed, "weed mini exited at once (\(status)) in \(directory) (S3 port \(ports.s3))").adding(log: log)
             }
             do {
                 if bucket != nil && creatingBucket { try await client.createBucket() } else { _ = try await client.bucketExists() }
@@ -196,7 +196,7 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
             try? await Task.sleep(for: .milliseconds(50))
         }
         await client.shutdown()
-        throw LabError("the object store in \(directory) did not answer on 127.0.0.1:\(ports.s3) within \(timeout) (\(lastProblem))")
+        throw LabError(.timeout, "the object store in \(directory) did not answer on 127.0.0.1:\(ports.s3) within \(timeout) (\(lastProblem))")
             .adding(log: Lab.tail(logPath, count: 12))
     }
 
@@ -226,7 +226,7 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
                 let port = try Lab.freePort()
                 if taken.insert(port).inserted { return port }
             }
-            throw LabError("cannot find enough free ports on 127.0.0.1 for an object store")
+            throw LabError(.portUnavailable, "cannot find enough free ports on 127.0.0.1 for an object store")
         }
         var admin = 0
         for _ in 0..<50 {
@@ -236,7 +236,7 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
                 break
             }
         }
-        guard admin != 0 else { throw LabError("cannot find a free pair of ports N and N+10000 on 127.0.0.1 for an object store's admin server") }
+        guard admin != 0 else { throw LabError(.portUnavailable, "cannot find a free pair of ports N and N+10000 on 127.0.0.1 for an object store's admin server") }
         taken.insert(admin)
         taken.insert(admin + 10000)
         return Ports(s3: try next(), s3GRPC: try next(), master: try next(), masterGRPC: try next(), volume: try next(),
@@ -262,19 +262,19 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
         do {
             let data = try JSONSerialization.data(withJSONObject: identities, options: [.sortedKeys])
             guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw LabError("cannot write the object store's identities file \(path)")
+                throw LabError(.files, "cannot write the object store's identities file \(path)")
             }
         } catch let error as LabError {
             throw error
         } catch {
-            throw LabError("cannot write the object store's identities file \(path): \(error.localizedDescription)")
+            throw LabError(.files, "cannot write the object store's identities file \(path): \(error.localizedDescription)")
         }
     }
 
     static func makeTemporaryFolder() throws(LabError) -> String {
         var template = Array((NSTemporaryDirectory() + "redkeep-s3-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {
-            throw LabError("cannot create a temporary folder for an object store in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
+            throw LabError(.files, "cannot create a temporary folder for an object store in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
         }
         return String(cString: made)
     }

@@ -24,14 +24,14 @@ public struct ServerBinary: Sendable, Hashable, CustomStringConvertible {
         if let chosen = environment["REDKEEP_SERVER"], !chosen.isEmpty {
             guard let path = chosen.contains("/") ? (isExecutable(chosen) ? chosen : nil)
                                                   : findOnPath(chosen, environment: environment) else {
-                throw LabError("REDKEEP_SERVER is \"\(chosen)\", which is not an executable file\(chosen.contains("/") ? "" : " on PATH")")
+                throw LabError(.binaryMissing, "REDKEEP_SERVER is \"\(chosen)\", which is not an executable file\(chosen.contains("/") ? "" : " on PATH")")
             }
             return try probe(path)
         }
         for name in ["redis-server", "valkey-server"] {
             if let path = findOnPath(name, environment: environment) { return try probe(path) }
         }
-        throw LabError("""
+        throw LabError(.binaryMissing, """
             no Redis server binary found: neither redis-server nor valkey-server is on PATH. \
             Install one (Debian/Ubuntu: apt-get install redis-server), or set REDKEEP_SERVER \
             to the path of redis-server or valkey-server
@@ -50,7 +50,7 @@ public struct ServerBinary: Sendable, Hashable, CustomStringConvertible {
         // "Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=..."
         // "Valkey server v=8.0.1 sha=..."
         guard let v = text.split(separator: " ").first(where: { $0.hasPrefix("v=") }) else {
-            throw LabError("\(path) --version did not print a server version (it printed \"\(text.prefix(80).trimmingCharacters(in: .whitespacesAndNewlines))\"); is it redis-server or valkey-server?")
+            throw LabError(.binaryMissing, "\(path) --version did not print a server version (it printed \"\(text.prefix(80).trimmingCharacters(in: .whitespacesAndNewlines))\"); is it redis-server or valkey-server?")
         }
         let product = text.hasPrefix("Valkey") ? "Valkey" : "Redis"
         return ServerBinary(path: path, product: product, version: String(v.dropFirst(2)))

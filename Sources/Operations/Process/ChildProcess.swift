@@ -47,6 +47,10 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of redkeep's crosses over: not its sockets to other servers, not a
+        // pipe a parent waits on (a server left running by `--keep` would hold the pipe
+        // open and keep that parent waiting for an end of file that never comes).
+        closeInheritedDescriptors(&actions)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         posix_spawnattr_setpgroup(&attributes, 0)
         var noSignals = sigset_t()
@@ -62,11 +66,27 @@ final class ChildProcess: Sendable {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard rc == 0 else {
-            throw LabError("cannot run \(executable): \(String(cString: strerror(rc)))")
+            throw LabError(.binaryMissing, "cannot run \(executable): \(String(cString: strerror(rc)))")
         }
         let child = ChildProcess(pid: pid)
         ProcessRegistry.shared.add(pid)
         return child
+    }
+
+    /// Adds "close every descriptor from 3 up" to `actions`: glibc's
+    /// posix_spawn_file_actions_addclosefrom_np (2.34 and later; looked up at run time, as
+    /// Swift's Glibc module does not declare it), else one close per descriptor open now.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"),
+           unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3) == 0 {
+            return
+        }
+        // A descriptor closed meanwhile is harmless: the child ignores EBADF from these.
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for fd in open.compactMap(Int32.init) where fd > 2 {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
     }
 
     /// How the process ended, or nil while it runs. Never blocks.

@@ -23,7 +23,7 @@ public enum ExternalCommand {
             path = executable
         } else {
             guard let found = ServerBinary.findOnPath(executable, environment: ProcessInfo.processInfo.environment) else {
-                throw LabError("\(executable) is not on PATH")
+                throw LabError(.binaryMissing, "\(executable) is not on PATH")
             }
             path = found
         }

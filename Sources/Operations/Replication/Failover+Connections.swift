@@ -53,7 +53,7 @@ extension Failover {
                 } else {
                     within = "\(limit ?? deadline.timeout)"
                 }
-                throw ReplicationError("\(server.label) did not answer \(what) within \(within)")
+                throw ReplicationError(.timeout, "\(server.label) did not answer \(what) within \(within)", server: server.label)
             }
         }
 

@@ -39,26 +39,26 @@ public enum Failover {
     private static func promote(_ replica: ReplicationServer, others: [ReplicationServer], known: [ReplicationServer],
                                 pool: Connections, options: FailoverOptions) async throws(ReplicationError) -> FailoverReport {
         guard let replicaState = await probe(replica, pool: pool) else {
-            throw ReplicationError("cannot promote \(replica.label): it does not answer INFO replication (nothing was changed)")
+            throw ReplicationError(.connection, "cannot promote \(replica.label): it does not answer INFO replication (nothing was changed)", server: replica.label)
         }
         guard replicaState.isReplica, let oldEndpoint = replicaState.master else {
-            throw ReplicationError("cannot promote \(replica.label): it is not a replica (its role is \(replicaState.roleName))")
+            throw ReplicationError(.wrongRole, "cannot promote \(replica.label): it is not a replica (its role is \(replicaState.roleName))", server: replica.label)
         }
         let old = named(oldEndpoint, in: known, template: replica)
         var otherStates: [(ReplicationServer, ReplicationState)] = []
         for other in others {
             guard !sameServer(other.endpoint, replica.endpoint) else { continue }
             guard let state = await probe(other, pool: pool) else {
-                throw ReplicationError("cannot repoint \(other.label) after the failover: it does not answer INFO replication (nothing was changed)")
+                throw ReplicationError(.connection, "cannot repoint \(other.label) after the failover: it does not answer INFO replication (nothing was changed)", server: other.label)
             }
             guard state.isReplica else {
-                throw ReplicationError("\(other.label) is not a replica (its role is \(state.roleName)); --others names replicas to repoint")
+                throw ReplicationError(.wrongRole, "\(other.label) is not a replica (its role is \(state.roleName)); --others names replicas to repoint", server: other.label)
             }
             otherStates.append((other, state))
         }
         if let oldState = await probe(old, pool: pool) {
             guard !oldState.isReplica else {
-                throw ReplicationError("\(replica.label) replicates \(old.label), which is itself a replica of \(oldState.master?.description ?? "?"): promote a replica of the top master, or repoint first")
+                throw ReplicationError(.wrongRole, "\(replica.label) replicates \(old.label), which is itself a replica of \(oldState.master?.description ?? "?"): promote a replica of the top master, or repoint first", server: replica.label)
             }
             return try await promoteWithMaster(replica, replicaState, old: old, oldState: oldState, others: otherStates,
                                                options: options, pool: pool)
@@ -84,12 +84,14 @@ public enum Failover {
             let unknown = lagUnknown(replicaState)
             let lag = (oldState.offset ?? 0) - (replicaState.offset ?? 0)
             guard options.force else {
-                throw ReplicationError("refusing to promote \(replica.label): its link to \(old.label) is \(replicaState.link ?? "down")" +
-                    (unknown ? " and its lag is unknown" : ", \(lag) bytes behind") + "; use --force to promote it anyway")
+                throw ReplicationError(.unsafe, "refusing to promote \(replica.label): its link to \(old.label) is \(replicaState.link ?? "down")" +
+                    (unknown ? " and its lag is unknown" : ", \(lag) bytes behind") + "; use --force to promote it anyway", server: replica.label)
             }
             report.lostBytes = unknown ? nil : lag
             report.notes.append("--force: \(replica.name)'s link is down; writes after its offset \(replicaState.offset.map(String.init) ?? "?") (\(unknown ? "an unknown amount" : "\(lag) bytes")) are lost")
         }
+        let followers = [old] + others.filter { !($0.1.master.map { sameServer($0, replica.endpoint) } ?? false) }.map(\.0)
+        report.notes += try await checkFollowersCanFollow(replica, followers: followers, pool: pool)
         var plan = FailoverPlan()
         let oldCopy = old
         // The pause ends by itself at the deadline: a master is never left paused, even if
@@ -142,7 +144,6 @@ public enum Failover {
             _ = try await pool.on(oldCopy, "CLIENT UNPAUSE") { try await $0.send(RESPCommand("CLIENT", "UNPAUSE")) }
             return nil
         }
-        let followers = [old] + others.filter { !($0.1.master.map { sameServer($0, replica.endpoint) } ?? false) }.map(\.0)
         addVerify(&plan, newMaster: replica, followers: followers, pool: pool)
         try await plan.execute(&report, options: options, involved: [old, replica] + others.map(\.0), pool: pool)
         return report
@@ -157,7 +158,7 @@ public enum Failover {
         // If any replica still has a live link, the old master runs and only redkeep cannot
         // reach it: promoting now would make two masters.
         if let linked = candidates.first(where: { $0.1.linkUp }), !options.force {
-            throw ReplicationError("\(old.label) does not answer redkeep, but \(linked.0.label)'s link to it is up: it is probably still running; refusing to make a second master (use --force if it really is gone)")
+            throw ReplicationError(.unsafe, "\(old.label) does not answer redkeep, but \(linked.0.label)'s link to it is up: it is probably still running; refusing to make a second master (use --force if it really is gone)", server: old.label)
         }
         // Highest offset wins; on a tie, the replica named first.
         var best = candidates[0]
@@ -167,7 +168,7 @@ public enum Failover {
                                     newMasterEndpoint: chosen.endpoint, steps: [], notes: [], lostBytes: nil, servers: [],
                                     totalMicros: 0)
         if lagUnknown(chosenState) && !options.force {
-            throw ReplicationError("refusing to promote \(chosen.label): its link to \(old.label) is \(chosenState.link ?? "down") and its lag is unknown (\(chosenState.syncInProgress ? "a full sync was running" : "no replication offset")); use --force to promote it anyway")
+            throw ReplicationError(.unsafe, "refusing to promote \(chosen.label): its link to \(old.label) is \(chosenState.link ?? "down") and its lag is unknown (\(chosenState.syncInProgress ? "a full sync was running" : "no replication offset")); use --force to promote it anyway", server: chosen.label)
         }
         let newEndpoint: RedisEndpoint
         newEndpoint = try ReplicationWait.tcpEndpoint(chosen)
@@ -182,6 +183,7 @@ public enum Failover {
             }
         }
         report.notes.append("when \(old.label) comes back it is a second master: make it a replica with REPLICAOF \(newEndpoint)")
+        report.notes += try await checkFollowersCanFollow(chosen, followers: candidates.map(\.0).filter { $0.name != chosen.name }, pool: pool)
         var plan = FailoverPlan()
         let previous = chosenState.master
         plan.add("promote: REPLICAOF NO ONE", on: chosen.name, undo: {

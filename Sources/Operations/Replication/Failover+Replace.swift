@@ -21,28 +21,28 @@ extension Failover {
     private static func replace(master: ReplicationServer, with new: ReplicationServer, from replica: ReplicationServer,
                                 lab: Lab?, options: FailoverOptions, pool: Connections) async throws(ReplicationError) -> FailoverReport {
         for (a, b) in [(master, new), (master, replica), (new, replica)] where sameServer(a.endpoint, b.endpoint) {
-            throw ReplicationError("failover --replace needs three different servers, but \(a.label) and \(b.label) are the same")
+            throw ReplicationError(.invalidRequest, "failover --replace needs three different servers, but \(a.label) and \(b.label) are the same", server: a.label)
         }
         if let state = await probe(master, pool: pool), !state.isReplica {
-            throw ReplicationError("\(master.label) still answers as a master: replacing it would leave two masters; stop it first, or use failover --promote \(replica.name)")
+            throw ReplicationError(.unsafe, "\(master.label) still answers as a master: replacing it would leave two masters; stop it first, or use failover --promote \(replica.name)", server: master.label)
         }
         guard let replicaState = await probe(replica, pool: pool) else {
-            throw ReplicationError("cannot copy the data from \(replica.label): it does not answer")
+            throw ReplicationError(.connection, "cannot copy the data from \(replica.label): it does not answer", server: replica.label)
         }
         guard replicaState.isReplica else {
-            throw ReplicationError("\(replica.label) is not a replica (its role is \(replicaState.roleName)); --from names the replica that holds the lost master's data")
+            throw ReplicationError(.wrongRole, "\(replica.label) is not a replica (its role is \(replicaState.roleName)); --from names the replica that holds the lost master's data", server: replica.label)
         }
         if let upstream = replicaState.master, !sameServer(upstream, master.endpoint) {
-            throw ReplicationError("\(replica.label) replicates \(upstream), not \(master.label)")
+            throw ReplicationError(.wrongRole, "\(replica.label) replicates \(upstream), not \(master.label)", server: replica.label)
         }
         if lagUnknown(replicaState) && !options.force {
-            throw ReplicationError("refusing to copy \(replica.label): its link to \(master.label) is \(replicaState.link ?? "down") and its lag is unknown (\(replicaState.syncInProgress ? "a full sync was running" : "no replication offset")); use --force to use it anyway")
+            throw ReplicationError(.unsafe, "refusing to copy \(replica.label): its link to \(master.label) is \(replicaState.link ?? "down") and its lag is unknown (\(replicaState.syncInProgress ? "a full sync was running" : "no replication offset")); use --force to use it anyway", server: replica.label)
         }
         guard let newState = await probe(new, pool: pool) else {
-            throw ReplicationError("cannot make \(new.label) the new master: it does not answer")
+            throw ReplicationError(.connection, "cannot make \(new.label) the new master: it does not answer", server: new.label)
         }
         if !newState.isReplica, !newState.replicas.isEmpty {
-            throw ReplicationError("\(new.label) is a master with \(newState.replicas.count) replica(s) of its own; its data would be replaced: pick an idle server")
+            throw ReplicationError(.wrongRole, "\(new.label) is a master with \(newState.replicas.count) replica(s) of its own; its data would be replaced: pick an idle server", server: new.label)
         }
         let newEndpoint: RedisEndpoint
         let replicaEndpoint: RedisEndpoint
@@ -69,6 +69,9 @@ extension Failover {
         if newKeys > 0 { report.notes.append("\(new.name)'s \(newKeys) key(s) are replaced by \(replica.name)'s data") }
         report.notes.append(copyFiles ? "both servers are local: \(replica.name)'s dump is copied into \(new.name)'s folder"
                                       : "\(new.name) copies \(replica.name) by replication (REPLICAOF)")
+        // REPLICA ends following NEW; without the dump copy, NEW first follows REPLICA.
+        report.notes += try await checkFollowersCanFollow(new, followers: [replica], pool: pool)
+        if !copyFiles { report.notes += try await checkFollowersCanFollow(replica, followers: [new], pool: pool) }
         var plan = FailoverPlan()
         let previous = replicaState.master
         if copyFiles, let lab, let newLocal = new.localServer, let newFiles {
@@ -137,7 +140,7 @@ extension Failover {
         plan.add("compare the data: DBSIZE", on: new.name) {
             let a = try await pool.on(new, "DBSIZE") { try await $0.send(RESPCommand("DBSIZE")).int } ?? -1
             let b = try await pool.on(replica, "DBSIZE") { try await $0.send(RESPCommand("DBSIZE")).int } ?? -1
-            guard a == b else { throw ReplicationError("\(new.name) has \(a) key(s) but \(replica.name) has \(b)") }
+            guard a == b else { throw ReplicationError(.mismatch, "\(new.name) has \(a) key(s) but \(replica.name) has \(b)") }
             return "\(a) key(s) on both"
         }
         try await plan.execute(&report, options: options, involved: [master, replica, new], pool: pool)
@@ -149,11 +152,11 @@ extension Failover {
     /// (dumps can be large). Returns the byte count.
     static func copyDurably(from source: String, to destination: String) throws(ReplicationError) -> Int {
         let input = open(source, O_RDONLY)
-        guard input >= 0 else { throw ReplicationError("cannot read the dump \(source): \(String(cString: strerror(errno)))") }
+        guard input >= 0 else { throw ReplicationError(.files, "cannot read the dump \(source): \(String(cString: strerror(errno)))") }
         defer { close(input) }
         let temporary = destination + ".redkeep-\(getpid()).tmp"
         let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard output >= 0 else { throw ReplicationError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        guard output >= 0 else { throw ReplicationError(.files, "cannot create \(temporary): \(String(cString: strerror(errno)))") }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var total = 0
         var failure: String?
@@ -173,12 +176,12 @@ extension Failover {
         close(output)
         if let failure {
             unlink(temporary)
-            throw ReplicationError(failure)
+            throw ReplicationError(.files, failure)
         }
         guard rename(temporary, destination) == 0 else {
             let why = String(cString: strerror(errno))
             unlink(temporary)
-            throw ReplicationError("cannot rename \(temporary) to \(destination): \(why)")
+            throw ReplicationError(.files, "cannot rename \(temporary) to \(destination): \(why)")
         }
         // The rename itself reaches disk with the folder's fsync.
         let folder = open((destination as NSString).deletingLastPathComponent, O_RDONLY)

@@ -27,13 +27,13 @@ extension Failover {
         let oldEndpoint: RedisEndpoint
         do {
             guard let endpoint = try await pool.on(sentinel, "SENTINEL GET-MASTER-ADDR-BY-NAME", { try await sentinelMaster($0, masterName) }) else {
-                throw ReplicationError("Sentinel \(sentinel.label) monitors no master called \(masterName)")
+                throw ReplicationError(.sentinel, "Sentinel \(sentinel.label) monitors no master called \(masterName)", server: sentinel.label)
             }
             oldEndpoint = endpoint
         } catch let error as ReplicationError {
             throw error
         } catch {
-            throw ReplicationError("Sentinel \(sentinel.label) did not answer SENTINEL GET-MASTER-ADDR-BY-NAME \(masterName): \(error)")
+            throw ReplicationError(.connection, "Sentinel \(sentinel.label) did not answer SENTINEL GET-MASTER-ADDR-BY-NAME \(masterName): \(error)", server: sentinel.label, underlying: error)
         }
         let template = known.first ?? sentinel
         let old = named(oldEndpoint, in: known, template: template)
@@ -60,16 +60,16 @@ extension Failover {
                 }
                 try await Task.sleep(for: min(.milliseconds(20), max(.zero, pool.until - ContinuousClock.now)))
             }
-            throw ReplicationError("Sentinel \(sentinel.label) still names \(oldEndpoint) as \(masterName)'s master at the --timeout of \(timeout)")
+            throw ReplicationError(.timeout, "Sentinel \(sentinel.label) still names \(oldEndpoint) as \(masterName)'s master at the --timeout of \(timeout)", server: sentinel.label)
         }
         plan.add("verify: the new master answers as a master", on: "new master") {
-            guard let endpoint = found.get() else { throw ReplicationError("no new master was reported") }
+            guard let endpoint = found.get() else { throw ReplicationError(.sentinel, "no new master was reported") }
             let server = named(endpoint, in: known, template: template)
             let state = try await ReplicationWait.until(server, "answer as a master", pool: pool) { !$0.isReplica }
             return "\(server.label): master at offset \(state.offset ?? 0)"
         }
         plan.add("verify: the old master, if it answers, is the new master's replica", on: old.name) {
-            guard let endpoint = found.get() else { throw ReplicationError("no new master was reported") }
+            guard let endpoint = found.get() else { throw ReplicationError(.sentinel, "no new master was reported") }
             guard let state = await probe(old, pool: pool) else { return "does not answer (Sentinel repoints it when it comes back)" }
             // Sentinel demotes a reachable old master at its next INFO round (up to 10 s); until
             // then there would be two masters, so do now what Sentinel is about to do.
@@ -112,7 +112,7 @@ extension Failover {
             if !seen.isEmpty { last = seen.joined(separator: ", ") }
             let left = pool.until - ContinuousClock.now
             if left <= .zero {
-                throw ReplicationError("Sentinel \(sentinel.label) knows no replica of \(masterName) it could promote within the --timeout of \(pool.deadline.timeout) (replicas: \(last))")
+                throw ReplicationError(.timeout, "Sentinel \(sentinel.label) knows no replica of \(masterName) it could promote within the --timeout of \(pool.deadline.timeout) (replicas: \(last))", server: sentinel.label)
             }
             try await Task.sleep(for: min(left, .milliseconds(50)))
         }

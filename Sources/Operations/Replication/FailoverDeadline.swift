@@ -21,7 +21,7 @@ struct CommandDeadline: Sendable {
     /// Starts the clock now; throws for a `--timeout` outside ``allowed``.
     init(_ timeout: Duration, command: String) throws(ReplicationError) {
         guard Self.allowed.contains(timeout) else {
-            throw ReplicationError("\(command) --timeout must be from 100ms to 1h, not \(timeout)")
+            throw ReplicationError(.invalidRequest, "\(command) --timeout must be from 100ms to 1h, not \(timeout)")
         }
         self.timeout = timeout
         self.instant = ContinuousClock.now + timeout

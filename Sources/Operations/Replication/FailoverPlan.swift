@@ -61,7 +61,7 @@ struct FailoverPlan: Sendable {
                 case .finished(let note):
                     report.steps[index].note = note
                 case .timedOut:
-                    throw ReplicationError("it did not finish within the --timeout of \(pool.deadline.timeout)")
+                    throw ReplicationError(.timeout, "it did not finish within the --timeout of \(pool.deadline.timeout)")
                 }
                 report.steps[index].status = .done
                 report.steps[index].micros = SyncVerifier.micros(clock.now - begin)
@@ -77,8 +77,8 @@ struct FailoverPlan: Sendable {
                 if masters.count > 1 {
                     report.notes.append("WARNING: \(masters.joined(separator: " and ")) both answer as masters; make one a replica of the other")
                 }
-                throw ReplicationError("failover stopped at step \(index + 1) (\(step.title) on \(step.server)): \(error); \(undone)\n\(report.summary)",
-                                       failover: report)
+                throw ReplicationError(.stopped, "failover stopped at step \(index + 1) (\(step.title) on \(step.server)): \(error); \(undone)\n\(report.summary)",
+                                       server: step.server, failover: report, underlying: error)
             }
         }
         report.servers = await Self.states(involved)
@@ -104,7 +104,7 @@ struct FailoverPlan: Sendable {
                     undone.status = .done
                     done.append("\(earlier.title) on \(earlier.server)")
                 case .timedOut:
-                    throw ReplicationError("no answer within the undo bound of \(CommandDeadline.undoStepBound)")
+                    throw ReplicationError(.timeout, "no answer within the undo bound of \(CommandDeadline.undoStepBound)")
                 }
             } catch {
                 undone.status = .failed
@@ -169,7 +169,7 @@ enum ReplicationWait {
             }
             let left = pool.until - ContinuousClock.now
             if left <= .zero {
-                throw ReplicationError("\(server.label) did not \(what) within the --timeout of \(pool.deadline.timeout) (last seen: \(last))")
+                throw ReplicationError(.timeout, "\(server.label) did not \(what) within the --timeout of \(pool.deadline.timeout) (last seen: \(last))", server: server.label)
             }
             try await Task.sleep(for: min(left, .milliseconds(10)))
         }
@@ -178,7 +178,7 @@ enum ReplicationWait {
     /// The server's TCP address, which replicas need for REPLICAOF.
     static func tcpEndpoint(_ server: ReplicationServer) throws(ReplicationError) -> RedisEndpoint {
         guard case .tcp = server.endpoint else {
-            throw ReplicationError("\(server.label) is reached over a unix socket; replicas need its TCP address: connect to it by host:port")
+            throw ReplicationError(.invalidRequest, "\(server.label) is reached over a unix socket; replicas need its TCP address: connect to it by host:port", server: server.label)
         }
         return server.endpoint
     }

@@ -40,7 +40,7 @@ public struct ReplicationServer: Sendable {
         do {
             return try await RedisConnection.connect(configuration)
         } catch {
-            throw ReplicationError("\(label) does not answer: \(error.message)")
+            throw ReplicationError(.connection, "\(label) does not answer: \(error.message)", server: label, underlying: error)
         }
     }
 

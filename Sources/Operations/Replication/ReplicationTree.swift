@@ -48,7 +48,7 @@ public enum ReplicationTree {
         let originConnection = try await origin.open()
         let originState: ReplicationState
         do { originState = try await originConnection.replicationState() } catch {
-            throw ReplicationError("\(origin.label) does not answer INFO replication: \(error.message)")
+            throw ReplicationError(.connection, "\(origin.label) does not answer INFO replication: \(error.message)", server: origin.label, underlying: error)
         }
         var opened: [RedisConnection] = []
         defer { let list = opened; Task { for c in list { await c.close() } } }

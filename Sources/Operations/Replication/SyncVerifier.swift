@@ -40,7 +40,7 @@ public enum SyncVerifier {
         } catch let error as ReplicationError {
             throw error
         } catch {
-            throw ReplicationError("verify-sync on \(master.label) failed: \(error)")
+            throw ReplicationError(.connection, "verify-sync on \(master.label) failed: \(error)", server: master.label, underlying: error)
         }
     }
 
@@ -61,12 +61,12 @@ public enum SyncVerifier {
 
     private static func run(master: ReplicationServer, replicas: [ReplicationServer], options: SyncCheckOptions,
                             deadline: ContinuousClock.Instant) async throws -> SyncReport {
-        guard !replicas.isEmpty else { throw ReplicationError("verify-sync needs at least one replica after the master") }
+        guard !replicas.isEmpty else { throw ReplicationError(.invalidRequest, "verify-sync needs at least one replica after the master") }
         let clock = ContinuousClock()
         let start = clock.now
         let opened = try await race(until: deadline) { try await master.open(boundedBy: options.timeout) }
         guard case .finished(let masterConnection) = opened else {
-            throw ReplicationError("master \(master.label) did not answer within the --timeout of \(options.timeout) (connecting)")
+            throw ReplicationError(.timeout, "master \(master.label) did not answer within the --timeout of \(options.timeout) (connecting)", server: master.label)
         }
 
         // The master's state and the token in one round trip (INFO first, so the offsets
@@ -93,13 +93,13 @@ public enum SyncVerifier {
         let written: [RESPValue]
         do {
             guard case .finished(let replies) = try await masterReplies else {
-                throw ReplicationError("master \(master.label) did not answer INFO replication and ZADD \(options.key) within the --timeout of \(options.timeout)")
+                throw ReplicationError(.timeout, "master \(master.label) did not answer INFO replication and ZADD \(options.key) within the --timeout of \(options.timeout)", server: master.label)
             }
             written = replies
         } catch let error as ReplicationError {
             throw error
         } catch {
-            throw ReplicationError("master \(master.label) does not answer: \(error)")
+            throw ReplicationError(.connection, "master \(master.label) does not answer: \(error)", server: master.label, underlying: error)
         }
         let removeToken: @Sendable () async -> Void = {
             _ = try? await race(until: max(clock.now, deadline) + cleanupBound) {
@@ -108,14 +108,14 @@ public enum SyncVerifier {
         }
         let writtenAt = clock.now
         guard let infoText = written[0].string else {
-            throw ReplicationError("master \(master.label) answered INFO replication with \(written[0].errorMessage ?? "no text")")
+            throw ReplicationError(.refused, "master \(master.label) answered INFO replication with \(written[0].errorMessage ?? "no text")", server: master.label)
         }
         let masterState = ReplicationState(RedisInfo(parsing: infoText))
         guard !masterState.isReplica else {
-            throw ReplicationError("\(master.label) is a replica of \(masterState.master?.description ?? "?"), not a master: verify-sync writes a token, so name the top of the chain")
+            throw ReplicationError(.wrongRole, "\(master.label) is a replica of \(masterState.master?.description ?? "?"), not a master: verify-sync writes a token, so name the top of the chain", server: master.label)
         }
         if let message = written[1].errorMessage {
-            throw ReplicationError("cannot write the token to \(options.key) on master \(master.label): \(message)")
+            throw ReplicationError(.refused, "cannot write the token to \(options.key) on master \(master.label): \(message)", server: master.label)
         }
         var work: [Candidate]
         do {
@@ -237,14 +237,14 @@ public enum SyncVerifier {
             guard let state = work[index].state else { continue }
             let server = work[index].server
             guard state.isReplica else {
-                throw ReplicationError("\(server.label) is not a replica: its role is \(state.roleName), so there is nothing to verify-sync with \(master.label)")
+                throw ReplicationError(.wrongRole, "\(server.label) is not a replica: its role is \(state.roleName), so there is nothing to verify-sync with \(master.label)", server: server.label)
             }
             work[index].result.link = state.link ?? "unknown"
             work[index].result.upstream = state.master?.description
             // Read at the same moment as the master's: a replica that already has the token is not behind.
             if let offset = state.offset, let masterOffset = masterState.offset { work[index].result.offsetLag = max(0, masterOffset - offset) }
             if state.linkUp, state.replicationID != masterState.replicationID {
-                throw ReplicationError("\(server.label) replicates \(state.master?.description ?? "?"), which is not in \(master.label)'s replication tree (its replication ID \(state.replicationID) differs from the master's \(masterState.replicationID))")
+                throw ReplicationError(.wrongRole, "\(server.label) replicates \(state.master?.description ?? "?"), which is not in \(master.label)'s replication tree (its replication ID \(state.replicationID) differs from the master's \(masterState.replicationID))", server: server.label)
             }
             if !state.linkUp {
                 let since = state.linkDownSeconds.map { $0 > 0 ? " (for \($0) s)" : " (since just now)" } ?? ""
@@ -314,7 +314,7 @@ public enum SyncVerifier {
     }
 
     static func micros(_ d: Duration) -> Int {
-        Int(d.components.seconds) * 1_000_000 + Int(d.components.attoseconds / 1_000_000_000_000)
+        Int(d.wholeMicroseconds)
     }
 
     static func milliseconds(_ d: Duration) -> Int { micros(d) / 1000 }

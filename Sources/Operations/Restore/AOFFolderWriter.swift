@@ -75,7 +75,7 @@ public struct AOFFolderWriter {
         }
         var outcome = cursor.outcome
         let elapsed = ContinuousClock.now - clock
-        outcome.duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        outcome.duration = elapsed.inSeconds
         return outcome
     }
 

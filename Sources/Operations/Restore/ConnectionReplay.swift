@@ -67,7 +67,7 @@ public struct ConnectionReplay {
         outcome.record(base)
         _ = try? await target.send(["SELECT", "0"])
         let elapsed = ContinuousClock.now - clock
-        outcome.duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        outcome.duration = elapsed.inSeconds
         return outcome
     }
 

@@ -206,7 +206,7 @@ public enum Restore {
         }
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    static func seconds(_ d: Duration) -> Double { d.inSeconds }
 }
 
 /// An archive source's `host:port`, compared with a target's address.

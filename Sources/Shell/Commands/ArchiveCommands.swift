@@ -6,14 +6,14 @@ import RESP
 import Glibc
 #endif
 
-/// `archive timeline|log|verify|prune`: a group; each action is a subcommand with its own
+/// `archive timeline|log|verify|prune|copy|drill`: a group; each action is a subcommand with its own
 /// options. Every one takes the archive as a folder or `s3://BUCKET/PREFIX`.
 struct ArchiveCommand: ParsableCommand, AcceptsRelativeTimes {
     static let configuration = CommandConfiguration(
-        commandName: "archive", abstract: "Look into a roll-forward archive: timeline, log, verify, prune.",
+        commandName: "archive", abstract: "Look into a roll-forward archive: timeline, log, verify, prune, copy, drill.",
         discussion: "help archive SUBCOMMAND (or archive SUBCOMMAND --help) explains each one. Times take the forms of replay-until.",
         subcommands: [ArchiveTimelineCommand.self, ArchiveLogCommand.self, ArchiveVerifyCommand.self, ArchivePruneCommand.self,
-                      ArchiveCopyCommand.self])
+                      ArchiveCopyCommand.self, ArchiveDrillCommand.self])
 }
 
 /// Where an archive is: the argument and the endpoint of an `s3://` one.
@@ -137,7 +137,7 @@ struct ArchivePruneCommand: ShellCommand {
         guard let d = DurationText.parse(keep), d > .zero, d <= .seconds(100 * 365 * 86_400) else {
             throw ValidationError("--keep takes a window (7d, 12h) or a number of generations, not \"\(keep.prefix(80))\"")
         }
-        return .window(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        return .window(d.inSeconds)
     }
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {

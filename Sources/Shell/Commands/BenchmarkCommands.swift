@@ -195,7 +195,7 @@ struct BenchmarkReport: ShellCommand {
 
     private func chart() throws -> RESPValue {
         guard let first = files.first else {
-            throw BenchmarkError("benchmark report needs CSV files written by --save: benchmark report run1.csv run2.csv")
+            throw BenchmarkError(.invalidRequest, "benchmark report needs CSV files written by --save: benchmark report run1.csv run2.csv")
         }
         let target = output ?? (first.hasSuffix(".csv") ? String(first.dropLast(4)) : first) + ".svg"
         let read = try BenchmarkSVG.write(csvFiles: files, to: target)

@@ -26,9 +26,7 @@ func demoPrice(_ words: [String], at location: SourceLocation) throws -> Int64 {
 /// The demos' own errors as script errors at the statement; others as they are.
 func demoError(_ error: any Error, at location: SourceLocation) -> any Error {
     switch error {
-    case let e as MarketError: return ShellError(.script, e.message, at: location)
-    case let e as BenchmarkError: return ShellError(.script, e.message, at: location)
-    case let e as LabError: return ShellError(.script, e.message, at: location)
+    case is MarketError, is BenchmarkError, is LabError: return ShellError.from(error, doing: "", at: location)
     default: return error
     }
 }

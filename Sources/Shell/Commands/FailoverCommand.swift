@@ -16,8 +16,15 @@ struct FailoverCommand: ShellCommand {
           failover --replace MASTER --with NEW --from REPLICA
             The book's listing 4.4: NEW gets a full copy of REPLICA (SAVE and the dump copied when
             both are local servers, REPLICAOF otherwise), NEW is promoted, REPLICA follows NEW.
-          failover --sentinel HOST:PORT|NAME --master NAME
+          failover --sentinel HOST:PORT|URL|NAME --master NAME [--tls --cacert FILE ...]
             SENTINEL FAILOVER, followed until Sentinel names the new master, which is then verified.
+            A Sentinel given by address is reached as `connect` would reach it: rediss:// or --tls
+            and the TLS options for a Sentinel on TLS; a connection name uses that connection's
+            settings.
+        Before any step, each server that will follow the new master is checked: when the new
+        master needs a password, it must have a masterauth (the one redkeep logs in with), and
+        when it speaks TLS, tls-replication must not be no; otherwise the failover is refused
+        (a demoted master that could never link would only be undone at the deadline).
         A replica whose link is down and whose lag is unknown is not promoted without --force. A step
         that fails undoes the earlier ones, and the error says which steps ran and each server's state.
         Afterwards, connections to the old master that are not a local server's own follow the new
@@ -31,12 +38,13 @@ struct FailoverCommand: ShellCommand {
     @Option(help: "The lost master to replace.") var replace: String?
     @Option(name: .customLong("with"), help: "With --replace: the server that becomes the new master.") var with: String?
     @Option(help: "With --replace: the replica whose data the new master gets.") var from: String?
-    @Option(help: "A Sentinel to ask: a connection name or host:port.") var sentinel: String?
+    @Option(help: "A Sentinel to ask: a connection name, host:port or a redis:// or rediss:// URL.") var sentinel: String?
     @Option(help: "With --sentinel: the master's name in Sentinel.") var master: String?
     @Flag(name: .customLong("dry-run"), help: "Print the plan only.") var dryRun = false
     @Flag(help: "Promote a replica whose link is down and whose lag is unknown.") var force = false
     @Option(help: "The longest the whole failover may take, undo included but for 1s per step undone (default 10s; 100ms to 1h).", transform: Bounds.duration("--timeout", in: Bounds.failover))
     var timeout: Duration = .seconds(10)
+    @OptionGroup(title: "TLS to a Sentinel given by address") var tlsOptions: TLSOptions
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         let location = invocation.location
@@ -60,6 +68,6 @@ struct FailoverCommand: ShellCommand {
         guard let sentinel, let master else {
             throw ShellError(.usage, "failover --sentinel HOST:PORT needs --master NAME (the name Sentinel monitors)", at: location)
         }
-        return try await interpreter.failoverSentinel(sentinel, master: master, options, at: location)
+        return try await interpreter.failoverSentinel(sentinel, master: master, tls: tlsOptions, options, at: location)
     }
 }

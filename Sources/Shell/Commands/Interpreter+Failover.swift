@@ -24,18 +24,26 @@ extension Interpreter {
         }
     }
 
-    func failoverSentinel(_ sentinelName: String, master: String, _ options: FailoverOptions,
+    func failoverSentinel(_ sentinelName: String, master: String, tls: TLSOptions, _ options: FailoverOptions,
                           at location: SourceLocation) async throws -> RESPValue {
         let sentinel: ReplicationServer
         if connections[sentinelName] != nil {
+            guard !tls.given else {
+                throw ShellError(.usage, "failover --sentinel \(sentinelName) names a connection, which has its own TLS settings: the TLS options are for a Sentinel given by address", at: location)
+            }
             sentinel = try replicationServer(sentinelName, at: location)
         } else {
+            var configuration: RedisConnectionConfiguration
             do {
-                let endpoint = try RedisEndpoint(parsing: sentinelName)
-                sentinel = ReplicationServer(name: endpoint.description, configuration: RedisConnectionConfiguration(endpoint: endpoint))
+                configuration = try RedisConnectionConfiguration(url: sentinelName)
             } catch {
-                throw ShellError(.usage, "failover --sentinel takes a connection name or host:port, not \"\(sentinelName)\" (\(knownConnections))", at: location)
+                throw ShellError(.usage, "failover --sentinel takes a connection name, host:port or a redis:// or rediss:// URL, not \"\(RedisConnectionConfiguration.redacted(sentinelName))\" (\(error.message); \(knownConnections))", at: location)
             }
+            do { try tls.apply(to: &configuration) } catch { throw ShellError(error.kind, error.message, at: location) }
+            if configuration.tls?.verification == RedisTLSConfiguration.Verification.none {
+                self.configuration.output.writeError(TLSOptions.insecureWarning(configuration.endpoint) + "\n")
+            }
+            sentinel = ReplicationServer(name: configuration.endpoint.description, configuration: configuration)
         }
         var known: [ReplicationServer] = []
         for server in knownServers where server.name != sentinel.name {
@@ -54,7 +62,7 @@ extension Interpreter {
         do {
             report = try await body()
         } catch let error as ReplicationError {
-            throw ShellError(.script, error.message, at: location)
+            throw ShellError.from(error, doing: "", at: location)
         }
         var repointed: [String] = []
         if !report.dryRun, let old = report.oldMasterEndpoint, let new = report.newMasterEndpoint {

@@ -40,7 +40,7 @@ extension Interpreter {
         do {
             report = try await SyncVerifier.verify(master: master, replicas: replicas, options: options)
         } catch {
-            throw ShellError(.script, "verify-sync: \(error.message)", at: location)
+            throw ShellError.from(error, doing: "verify-sync", at: location)
         }
         if !report.ok && !noFail {
             let failures = report.replicas.filter { !$0.ok }.map { replica -> String in
@@ -105,7 +105,7 @@ extension Interpreter {
         do {
             nodes = try await ReplicationTree.discover(from: origin)
         } catch {
-            throw ShellError(.script, "replicas: \(error.message)", at: location)
+            throw ShellError.from(error, doing: "replicas", at: location)
         }
         let known = knownServers
         func label(_ node: ReplicationNode) -> String {

@@ -10,6 +10,11 @@ struct Start: ShellCommand {
         discussion: """
         The binary is $REDKEEP_SERVER, else redis-server on PATH, else valkey-server. The connection
         gets the server's name. Servers a run started are stopped when it ends, unless redkeep --keep.
+        The report: name, address, pid, role, dir, server; a --tls server adds ca, client_cert and
+        client_key (the Lab's throwaway CA and a client certificate, for redis-cli or a Sentinel
+        given by address). A server started with --password-env also gets masterauth (and
+        masteruser) for its own credentials, so a failover that demotes it can link it to a
+        replica sharing them.
         start NAME --s3 starts a local S3-compatible object store (SeaweedFS) instead, with a bucket
         "redkeep", and prints its s3:// URL, endpoint and access key; this session's AWS_* variables
         are set to it, so --archive s3://redkeep/PREFIX works at once. The secret is never printed:
@@ -111,7 +116,7 @@ extension Interpreter {
             return made
         } catch {
             // Both throw LabError only (typed throws).
-            throw ShellError(.script, error.message, at: location)
+            throw ShellError.from(error, doing: "", at: location)
         }
     }
 
@@ -121,7 +126,7 @@ extension Interpreter {
         do {
             server = try await lab.start(name, options)
         } catch {
-            throw ShellError(.script, error.message, at: location)
+            throw ShellError.from(error, doing: "", at: location)
         }
         let keepCurrent = connections.current
         try await openConnection(name, server.connectionConfiguration, localServer: name, at: location)
@@ -135,7 +140,7 @@ extension Interpreter {
     func startObjectStore(_ name: String, at location: SourceLocation) async throws -> RESPValue {
         let lab = try labInstance(at: location)
         let store: LocalObjectStore
-        do { store = try await lab.startObjectStore(name) } catch { throw ShellError(.script, error.message, at: location) }
+        do { store = try await lab.startObjectStore(name) } catch { throw ShellError.from(error, doing: "", at: location) }
         setenv("AWS_ACCESS_KEY_ID", store.credentials.accessKeyID, 1)
         setenv("AWS_SECRET_ACCESS_KEY", store.credentials.secretAccessKey.revealed, 1)
         unsetenv("AWS_SESSION_TOKEN")
@@ -154,7 +159,7 @@ extension Interpreter {
     func labAction(_ name: String, _ action: LabAction, at location: SourceLocation) async throws -> RESPValue? {
         if action == .stop, await lab?.server(name) == nil, let kept = KeptServer.find(name) {
             await connections[name]?.connection?.close()
-            do { try await kept.stop() } catch { throw ShellError(.script, error.message, at: location) }
+            do { try await kept.stop() } catch { throw ShellError.from(error, doing: "", at: location) }
             return .report([("stopped", .text(name)), ("pid", .integer(Int64(kept.pid))),
                             ("left_by", .text("an earlier --keep run")), ("dir", .text(kept.directory))])
         }
@@ -177,7 +182,7 @@ extension Interpreter {
                 return serverReport(server, lab: lab)
             }
         } catch let error as LabError {
-            throw ShellError(.script, error.message, at: location)
+            throw ShellError.from(error, doing: "", at: location)
         }
     }
 
@@ -192,6 +197,11 @@ extension Interpreter {
         ]
         if server.replicaOf == nil { fields.remove(at: 3); fields.insert(("role", .text("master")), at: 3) }
         if let monitored = server.sentinelOf { fields[3] = ("role", .text("sentinel of \(monitored)")) }
+        if let tls = server.tls {
+            // What redis-cli, or `connect`/`failover --sentinel` by address, needs to reach it.
+            fields += [("ca", .text(tls.caFile)), ("client_cert", .text(tls.clientCertificateFile)),
+                       ("client_key", .text(tls.clientKeyFile))]
+        }
         return .report(fields)
     }
 }

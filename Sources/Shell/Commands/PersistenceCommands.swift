@@ -223,6 +223,6 @@ func manifestFilesValue(_ files: [ManifestFileInfo]?) -> RESPValue {
 /// Runs an operation, turning its error into a script error at the statement.
 func persistenceRun<T>(_ invocation: CommandInvocation, _ body: () async throws(PersistenceError) -> T) async throws -> T {
     do { return try await body() } catch {
-        throw ShellError(error.kind == .connection ? .connection : .script, error.message, at: invocation.location)
+        throw ShellError.from(error, doing: "", at: invocation.location)
     }
 }

@@ -103,8 +103,6 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
         return Self.report(report.plan, report.outcome, destination: report.destination)
     }
 
-    private func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-
     private func replayTarget(_ usage: (String) -> ShellError) throws -> ReplayTarget {
         let chosen = [mark != nil, offset != nil].filter { $0 }.count
         guard chosen <= 1, chosen == 0 || (time == nil && beforeFirst == nil) else {

@@ -17,10 +17,14 @@ struct TLSOptions: ParsableArguments {
         "warning: TLS to \(endpoint) without verifying its certificate (--insecure): anyone in between can read and change the traffic"
     }
 
+    /// Whether any TLS option was given.
+    var given: Bool {
+        tls || cacert != nil || cacertdir != nil || cert != nil || key != nil || sni != nil || insecure
+    }
+
     /// Adds these options to `configuration`; a usage error when they do not fit together.
     func apply(to configuration: inout RedisConnectionConfiguration) throws(ShellError) {
-        let any = tls || cacert != nil || cacertdir != nil || cert != nil || key != nil || sni != nil || insecure
-        guard any || configuration.tls != nil else { return }
+        guard given || configuration.tls != nil else { return }
         guard (cert == nil) == (key == nil) else {
             throw ShellError(.usage, "--cert and --key go together: a client certificate needs its key", at: nil)
         }

@@ -188,7 +188,7 @@ extension Interpreter {
         while true {
             if try await evaluate(condition) {
                 let waited = clock.now - start
-                return quiet > 0 ? .report(["waited_ms": .integer(Int64(waited.components.seconds * 1000 + waited.components.attoseconds / 1_000_000_000_000_000))]) : nil
+                return quiet > 0 ? .report(["waited_ms": .integer(waited.wholeMilliseconds)]) : nil
             }
             if clock.now - start >= timeout {
                 throw ShellError(.script, "wait-until gave up after \(DurationText.format(timeout)): the condition is still false (\(try await describe(condition)))", at: statement.location)

@@ -243,13 +243,9 @@ public actor Interpreter {
         case let e as ShellError:
             return e.located(at: location)
         case let e as RedisClientError:
-            switch e.kind {
-            case .serverError, .unexpectedReply: return ShellError(.script, e.message, at: location)
-            case .invalidAddress, .tlsNotSupported: return ShellError(.usage, e.message, at: location)
-            default: return ShellError(.connection, e.message, at: location)
-            }
+            return ShellError(ShellError.kind(of: e), e.message, at: location)
         case let e as LabError:
-            return ShellError(.script, e.message, at: location)
+            return ShellError.from(e, doing: "", at: location)
         case is CancellationError:
             return ShellError(.script, "interrupted", at: location)
         default:

@@ -53,8 +53,7 @@ public enum TimeText {
         if t.lowercased().hasPrefix("now-") { t = String(t.dropFirst(3)) }
         if t.hasPrefix("@") { return Double(t.dropFirst()).flatMap { $0.isFinite ? .seconds($0) : nil } }
         if t.hasPrefix("-"), let d = DurationText.parse(String(t.dropFirst())) {
-            let c = d.components
-            return .seconds(now - (Double(c.seconds) + Double(c.attoseconds) / 1e18))
+            return .seconds(now - d.inSeconds)
         }
         var normalized = t
         if normalized.count > 10, normalized[normalized.index(normalized.startIndex, offsetBy: 10)] == "T" {

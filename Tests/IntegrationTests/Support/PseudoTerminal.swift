@@ -199,7 +199,7 @@ final class PseudoTerminal {
     private func pump(timeout: Duration) {
         guard !masterClosed, !endOfOutput else { return }
         var wait = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
-        var ms = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        var ms = Int32(clamping: timeout.wholeMilliseconds)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let ready = poll(&wait, 1, ms)

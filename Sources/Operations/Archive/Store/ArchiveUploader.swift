@@ -101,7 +101,7 @@ final class ArchiveUploader: @unchecked Sendable {
     func finish(drain: Duration) {
         condition.lock()
         stopping = true
-        drainDeadline = Date().addingTimeInterval(Double(drain.components.seconds) + Double(drain.components.attoseconds) / 1e18)
+        drainDeadline = Date().addingTimeInterval(drain.inSeconds)
         condition.broadcast()
         // The thread ends within the drain time plus one request's timeout.
         while running { condition.wait() }
@@ -212,7 +212,7 @@ final class ArchiveUploader: @unchecked Sendable {
                 try upload(object)
                 confirmed.insert(object.key)
                 recordUpload(object.size)
-                if pause > .zero && !isStopping() { Thread.sleep(forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18) }
+                if pause > .zero && !isStopping() { Thread.sleep(forTimeInterval: pause.inSeconds) }
             }
             shipped.append(object.key)
         }
