@@ -110,7 +110,7 @@ import Glibc
             servers
             restart store
             archive verify s3://redkeep/m/
-            stop store
+            crash store
             archive verify s3://redkeep/m/
             """.write(toFile: script, atomically: true, encoding: .utf8)
         let run = try Self.startRedkeep([script, folder], in: folder)
@@ -138,17 +138,24 @@ import Glibc
         try await run.wait(for: "the script to end", timeout: .seconds(120)) { !run.process.isRunning }
 
         let out = run.out, err = run.err
-        // It ends with the last statement: the stopped store is unreachable, exit 2, naming endpoint, bucket and key.
+        // It ends with the last statement: the crashed store is unreachable, exit 2, naming endpoint, bucket and key.
         #expect(run.process.terminationStatus == 2, "\(out)\n\(err)")
         #expect(err.contains("archive verify: cannot GET s3://redkeep/m/archive.json at \(endpoint): connection refused"), "\(err)")
         #expect(out.components(separatedBy: "sound:yes\n").count - 1 == 4, "verify of the bucket, the folder, the copy back, and after restart: \(out)")
         #expect(out.contains("to:\(folder)/copy\n") && out.contains("to:s3://redkeep/m2/\n"), "\(out)")
         let digests = try #require(out.split(separator: "\n").first { $0.hasPrefix("digests ") }).split(separator: " ")
         #expect(digests.count == 3 && digests[1] == digests[2] && digests[1] != Substring(String(repeating: "0", count: 40)), "\(digests)")
-        // stop waited for the store, kept its folder, and servers shows it stopped; restart found the objects.
+        // stop waited for the store, kept its folder, and servers shows it stopped; restart found the objects
+        // (the fourth sound verify), on the same endpoint.
         #expect(out.contains("stopped:store\n") && out.contains("was_running:yes\n"), "\(out)")
         #expect(out.contains("2.name:store\n2.kind:object store\n2.address:\(endpoint)\n2.running:no\n"), "\(out)")
         #expect(!out.contains(secret) && !err.contains(secret), "the secret was printed")
+        // The run's end stopped every process it started (weed, before and after restart, and the servers) and removed the store's folder.
+        for line in out.split(separator: "\n") where line.hasPrefix("pid:") {
+            let pid = try #require(Int32(line.dropFirst(4)))
+            #expect(kill(pid, 0) == -1 && errno == ESRCH, "process \(pid) outlived the run")
+        }
+        #expect(!FileManager.default.fileExists(atPath: secretFile), "the store's folder outlived the run")
     }
 
     /// An archive in a bucket of a store this test runs, with every error a person meets.
