@@ -73,6 +73,7 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
         // process (the collector: AOF reads, sha256, spool, uploads) and the store (weed, which
         // a real deployment runs on another host), and the server's own in both kinds of run.
         var collectorCPU: [Double] = [], storeCPU: [Double] = [], serverWith: [Double] = [], serverWithout: [Double] = []
+        var serverPerRequestWith: [Double] = [], serverPerRequestWithout: [Double] = []
         for round in 0..<rounds {
             for shipping in round % 2 == 0 ? [false, true] : [true, false] {
                 // Each run starts from a small AOF, so runs are alike.
@@ -95,7 +96,11 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
                                                                    "-c", "50", "-n", String(requests), "-t", tests, "-d", "64", "--csv"])
                 guard rb.succeeded else { throw ValidationError("redis-benchmark failed: \(rb.output.prefix(300))") }
                 let elapsed = seconds(ContinuousClock.now - started)
-                let serverShare = (try CollectorBenchmark.cpuSeconds(server.pid) - cpuBefore.server) / elapsed
+                let serverSeconds = try CollectorBenchmark.cpuSeconds(server.pid) - cpuBefore.server
+                let serverShare = serverSeconds / elapsed
+                // The server's own work per request: what a client-bound run's req/s cannot show.
+                let perRequest = serverSeconds / Double(requests * tests.split(separator: ",").count) * 1e6
+                if shipping { serverPerRequestWith.append(perRequest) } else { serverPerRequestWithout.append(perRequest) }
                 if shipping {
                     collectorCPU.append((try CollectorBenchmark.cpuSeconds(getpid()) - cpuBefore.me) / elapsed)
                     storeCPU.append((try CollectorBenchmark.cpuSeconds(objects.pid) - cpuBefore.store) / elapsed)
@@ -126,6 +131,9 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
         print("  objects uploaded while redis-benchmark ran, per round: \(uploadedDuring.map(String.init).joined(separator: " ")) (by the stop: \(uploadedTotal.map(String.init).joined(separator: " ")))")
         func percent(_ values: [Double]) -> String { "\(fixed(median(values) * 100, 1))% (max \(fixed((values.max() ?? 0) * 100, 1))%)" }
         print("  CPU while redis-benchmark ran, share of one core, median: collector \(percent(collectorCPU)), object store (weed) \(percent(storeCPU)); redis-server with shipping \(percent(serverWith)), without \(percent(serverWithout))")
+        let a = median(serverPerRequestWithout), b = median(serverPerRequestWith)
+        print("  redis-server CPU per request, median: with shipping \(fixed(b, 2)) µs, without \(fixed(a, 2)) µs, without/with \(fixed(a / b, 3))")
+        print("      rounds: with \(serverPerRequestWith.map { fixed($0, 2) }.joined(separator: " ")); without \(serverPerRequestWithout.map { fixed($0, 2) }.joined(separator: " ")) µs")
         let after = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
         print("  load average at the end \(after)")
         await control.close()
