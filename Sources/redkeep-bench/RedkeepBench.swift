@@ -8,7 +8,7 @@ struct RedkeepBench: AsyncParsableCommand {
         abstract: "redkeep's benchmarks, each compared with its reference tool in the same run.",
         subcommands: [All.self, RESPDecodeBenchmark.self, ClientBenchmark.self, InterpreterBenchmark.self, AOFScanBenchmark.self,
                       CollectorBenchmark.self, RestoreBenchmark.self, RestoreRDBBenchmark.self, ReplicationBenchmark.self, DemosBenchmark.self,
-                      RDBParseBenchmark.self, S3ArchiveBenchmark.self, ReplicaCollectorBenchmark.self,
+                      RDBParseBenchmark.self, S3ArchiveBenchmark.self, S3ImpactBenchmark.self, ReplicaCollectorBenchmark.self,
                       ClientWorker.self],
         defaultSubcommand: All.self
     )

@@ -38,6 +38,8 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
             let bucket = try ArchiveStores.open("s3://bench/archive/", s3Endpoint: endpoint)
             _ = try await ArchiveIO.run { try ArchiveCopy.run(from: local, to: bucket) }
             let chunks = try ArchiveIndex.read(local).chunks
+            // The peak after each phase, so a peak above the goal points at its phase.
+            var peaks = [("building the archive and copying it into the bucket", RestoreBenchmark.peakMemoryMB())]
             print("S3 archives: \(grouped(Double(commands))) SETs (\(archived / 1_000_000) MB in \(chunks.count) chunks), SeaweedFS at \(endpoint), \(rounds) rounds (median)")
 
             let server = try await lab.start("s3-bench", LocalServerOptions(config: [("save", "")]))
@@ -57,6 +59,7 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
             print("  replay-until --into      from the bucket \(fixed(median(fromBucket)))s   from a folder \(fixed(median(fromFolder)))s   ratio \(fixed(restoreRatio))  \(verdict(restoreRatio, goal: 0.9))")
             print("      rounds: bucket \(fromBucket.map { fixed($0) }.joined(separator: " ")) s; folder \(fromFolder.map { fixed($0) }.joined(separator: " ")) s")
             await c.close()
+            peaks.append(("the restores", RestoreBenchmark.peakMemoryMB()))
 
             var shipping: [Double] = [], copying: [Double] = []
             for round in 0..<rounds {
@@ -94,7 +97,9 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
             print("  shipping (uploader)      redkeep \(fixed(median(shipping)))s (\(fixed(rate, 1)) MB/s)   aws s3 cp --recursive \(fixed(median(copying)))s   ratio \(fixed(shipRatio))  \(verdict(shipRatio, goal: 1.0))")
             print("      rounds: redkeep \(shipping.map { fixed($0) }.joined(separator: " ")) s; aws \(copying.map { fixed($0) }.joined(separator: " ")) s")
             let peak = RestoreBenchmark.peakMemoryMB()
+            peaks.append(("shipping", peak))
             print("  peak memory of the whole benchmark process (VmHWM) \(fixed(peak)) MB  \(peak < 100 ? "meets goal < 100 MB" : "ABOVE goal < 100 MB")")
+            print("      peak after: \(peaks.map { "\($0.0) \(fixed($0.1)) MB" }.joined(separator: "; "))")
             await lab.shutdown()
             await objects.stop()
         } catch {

@@ -25,6 +25,11 @@ extension Lab {
     /// The object store called `name`, if any.
     public func objectStore(_ name: String) -> LocalObjectStore? { objectStores[name] }
 
+    /// Every object store started so far (running or stopped), by name.
+    public var objectStoresByName: [(name: String, store: LocalObjectStore)] {
+        objectStores.keys.sorted().map { ($0, objectStores[$0]!) }
+    }
+
     /// Starts the stopped object store called `name` again, on its port and folder.
     public func restartObjectStore(_ name: String) async throws(LabError) -> LocalObjectStore {
         guard let store = objectStores[name] else { throw LabError(.notFound, "no object store called \(name)") }
@@ -33,7 +38,10 @@ extension Lab {
         return again
     }
 
-    /// Stops the object store called `name` (its files stay until the Lab shuts down).
+    /// Stops the object store called `name` (SIGTERM; `weed` takes a few seconds to exit)
+    /// and waits for it to end. Its folder stays until the Lab shuts down, so that
+    /// ``restartObjectStore(_:)`` finds its objects, and because `weed` hangs when its
+    /// folder is removed while it runs.
     public func stopObjectStore(_ name: String) async throws(LabError) {
         guard let store = objectStores[name] else {
             let known = objectStores.keys.sorted()

@@ -185,7 +185,9 @@ extension Interpreter {
                 collector = try await Collector.open(name: collectorName, source: source, options: options, log: foreground ? log : nil)
             }
         } catch {
-            throw ShellError(.script, "chunk \(foreground ? "run" : "start") on \(source.endpoint): \(error.message)", at: at)
+            // An unreachable server or object store ends a script with 2, like every connection failure.
+            let kind: ShellError.Kind = error.kind == .connection || error.archiveKind == .unreachable ? .connection : .script
+            throw ShellError(kind, "chunk \(foreground ? "run" : "start") on \(source.endpoint): \(error.message)", at: at)
         }
         if foreground {
             let token = ForegroundInterrupt.install { collector.requestStop() }

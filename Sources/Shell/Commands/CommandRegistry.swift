@@ -152,6 +152,7 @@ enum CommandRegistry {
         .command(Stop.self, .servers),
         .command(Crash.self, .servers),
         .command(Restart.self, .servers),
+        .command(Servers.self, .servers),
         .command(Save.self, .persistence, shadows: "SAVE"),
         .command(Rewrite.self, .persistence),
         .command(Aof.self, .persistence),

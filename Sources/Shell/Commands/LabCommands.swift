@@ -77,7 +77,9 @@ struct Stop: ShellCommand {
         discussion: """
         Also stops a server an earlier redkeep --keep run left running, found by its folder
         in that run's temporary Lab folder and its pid file; its folder is kept (the report
-        says where).
+        says where). An object store (start NAME --s3) is stopped with SIGTERM and waited
+        for (SeaweedFS takes a few seconds); its folder stays until the run ends, so restart
+        NAME brings it back with its objects.
         """)
     @Argument(help: "The server's name.") var name: String
 
@@ -157,6 +159,7 @@ extension Interpreter {
     }
 
     func labAction(_ name: String, _ action: LabAction, at location: SourceLocation) async throws -> RESPValue? {
+        if let lab, await lab.objectStore(name) != nil { return try await objectStoreAction(name, action, lab: lab, at: location) }
         if action == .stop, await lab?.server(name) == nil, let kept = KeptServer.find(name) {
             await connections[name]?.connection?.close()
             do { try await kept.stop() } catch { throw ShellError.from(error, doing: "", at: location) }
