@@ -95,7 +95,7 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
                 let rb = try await ExternalCommand.run("taskset", ["-c", String(clientCPU), "redis-benchmark", "-h", "127.0.0.1", "-p", String(server.port),
                                                                    "-c", "50", "-n", String(requests), "-t", tests, "-d", "64", "--csv"])
                 guard rb.succeeded else { throw ValidationError("redis-benchmark failed: \(rb.output.prefix(300))") }
-                let elapsed = seconds(ContinuousClock.now - started)
+                let elapsed = (ContinuousClock.now - started).inSeconds
                 let serverSeconds = try CollectorBenchmark.cpuSeconds(server.pid) - cpuBefore.server
                 let serverShare = serverSeconds / elapsed
                 // The server's own work per request: what a client-bound run's req/s cannot show.
