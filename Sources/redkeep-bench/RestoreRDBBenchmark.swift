@@ -18,6 +18,7 @@ struct RestoreRDBBenchmark: AsyncParsableCommand {
     @Option(help: "Keys in the RDB base.") var keys = 100_000
     @Option(help: "SETs in the incr stream.") var commands = 300_000
     @Option(help: "Rounds; medians are reported.") var rounds = 9
+    @Option(help: "Another redkeep binary (a build from before a change) timed in the same rounds.") var baseline: String?
 
     mutating func run() async throws {
         guard let cli = ExternalCommand.find("redis-cli") else { throw ValidationError("the benchmark needs redis-cli (apt-get install redis-tools)") }
@@ -52,16 +53,19 @@ struct RestoreRDBBenchmark: AsyncParsableCommand {
             let c = try await RedisConnection.connect(server.connectionConfiguration)
             let script = "connect t 127.0.0.1:\(server.port); replay-until now --archive \(archive) --into t --flush"
             print("Restore with an RDB base: \(grouped(Double(keys))) keys (\(rdb.count / 1000) kB RDB) + \(grouped(Double(commands))) incr SETs, \(rounds) rounds (median), the whole redkeep command vs redis-cli --pipe")
-            var ours: [Double] = [], reference: [Double] = []
+            if let baseline, !FileManager.default.isExecutableFile(atPath: baseline) { throw ValidationError("--baseline \(baseline) is not an executable") }
+            var ours: [Double] = [], reference: [Double] = [], before: [Double] = []
+            let tools = baseline == nil ? [0, 1] : [0, 1, 2]
             for round in 0..<rounds {
-                for which in (round % 2 == 0 ? [0, 1] : [1, 0]) {
-                    // An empty server for both (redkeep's --flush then finds nothing to do).
+                for step in tools.indices {
+                    let which = tools[(round + step) % tools.count]
+                    // An empty server for each (redkeep's --flush then finds nothing to do).
                     _ = try await c.send(["FLUSHALL"])
                     let start = ContinuousClock.now
-                    if which == 0 {
-                        let result = try await ExternalCommand.run(redkeep, ["-c", script])
+                    if which == 0 || which == 2 {
+                        let result = try await ExternalCommand.run(which == 0 ? redkeep : baseline!, ["-c", script])
                         guard result.succeeded else { throw ValidationError("redkeep failed: \(result.output.prefix(500))") }
-                        ours.append(seconds(ContinuousClock.now - start))
+                        if which == 0 { ours.append(seconds(ContinuousClock.now - start)) } else { before.append(seconds(ContinuousClock.now - start)) }
                     } else {
                         let result = try await ExternalCommand.run("/bin/sh", ["-c", "\(cli) -p \(server.port) --pipe < \(flat)"])
                         guard result.succeeded else { throw ValidationError("redis-cli --pipe failed: \(result.output.prefix(300))") }
@@ -74,6 +78,10 @@ struct RestoreRDBBenchmark: AsyncParsableCommand {
             let ratio = median(reference) / median(ours)
             print("  replay-until (RDB base)  redkeep \(fixed(median(ours)))s   redis-cli --pipe \(fixed(median(reference)))s   ratio \(fixed(ratio))  \(verdict(ratio, goal: 1.0))")
             print("      rounds: redkeep \(ours.map { fixed($0) }.joined(separator: " ")) s; redis-cli --pipe \(reference.map { fixed($0) }.joined(separator: " ")) s")
+            if let baseline {
+                print("  baseline \(baseline)  \(fixed(median(before)))s   ratio \(fixed(median(reference) / median(before)))")
+                print("      rounds: \(before.map { fixed($0) }.joined(separator: " ")) s")
+            }
             await c.close()
             await lab.shutdown()
         } catch {

@@ -154,6 +154,7 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
             if o.incrExpiriesShifted > 0 { fields.append(("incr_expiries_shifted", .integer(Int64(o.incrExpiriesShifted)))) }
             if o.baseKeysThroughTemporaryServer > 0 {
                 fields.append(("base_keys_through_temporary_server", .integer(Int64(o.baseKeysThroughTemporaryServer))))
+                fields.append(("base_keys_through_temporary_server_why", .array(o.baseKeysThroughTemporaryServerWhy.map { .text($0) })))
             }
         }
         fields += [
