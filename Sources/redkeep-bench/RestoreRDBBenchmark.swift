@@ -5,6 +5,9 @@ import Operations
 import RDB
 import RESP
 import RedisClient
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Restoring an archive whose base is an RDB, the whole command as a user runs it
 /// (`redkeep -c "connect ...; replay-until now --archive A --into t --flush"`), against
@@ -55,12 +58,17 @@ struct RestoreRDBBenchmark: AsyncParsableCommand {
             print("Restore with an RDB base: \(grouped(Double(keys))) keys (\(rdb.count / 1000) kB RDB) + \(grouped(Double(commands))) incr SETs, \(rounds) rounds (median), the whole redkeep command vs redis-cli --pipe")
             if let baseline, !FileManager.default.isExecutableFile(atPath: baseline) { throw ValidationError("--baseline \(baseline) is not an executable") }
             var ours: [Double] = [], reference: [Double] = [], before: [Double] = []
+            // CPU (user + system) of each run's processes, less noisy than wall time on a
+            // shared machine: redkeep, redis-cli (with its sh), the baseline.
+            var cpu: [[Double]] = [[], [], []]
             let tools = baseline == nil ? [0, 1] : [0, 1, 2]
             for round in 0..<rounds {
                 for step in tools.indices {
                     let which = tools[(round + step) % tools.count]
                     // An empty server for each (redkeep's --flush then finds nothing to do).
                     _ = try await c.send(["FLUSHALL"])
+                    let childCPU = RestoreBenchmark.cpuSeconds(RUSAGE_CHILDREN)
+                    defer { cpu[which].append(RestoreBenchmark.cpuSeconds(RUSAGE_CHILDREN) - childCPU) }
                     let start = ContinuousClock.now
                     if which == 0 || which == 2 {
                         let result = try await ExternalCommand.run(which == 0 ? redkeep : baseline!, ["-c", script])
@@ -78,8 +86,9 @@ struct RestoreRDBBenchmark: AsyncParsableCommand {
             let ratio = median(reference) / median(ours)
             print("  replay-until (RDB base)  redkeep \(fixed(median(ours)))s   redis-cli --pipe \(fixed(median(reference)))s   ratio \(fixed(ratio))  \(verdict(ratio, goal: 1.0))")
             print("      rounds: redkeep \(ours.map { fixed($0) }.joined(separator: " ")) s; redis-cli --pipe \(reference.map { fixed($0) }.joined(separator: " ")) s")
+            print("      client CPU (user+sys, median): redkeep \(fixed(median(cpu[0])))s, redis-cli --pipe \(fixed(median(cpu[1])))s")
             if let baseline {
-                print("  baseline \(baseline)  \(fixed(median(before)))s   ratio \(fixed(median(reference) / median(before)))")
+                print("  baseline \(baseline)  \(fixed(median(before)))s   ratio \(fixed(median(reference) / median(before)))   client CPU \(fixed(median(cpu[2])))s")
                 print("      rounds: \(before.map { fixed($0) }.joined(separator: " ")) s")
             }
             await c.close()

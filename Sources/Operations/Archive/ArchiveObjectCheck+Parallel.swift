@@ -3,8 +3,8 @@ import NIOCore
 
 extension ArchiveObjectCheck {
     /// Checks chunks against their records with as many reads in flight as the store
-    /// wants (``ArchiveStore/parallelReads``: one for a folder, a few for a bucket, whose
-    /// round trips they hide), but no more than `bytesInFlight` bytes of chunks being read
+    /// wants (``ArchiveStore/parallelReads``: a few for a bucket, whose round trips they
+    /// hide) or as there are cores (up to 4), but no more than `bytesInFlight` bytes of chunks being read
     /// at once (always at least one chunk), so memory does not grow with the chunk size
     /// times the readers. Throws the failure of the earliest bad chunk found; stops
     /// starting reads once one failed or `stop` says so. `checked` hears each chunk's
@@ -15,7 +15,9 @@ extension ArchiveObjectCheck {
                               stop: @escaping @Sendable () -> Bool = { false },
                               keep: ((Int, ByteBuffer) -> Void)? = nil,
                               checked: ((Int) -> Void)? = nil) throws(ArchiveError) {
-        let width = min(16, max(1, store.parallelReads), max(1, chunks.count))
+        // Checking is hashing as much as reading: even a folder gets a reader per core
+        // (up to 4), so the check that holds back every write ends sooner.
+        let width = min(16, max(1, store.parallelReads, min(4, ProcessInfo.processInfo.activeProcessorCount)), max(1, chunks.count))
         let work = ParallelCheck(chunks: chunks, bytesInFlight: bytesInFlight, keep: keep, checked: checked)
         DispatchQueue.concurrentPerform(iterations: width) { _ in
             while let at = work.claim(stop: stop) {

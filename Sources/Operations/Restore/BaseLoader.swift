@@ -21,6 +21,8 @@ struct BaseLoader {
     var ttlAsOfTarget = false
     /// The base's bytes, when the check before writing kept them.
     var checked: CheckedObjects?
+    /// Makes a Lab for the temporary server when `lab` is nil and a key needs one.
+    var makeLab: (@Sendable () async -> Lab?)?
 
     /// Loads it and returns what the target acknowledged: keys (RDB) or commands (AOF).
     func load() async throws(RestoreError) -> BaseLoadResult {
@@ -75,7 +77,9 @@ struct BaseLoader {
     /// that loads the base. Returns how many the target acknowledged.
     func loadThroughTemporaryServer(only keys: [RDBRestoreBatcher.Unrestorable]) async throws(RestoreError) -> Int {
         let named = keys.prefix(3).map(\.explained).joined(separator: "; ")
-        guard let lab else {
+        var made: Lab?
+        if lab == nil, let makeLab { made = await makeLab() }
+        guard let lab = lab ?? made else {
             throw RestoreError(.invalidRequest, "\(keys.count) keys of the base \(plan.baseName) cannot be sent as RESTORE payloads (\(named)); copying them needs a temporary local redis-server (set REDKEEP_SERVER or install redis-server), and none is available. The other keys were restored")
         }
         let name = "restore-base-\(getpid())-\(UInt32.random(in: 0...UInt32.max) % 1_000_000)"

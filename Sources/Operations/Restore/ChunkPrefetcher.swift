@@ -98,9 +98,10 @@ final class ChunkPrefetcher: @unchecked Sendable {
         return try ArchiveObjectCheck.chunk(chunk, in: store)
     }
 
-    /// The default of `bytesAhead`: four 4 MB chunks (the collector's default size) for a
-    /// bucket's four readers, with room for chunks cut a little past 4 MB.
-    static let defaultBytesAhead = 20 << 20
+    /// The default of `bytesAhead`: three of the collector's 4 MB chunks (cut a little
+    /// past 4 MB) read or in flight, enough to hide a bucket's round trips, and with the
+    /// check's kept bytes a restore from a bucket stays under 100 MB.
+    static let defaultBytesAhead = 16 << 20
 
     /// Removes a read chunk from `ready`, and from what is held. Under the lock.
     @discardableResult

@@ -23,6 +23,8 @@ public struct ConnectionReplay {
     public var flush = false
     /// Where a temporary server for an RDB base runs.
     public var lab: Lab?
+    /// Makes that Lab when a key first needs it (when ``lab`` is nil).
+    var makeLab: (@Sendable () async -> Lab?)?
     /// Restore the base's keys with the TTL they had at the target second.
     public var ttlAsOfTarget = false
     /// Set to stop cleanly between batches.
@@ -51,6 +53,7 @@ public struct ConnectionReplay {
         var loader = BaseLoader(plan: plan, target: target, lab: lab, window: window, stop: stop, progress: progress)
         loader.ttlAsOfTarget = ttlAsOfTarget
         loader.checked = checked
+        loader.makeLab = makeLab
         let base = try await loader.load()
         let baseKeys = base.applied
         do {

@@ -7,6 +7,11 @@ public enum RestoreDestination: Sendable {
     /// Replay into a server through this connection (`--into NAME`). `scratch` is where
     /// a temporary server may run to read an RDB base (nil: none can run here).
     case connection(RedisConnection, name: String, scratch: Lab?)
+    /// Like ``connection(_:name:scratch:)``, but the Lab for a temporary server is made
+    /// only when a key of an RDB base needs one (rarely): making a Lab looks for
+    /// redis-server and runs its `--version`, tens of milliseconds every restore would
+    /// otherwise wait for before its first write.
+    case connectionMakingScratch(RedisConnection, name: String, scratch: @Sendable () async -> Lab?)
     /// Write a Redis 7 AOF folder that redis-server loads natively (`--write-aof DIR`).
     case aofFolder(String)
     /// Write the AOF folder of a new local server and start it (`--start NAME`).
@@ -30,7 +35,7 @@ public struct RestoreOptions: Sendable, Hashable {
 
     /// Bytes of the base and the first chunks that the check before writing keeps for
     /// the write, which then does not read them again (0...``maxCheckedBytesKept``).
-    public var checkedBytesKept = 32 << 20
+    public var checkedBytesKept = 16 << 20
 
     /// The largest window: more buys nothing and costs memory per command in flight.
     public static let maxWindow = 1_000_000
@@ -133,25 +138,35 @@ public enum Restore {
             return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(server.endpoint), started on the written AOF)")
 
         case .connection(let connection, let name, let scratch):
-            if !options.overwriteSource { try await refuseSource(plan.index.descriptor, target: connection, name: name) }
-            let checked = try await checkObjects(plan, keeping: options.checkedBytesKept, stop: stop, progress: progress)
-            if stop.isSet {
-                var outcome = ReplayOutcome(generation: plan.generation.gen)
-                outcome.interrupted = true
-                outcome.stopReason = "interrupted while checking the archive (nothing written)"
-                return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
-            }
-            var replay = ConnectionReplay(plan: plan, target: connection)
-            replay.window = options.window
-            replay.flush = options.flush
-            replay.stop = stop
-            replay.progress = progress
-            replay.lab = scratch
-            replay.ttlAsOfTarget = options.ttlAsOfTarget
-            replay.checked = checked
-            let outcome = try await replay.run()
+            return try await replay(plan, into: connection, name: name, scratch: { scratch }, options: options, stop: stop, progress: progress)
+        case .connectionMakingScratch(let connection, let name, let scratch):
+            return try await replay(plan, into: connection, name: name, scratch: scratch, options: options, stop: stop, progress: progress)
+        }
+    }
+
+    /// Replays into a connection: refuses the archive's source, checks every object the
+    /// plan needs (keeping what fits of their bytes for the write), then writes.
+    private static func replay(_ plan: RestorePlan, into connection: RedisConnection, name: String, scratch: @escaping @Sendable () async -> Lab?,
+                               options: RestoreOptions, stop: StopFlag,
+                               progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) -> RestoreReport {
+        if !options.overwriteSource { try await refuseSource(plan.index.descriptor, target: connection, name: name) }
+        let checked = try await checkObjects(plan, keeping: options.checkedBytesKept, stop: stop, progress: progress)
+        if stop.isSet {
+            var outcome = ReplayOutcome(generation: plan.generation.gen)
+            outcome.interrupted = true
+            outcome.stopReason = "interrupted while checking the archive (nothing written)"
             return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
         }
+        var replay = ConnectionReplay(plan: plan, target: connection)
+        replay.window = options.window
+        replay.flush = options.flush
+        replay.stop = stop
+        replay.progress = progress
+        replay.makeLab = scratch
+        replay.ttlAsOfTarget = options.ttlAsOfTarget
+        replay.checked = checked
+        let outcome = try await replay.run()
+        return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
     }
 
     private static func writeFolder(_ plan: RestorePlan, _ folder: String, stop: StopFlag,

@@ -67,8 +67,9 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
         let destination: RestoreDestination
         if let into {
             let (name, connection) = try await interpreter.connection(into, at: location)
-            // A local server to read an RDB base through, if this machine can run one.
-            destination = .connection(connection, name: name, scratch: try? await interpreter.labInstance(at: location))
+            // A local server to read an RDB base through, if this machine can run one, made
+            // only if a key needs it (looking for redis-server runs it: tens of ms).
+            destination = .connectionMakingScratch(connection, name: name, scratch: { try? await interpreter.labInstance(at: location) })
         } else if let writeAOF {
             destination = .aofFolder(writeAOF)
         } else if let start {
