@@ -31,7 +31,9 @@ public enum DumpPayload {
         }
         guard stamped >= entry.type.minimumVersion else {
             throw RDBError(.incompatible, at: entry.valueOffset,
-                           "key \(key) is stored as \(entry.type), which needs RDB \(entry.type.minimumVersion) or newer; the target reads up to RDB \(target)")
+                           "key \(key) is stored as \(entry.type), which needs RDB \(entry.type.minimumVersion) or newer; "
+                           + (entry.rdbVersion < target ? "the file says it is RDB \(entry.rdbVersion), and a payload cannot claim more than its file"
+                                                        : "the target reads up to RDB \(target)"))
         }
         var payload: [UInt8] = []
         payload.reserveCapacity(entry.serialization.count + 11)

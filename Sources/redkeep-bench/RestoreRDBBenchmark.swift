@@ -5,6 +5,9 @@ import Operations
 import RDB
 import RESP
 import RedisClient
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Restoring an archive whose base is an RDB, the whole command as a user runs it
 /// (`redkeep -c "connect ...; replay-until now --archive A --into t --flush"`), against
@@ -18,6 +21,7 @@ struct RestoreRDBBenchmark: AsyncParsableCommand {
     @Option(help: "Keys in the RDB base.") var keys = 100_000
     @Option(help: "SETs in the incr stream.") var commands = 300_000
     @Option(help: "Rounds; medians are reported.") var rounds = 9
+    @Option(help: "Another redkeep binary (a build from before a change) timed in the same rounds.") var baseline: String?
 
     mutating func run() async throws {
         guard let cli = ExternalCommand.find("redis-cli") else { throw ValidationError("the benchmark needs redis-cli (apt-get install redis-tools)") }
@@ -52,16 +56,24 @@ struct RestoreRDBBenchmark: AsyncParsableCommand {
             let c = try await RedisConnection.connect(server.connectionConfiguration)
             let script = "connect t 127.0.0.1:\(server.port); replay-until now --archive \(archive) --into t --flush"
             print("Restore with an RDB base: \(grouped(Double(keys))) keys (\(rdb.count / 1000) kB RDB) + \(grouped(Double(commands))) incr SETs, \(rounds) rounds (median), the whole redkeep command vs redis-cli --pipe")
-            var ours: [Double] = [], reference: [Double] = []
+            if let baseline, !FileManager.default.isExecutableFile(atPath: baseline) { throw ValidationError("--baseline \(baseline) is not an executable") }
+            var ours: [Double] = [], reference: [Double] = [], before: [Double] = []
+            // CPU (user + system) of each run's processes, less noisy than wall time on a
+            // shared machine: redkeep, redis-cli (with its sh), the baseline.
+            var cpu: [[Double]] = [[], [], []]
+            let tools = baseline == nil ? [0, 1] : [0, 1, 2]
             for round in 0..<rounds {
-                for which in (round % 2 == 0 ? [0, 1] : [1, 0]) {
-                    // An empty server for both (redkeep's --flush then finds nothing to do).
+                for step in tools.indices {
+                    let which = tools[(round + step) % tools.count]
+                    // An empty server for each (redkeep's --flush then finds nothing to do).
                     _ = try await c.send(["FLUSHALL"])
+                    let childCPU = RestoreBenchmark.cpuSeconds(RUSAGE_CHILDREN)
+                    defer { cpu[which].append(RestoreBenchmark.cpuSeconds(RUSAGE_CHILDREN) - childCPU) }
                     let start = ContinuousClock.now
-                    if which == 0 {
-                        let result = try await ExternalCommand.run(redkeep, ["-c", script])
+                    if which == 0 || which == 2 {
+                        let result = try await ExternalCommand.run(which == 0 ? redkeep : baseline!, ["-c", script])
                         guard result.succeeded else { throw ValidationError("redkeep failed: \(result.output.prefix(500))") }
-                        ours.append((ContinuousClock.now - start).inSeconds)
+                        if which == 0 { ours.append((ContinuousClock.now - start).inSeconds) } else { before.append((ContinuousClock.now - start).inSeconds) }
                     } else {
                         let result = try await ExternalCommand.run("/bin/sh", ["-c", "\(cli) -p \(server.port) --pipe < \(flat)"])
                         guard result.succeeded else { throw ValidationError("redis-cli --pipe failed: \(result.output.prefix(300))") }
@@ -74,6 +86,11 @@ struct RestoreRDBBenchmark: AsyncParsableCommand {
             let ratio = median(reference) / median(ours)
             print("  replay-until (RDB base)  redkeep \(fixed(median(ours)))s   redis-cli --pipe \(fixed(median(reference)))s   ratio \(fixed(ratio))  \(verdict(ratio, goal: 1.0))")
             print("      rounds: redkeep \(ours.map { fixed($0) }.joined(separator: " ")) s; redis-cli --pipe \(reference.map { fixed($0) }.joined(separator: " ")) s")
+            print("      client CPU (user+sys, median): redkeep \(fixed(median(cpu[0])))s, redis-cli --pipe \(fixed(median(cpu[1])))s")
+            if let baseline {
+                print("  baseline \(baseline)  \(fixed(median(before)))s   ratio \(fixed(median(reference) / median(before)))   client CPU \(fixed(median(cpu[2])))s")
+                print("      rounds: \(before.map { fixed($0) }.joined(separator: " ")) s")
+            }
             await c.close()
             await lab.shutdown()
         } catch {

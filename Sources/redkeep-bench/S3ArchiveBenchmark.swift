@@ -19,6 +19,7 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
 
     @Option(help: "Commands in the archive.") var commands = 500_000
     @Option(help: "Rounds; medians are reported.") var rounds = 9
+    @Flag(help: "Only the restores (no shipping comparison).") var restoreOnly = false
 
     mutating func run() async throws {
         guard let aws = ExternalCommand.find("aws") else { throw ValidationError("the s3 benchmark needs aws (pip install awscli)") }
@@ -44,25 +45,47 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
 
             let server = try await lab.start("s3-bench", LocalServerOptions(config: [("save", "")]))
             let c = try await RedisConnection.connect(server.connectionConfiguration)
-            var fromFolder: [Double] = [], fromBucket: [Double] = []
+            // The folder, the bucket, and the bucket read twice (nothing the check read kept
+            // for the write: how restores read before CheckedObjects), in rotating order.
+            var times: [[Double]] = [[], [], []]
             for round in 0..<rounds {
-                for which in (round % 2 == 0 ? [0, 1] : [1, 0]) {
+                for step in 0..<3 {
+                    let which = (round + step) % 3
+                    var options = RestoreOptions(flush: true)
+                    if which == 2 { options.checkedBytesKept = 0 }
                     let start = ContinuousClock.now
                     let report = try await Restore.run(archive: which == 0 ? local : bucket, target: .latest,
-                                                       destination: .connection(c, name: "s3-bench", scratch: lab),
-                                                       options: RestoreOptions(flush: true))
+                                                       destination: .connection(c, name: "s3-bench", scratch: lab), options: options)
                     guard report.outcome.commands == commands else { throw ValidationError("the restore applied \(report.outcome.commands) commands, not \(commands)") }
-                    (which == 0 ? { fromFolder.append((ContinuousClock.now - start).inSeconds) } : { fromBucket.append((ContinuousClock.now - start).inSeconds) })()
+                    times[which].append((ContinuousClock.now - start).inSeconds)
                 }
             }
+            let (fromFolder, fromBucket, readTwice) = (times[0], times[1], times[2])
             let restoreRatio = median(fromFolder) / median(fromBucket)
+            let twiceRatio = median(fromFolder) / median(readTwice)
             print("  replay-until --into      from the bucket \(fixed(median(fromBucket)))s   from a folder \(fixed(median(fromFolder)))s   ratio \(fixed(restoreRatio))  \(verdict(restoreRatio, goal: 0.9))")
-            print("      rounds: bucket \(fromBucket.map { fixed($0) }.joined(separator: " ")) s; folder \(fromFolder.map { fixed($0) }.joined(separator: " ")) s")
+            print("      bucket read twice (nothing kept) \(fixed(median(readTwice)))s   ratio \(fixed(twiceRatio))")
+            print("      rounds: bucket \(fromBucket.map { fixed($0) }.joined(separator: " ")) s; folder \(fromFolder.map { fixed($0) }.joined(separator: " ")) s; read twice \(readTwice.map { fixed($0) }.joined(separator: " ")) s")
+            // Where the time goes: the check before writing, then the write (one more run of each).
+            for (label, store) in [("bucket", bucket), ("folder", local as any ArchiveStore)] {
+                let phases = try await Self.phases(store, into: c, lab: lab)
+                print("      phases from the \(label): check \(fixed(phases.check))s, write \(fixed(phases.write))s")
+            }
             await c.close()
             peaks.append(("the restores", RestoreBenchmark.peakMemoryMB()))
+            // The whole command as a user runs it, from the bucket: its own peak memory.
+            let redkeep = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("redkeep").path
+            if FileManager.default.isExecutableFile(atPath: redkeep) {
+                let script = "connect t 127.0.0.1:\(server.port); replay-until now --archive s3://bench/archive/ --s3-endpoint \(endpoint) --into t --flush"
+                let run = try await ExternalCommand.run("/usr/bin/time", ["-f", "max-rss-kb %M", redkeep, "-c", script])
+                let rss = run.output.split(separator: "\n").last { $0.hasPrefix("max-rss-kb ") }.flatMap { Double($0.dropFirst(11)) }
+                guard run.succeeded, let rss else { throw ValidationError("redkeep from the bucket failed: \(run.output.suffix(500))") }
+                let mb = rss / 1024
+                print("  peak memory of the redkeep command restoring from the bucket (max RSS) \(fixed(mb)) MB  \(mb < 100 ? "meets goal < 100 MB" : "ABOVE goal < 100 MB")")
+            }
 
             var shipping: [Double] = [], copying: [Double] = []
-            for round in 0..<rounds {
+            for round in 0..<(restoreOnly ? 0 : rounds) {
                 for which in (round % 2 == 0 ? [0, 1] : [1, 0]) {
                     if which == 0 {
                         // A spool holding the whole archive as backlog, shipped by the uploader.
@@ -92,10 +115,12 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
                     }
                 }
             }
-            let shipRatio = median(copying) / median(shipping)
-            let rate = Double(archived) / median(shipping) / 1e6
-            print("  shipping (uploader)      redkeep \(fixed(median(shipping)))s (\(fixed(rate, 1)) MB/s)   aws s3 cp --recursive \(fixed(median(copying)))s   ratio \(fixed(shipRatio))  \(verdict(shipRatio, goal: 1.0))")
-            print("      rounds: redkeep \(shipping.map { fixed($0) }.joined(separator: " ")) s; aws \(copying.map { fixed($0) }.joined(separator: " ")) s")
+            if !restoreOnly {
+                let shipRatio = median(copying) / median(shipping)
+                let rate = Double(archived) / median(shipping) / 1e6
+                print("  shipping (uploader)      redkeep \(fixed(median(shipping)))s (\(fixed(rate, 1)) MB/s)   aws s3 cp --recursive \(fixed(median(copying)))s   ratio \(fixed(shipRatio))  \(verdict(shipRatio, goal: 1.0))")
+                print("      rounds: redkeep \(shipping.map { fixed($0) }.joined(separator: " ")) s; aws \(copying.map { fixed($0) }.joined(separator: " ")) s")
+            }
             let peak = RestoreBenchmark.peakMemoryMB()
             peaks.append(("shipping", peak))
             print("  peak memory of the whole benchmark process (VmHWM) \(fixed(peak)) MB  \(peak < 100 ? "meets goal < 100 MB" : "ABOVE goal < 100 MB")")
@@ -107,5 +132,25 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
             await objects.stop()
             throw error
         }
+    }
+
+    /// One restore of `store` into `c`, timed by phase: from the start to the first
+    /// progress of the write (planning and the check before writing), and the rest.
+    static func phases(_ store: any ArchiveStore, into c: RedisConnection, lab: Lab) async throws -> (check: Double, write: Double) {
+        final class FirstWrite: @unchecked Sendable {
+            let lock = NSLock()
+            var at: ContinuousClock.Instant?
+        }
+        let first = FirstWrite()
+        let start = ContinuousClock.now
+        _ = try await Restore.run(archive: store, target: .latest, destination: .connection(c, name: "s3-bench", scratch: lab),
+                                  options: RestoreOptions(flush: true)) { progress in
+            guard progress.phase != .checking else { return }
+            first.lock.withLock { if first.at == nil { first.at = .now } }
+        }
+        let end = ContinuousClock.now
+        let written = first.lock.withLock { first.at } ?? end
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        return (seconds(written - start), seconds(end - written))
     }
 }

@@ -44,14 +44,16 @@ public enum ArchiveObjectCheck {
 
     static func object(_ key: String, size: Int, sha256: String, what: String, in store: any ArchiveStore) throws(ArchiveError) -> ByteBuffer {
         let name = store.describe(key)
-        guard let bytes = try store.read(key) else { throw ArchiveError(.missing, "\(what) is missing", object: name) }
-        guard bytes.count == size else {
-            throw ArchiveError(.damaged, "\(what) has \(bytes.count) bytes, the index says \(size)", object: name)
+        guard let bytes = try store.readBuffer(key) else { throw ArchiveError(.missing, "\(what) is missing", object: name) }
+        guard bytes.readableBytes == size else {
+            throw ArchiveError(.damaged, "\(what) has \(bytes.readableBytes) bytes, the index says \(size)", object: name)
         }
-        let digest = SHA256Hasher.hex(of: bytes)
+        var hasher = SHA256Hasher()
+        bytes.withUnsafeReadableBytes { hasher.update($0) }
+        let digest = hasher.finish()
         guard digest == sha256 else {
             throw ArchiveError(.damaged, "\(what) does not match its sha256 (index \(sha256.prefix(12))..., object \(digest.prefix(12))...)", object: name)
         }
-        return ByteBuffer(bytes: bytes)
+        return bytes
     }
 }

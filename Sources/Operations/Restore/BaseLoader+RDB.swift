@@ -15,6 +15,8 @@ struct BaseLoadResult: Sendable {
     var expiredBeforeTarget = 0
     /// RDB keys copied through a temporary server (no payload could be made for them).
     var throughTemporaryServer = 0
+    /// The first of those keys, each with why no payload could be made for it.
+    var throughTemporaryServerWhy: [String] = []
 }
 
 extension BaseLoader {
@@ -31,8 +33,9 @@ extension BaseLoader {
         }
         let plan = self.plan
         let policy = RDBRestoreBatcher.TTLPolicy(targetMs: Int64(plan.targetSecond * 1000), asOfTarget: ttlAsOfTarget)
+        let kept = checked?.takeBase()
         let batcher = try await ArchiveIO.run { () throws(RestoreError) in
-            try RDBRestoreBatcher(plan: plan, targetVersion: targetVersion, ttl: policy)
+            try RDBRestoreBatcher(plan: plan, targetVersion: targetVersion, ttl: policy, checkedBase: kept)
         }
         let depth = ConnectionReplay.canSubmitInOrder ? 4 : 1
         let size = max(1, min(window, 1_000_000) / depth)
@@ -82,6 +85,7 @@ extension BaseLoader {
         }
         if !unrestorable.isEmpty, !stop.isSet {
             result.throughTemporaryServer = try await loadThroughTemporaryServer(only: unrestorable)
+            result.throughTemporaryServerWhy = unrestorable.prefix(ReplayOutcome.maxNamedKeys).map(\.explained)
             result.applied += result.throughTemporaryServer
         }
         return result
@@ -101,5 +105,6 @@ extension ReplayOutcome {
         baseKeysExpiredSinceTarget = base.expiredSinceTarget
         baseKeysExpiredBeforeTarget = base.expiredBeforeTarget
         baseKeysThroughTemporaryServer = base.throughTemporaryServer
+        baseKeysThroughTemporaryServerWhy = base.throughTemporaryServerWhy
     }
 }

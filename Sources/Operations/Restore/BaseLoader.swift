@@ -19,6 +19,10 @@ struct BaseLoader {
     let progress: (@Sendable (RestoreProgress) -> Void)?
     /// Restore RDB keys with the TTL they had at the target second.
     var ttlAsOfTarget = false
+    /// The base's bytes, when the check before writing kept them.
+    var checked: CheckedObjects?
+    /// Makes a Lab for the temporary server when `lab` is nil and a key needs one.
+    var makeLab: (@Sendable () async -> Lab?)?
 
     /// Loads it and returns what the target acknowledged: keys (RDB) or commands (AOF).
     func load() async throws(RestoreError) -> BaseLoadResult {
@@ -31,9 +35,13 @@ struct BaseLoader {
     private func loadCommands() async throws(RestoreError) -> Int {
         let path = plan.baseName
         let plan = self.plan
-        let bytes: ByteBuffer
-        do { bytes = try await ArchiveIO.run { () throws(ArchiveError) in try ArchiveObjectCheck.base(plan.generation, in: plan.index.store) } } catch {
-            throw RestoreError(error)
+        var bytes: ByteBuffer
+        if let kept = checked?.takeBase() {
+            bytes = kept
+        } else {
+            do { bytes = try await ArchiveIO.run { () throws(ArchiveError) in try ArchiveObjectCheck.base(plan.generation, in: plan.index.store) } } catch {
+                throw RestoreError(error)
+            }
         }
         let reader = AOFFileReader(bytes: bytes, name: path)
         var sent = 0
@@ -68,8 +76,10 @@ struct BaseLoader {
     /// Copies `keys` (whose payloads could not be made here) out of a temporary server
     /// that loads the base. Returns how many the target acknowledged.
     func loadThroughTemporaryServer(only keys: [RDBRestoreBatcher.Unrestorable]) async throws(RestoreError) -> Int {
-        let named = keys.prefix(3).map { "key \($0.keyDescription) in db \($0.database): \($0.reason)" }.joined(separator: "; ")
-        guard let lab else {
+        let named = keys.prefix(3).map(\.explained).joined(separator: "; ")
+        var made: Lab?
+        if lab == nil, let makeLab { made = await makeLab() }
+        guard let lab = lab ?? made else {
             throw RestoreError(.invalidRequest, "\(keys.count) keys of the base \(plan.baseName) cannot be sent as RESTORE payloads (\(named)); copying them needs a temporary local redis-server (set REDKEEP_SERVER or install redis-server), and none is available. The other keys were restored")
         }
         let name = "restore-base-\(getpid())-\(UInt32.random(in: 0...UInt32.max) % 1_000_000)"
@@ -108,25 +118,37 @@ struct BaseLoader {
         }
     }
 
-    /// DUMP and PTTL each of `keys` on `source`, RESTORE it into the target.
+    /// DUMP and PEXPIRETIME each of `keys` on `source`, RESTORE it into the target with
+    /// the same absolute expiry (ABSTTL), to the millisecond, as the payload path does. A
+    /// temporary server older than 7.0 (no PEXPIRETIME) gives PTTL, relative, instead.
     private func copyKeys(_ keys: [RDBRestoreBatcher.Unrestorable], from source: RedisConnection) async throws -> Int {
         var copied = 0
         let batchSize = max(1, min(window, 1000))
         let byDatabase = Dictionary(grouping: keys, by: \.database)
+        var absolute = true
         for db in byDatabase.keys.sorted() where !stop.isSet {
             _ = try await source.send(["SELECT", .string(String(db))])
             let names = byDatabase[db]!.map(\.key)
             for start in stride(from: 0, to: names.count, by: batchSize) where !stop.isSet {
                 let part = names[start..<min(names.count, start + batchSize)]
-                var reads: [RESPCommand] = []
-                for key in part { reads.append(["DUMP", .bytes(ByteBuffer(bytes: key))]); reads.append(["PTTL", .bytes(ByteBuffer(bytes: key))]) }
-                let values = try await source.pipeline(reads)
+                func read(_ expiry: String) async throws -> [RESPValue] {
+                    var reads: [RESPCommand] = []
+                    for key in part { reads.append(["DUMP", .bytes(ByteBuffer(bytes: key))]); reads.append([.string(expiry), .bytes(ByteBuffer(bytes: key))]) }
+                    return try await source.pipeline(reads)
+                }
+                var values = try await read(absolute ? "PEXPIRETIME" : "PTTL")
+                if absolute, values.count > 1, values[1].isError {
+                    absolute = false
+                    values = try await read("PTTL")
+                }
                 var writes: [RESPCommand] = [["SELECT", .string(String(db))]]
                 for (i, key) in part.enumerated() {
                     guard let payload = values[2 * i].bytes else { continue }  // expired meanwhile
                     let ttl = values[2 * i + 1].int ?? -1
                     if ttl == -2 { continue }
-                    writes.append(["RESTORE", .bytes(ByteBuffer(bytes: key)), .string(String(max(ttl, 0))), .bytes(payload), "REPLACE"])
+                    var restore: RESPCommand = ["RESTORE", .bytes(ByteBuffer(bytes: key)), .string(String(max(ttl, 0))), .bytes(payload), "REPLACE"]
+                    if absolute && ttl > 0 { restore = ["RESTORE", .bytes(ByteBuffer(bytes: key)), .string(String(ttl)), .bytes(payload), "REPLACE", "ABSTTL"] }
+                    writes.append(restore)
                 }
                 let results: [RESPValue]
                 do { results = try await target.pipeline(writes) } catch {

@@ -28,18 +28,32 @@ final class ChunkPrefetcher: @unchecked Sendable {
     private var failedAt: Int?
     private var stopped = false
     private var helpersRunning: Int
-    /// How many chunks may be read and not yet taken: their memory is what the prefetch costs.
+    /// Chunks read (in `ready`) or being read.
+    private var held = 0
+    /// Their bytes.
+    private var heldBytes = 0
+    /// How many chunks may be read or in flight and not yet taken: their memory is what
+    /// the prefetch costs.
     private let ahead: Int
+    /// Their bytes at most (one chunk is always allowed, whatever its size), so the
+    /// memory does not grow with the chunk size times the helpers.
+    private let bytesAhead: Int
+    /// Chunks the pre-write check kept: handed out from there, never read again.
+    private let checked: CheckedObjects?
 
     /// Starts reading `chunks` in order with `helpers` threads (the store's
     /// ``ArchiveStore/parallelReads`` by default), at most `ahead` of them (at least one
-    /// per helper) read or in flight beyond the reader.
-    init(chunks: [ArchiveRecord.Chunk], store: any ArchiveStore, ahead: Int = 2, helpers: Int? = nil) {
+    /// per helper) and `bytesAhead` bytes read or in flight beyond the reader. Chunks
+    /// `checked` holds are not read.
+    init(chunks: [ArchiveRecord.Chunk], store: any ArchiveStore, ahead: Int = 2, bytesAhead: Int = ChunkPrefetcher.defaultBytesAhead,
+         helpers: Int? = nil, checked: CheckedObjects? = nil) {
         self.chunks = chunks
         self.position = Dictionary(chunks.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         self.store = store
+        self.checked = checked
         let helpers = min(16, max(1, helpers ?? store.parallelReads))
         self.ahead = max(1, ahead, helpers)
+        self.bytesAhead = max(1, bytesAhead)
         self.helpersRunning = helpers
         for n in 0..<helpers {
             let thread = Thread { [self] in readAhead() }
@@ -54,11 +68,20 @@ final class ChunkPrefetcher: @unchecked Sendable {
         condition.lock()
         if let at = position[chunk], at >= taken {
             // Skipped chunks are not needed any more.
-            for skipped in taken..<at { ready[skipped] = nil }
+            for skipped in taken..<at {
+                if ready[skipped] != nil { release(skipped) }
+                _ = checked?.take(chunks[skipped])
+            }
             taken = at
             condition.broadcast()
+            if let kept = checked?.take(chunk) {
+                taken = at + 1
+                condition.broadcast()
+                condition.unlock()
+                return kept
+            }
             while true {
-                if let result = ready.removeValue(forKey: at) {
+                if ready[at] != nil, let result = release(at) {
                     taken = at + 1
                     condition.broadcast()
                     condition.unlock()
@@ -71,7 +94,22 @@ final class ChunkPrefetcher: @unchecked Sendable {
             }
         }
         condition.unlock()
+        if let kept = checked?.take(chunk) { return kept }
         return try ArchiveObjectCheck.chunk(chunk, in: store)
+    }
+
+    /// The default of `bytesAhead`: three of the collector's 4 MB chunks (cut a little
+    /// past 4 MB) read or in flight, enough to hide a bucket's round trips, and with the
+    /// check's kept bytes a restore from a bucket stays under 100 MB.
+    static let defaultBytesAhead = 16 << 20
+
+    /// Removes a read chunk from `ready`, and from what is held. Under the lock.
+    @discardableResult
+    private func release(_ at: Int) -> Result<ByteBuffer, ArchiveError>? {
+        guard let result = ready.removeValue(forKey: at) else { return nil }
+        held -= 1
+        heldBytes -= chunks[at].length
+        return result
     }
 
     /// Stops the helpers and frees what they read and nobody took. Call once, at the end.
@@ -81,6 +119,8 @@ final class ChunkPrefetcher: @unchecked Sendable {
         condition.broadcast()
         while helpersRunning > 0 { condition.wait() }
         ready = [:]
+        held = 0
+        heldBytes = 0
         condition.unlock()
     }
 
@@ -92,18 +132,28 @@ final class ChunkPrefetcher: @unchecked Sendable {
             condition.unlock()
         }
         while !stopped && nextToRead < chunks.count && failedAt == nil {
-            if nextToRead - taken >= ahead {
+            // Chunks the reader is past, or that the check kept, are not read.
+            if nextToRead < taken { nextToRead = taken; continue }
+            let chunk = chunks[nextToRead]
+            if let checked, checked.holds(chunk) { nextToRead += 1; continue }
+            if held >= ahead || (held > 0 && heldBytes + chunk.length > bytesAhead) {
                 condition.wait()
                 continue
             }
             let at = nextToRead
             nextToRead += 1
-            let chunk = chunks[at]
+            held += 1
+            heldBytes += chunk.length
             condition.unlock()
             let result: Result<ByteBuffer, ArchiveError>
             do { result = .success(try ArchiveObjectCheck.chunk(chunk, in: store)) } catch { result = .failure(error) }
             condition.lock()
-            if at >= taken { ready[at] = result }
+            if at >= taken {
+                ready[at] = result
+            } else {
+                held -= 1
+                heldBytes -= chunk.length
+            }
             // Past a bad chunk nothing is needed: the writer stops there.
             if case .failure = result { failedAt = min(failedAt ?? at, at) }
             condition.broadcast()

@@ -23,12 +23,17 @@ public struct ConnectionReplay {
     public var flush = false
     /// Where a temporary server for an RDB base runs.
     public var lab: Lab?
+    /// Makes that Lab when a key first needs it (when ``lab`` is nil).
+    var makeLab: (@Sendable () async -> Lab?)?
     /// Restore the base's keys with the TTL they had at the target second.
     public var ttlAsOfTarget = false
     /// Set to stop cleanly between batches.
     public var stop = StopFlag()
     /// Called as the base loads and after each batch of the stream.
     public var progress: (@Sendable (RestoreProgress) -> Void)?
+    /// What the check before writing kept of the base and the chunks: used instead of
+    /// reading them again.
+    var checked: CheckedObjects?
 
     /// Creates a replay.
     public init(plan: RestorePlan, target: RedisConnection) {
@@ -47,6 +52,8 @@ public struct ConnectionReplay {
         var outcome: ReplayOutcome
         var loader = BaseLoader(plan: plan, target: target, lab: lab, window: window, stop: stop, progress: progress)
         loader.ttlAsOfTarget = ttlAsOfTarget
+        loader.checked = checked
+        loader.makeLab = makeLab
         let base = try await loader.load()
         let baseKeys = base.applied
         do {
@@ -94,7 +101,7 @@ public struct ConnectionReplay {
     /// so the server always has the next batch queued while the replies of the previous
     /// one travel back, and the batch after is read from the archive meanwhile.
     private func streamIncr() async throws(RestoreError) -> ReplayOutcome {
-        let cursor = CursorBox(ReplayCursor(plan))
+        let cursor = CursorBox(ReplayCursor(plan, checked: checked))
         let shifter = ttlAsOfTarget ? ExpiryShifter(targetMs: Int64(plan.targetSecond * 1000)) : nil
         let endpoint = target.endpoint
         let planned = plan.plannedBytes

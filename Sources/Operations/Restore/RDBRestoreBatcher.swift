@@ -24,6 +24,8 @@ final class RDBRestoreBatcher: @unchecked Sendable {
         /// The key quoted for messages.
         var keyDescription: String
         var reason: String
+        /// `key "k" in db N: reason`, for reports and messages.
+        var explained: String { "key \(keyDescription) in db \(database): \(reason)" }
     }
 
     /// RESTORE (and SELECT) commands ready to send, and what they stand for.
@@ -54,12 +56,14 @@ final class RDBRestoreBatcher: @unchecked Sendable {
     private var keysHinted: UInt64 = 0
     private(set) var finished = false
 
-    /// Opens the base (reading its header). Throws ``RestoreError`` for a base that is
+    /// Opens the base (reading its header): `checkedBase` when the check before writing
+    /// kept its bytes, else through the store. Throws ``RestoreError`` for a base that is
     /// not an RDB this reader reads.
-    init(plan: RestorePlan, targetVersion: Int?, ttl: TTLPolicy) throws(RestoreError) {
+    init(plan: RestorePlan, targetVersion: Int?, ttl: TTLPolicy, checkedBase: ByteBuffer? = nil) throws(RestoreError) {
         let g = plan.generation
         name = plan.baseName
-        let source = ArchiveRDBSource(store: plan.index.store, key: g.path, count: g.size)
+        let source: any RDBByteSource = if let checkedBase { ByteBufferRDBSource(checkedBase) }
+                                        else { ArchiveRDBSource(store: plan.index.store, key: g.path, count: g.size) }
         do { reader = try RDBReader(source: source) } catch {
             throw RestoreError(.damagedArchive, "the base \(name) is not an RDB this redkeep reads: \(error)", underlying: error)
         }
@@ -123,5 +127,23 @@ final class RDBRestoreBatcher: @unchecked Sendable {
         bytes.writeRESPBulkArray(words, length: { $0.count }, copy: { word, out in
             word.withUnsafeBytes { out.copyMemory(from: $0) }
         })
+    }
+}
+
+/// A base already in memory (checked), read by ``RDB/RDBReader`` without a copy.
+struct ByteBufferRDBSource: RDBByteSource {
+    let bytes: ByteBuffer
+
+    init(_ bytes: ByteBuffer) { self.bytes = bytes }
+
+    var count: Int { bytes.readableBytes }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(RDBError) -> Int {
+        guard offset >= 0, offset < count else { return 0 }
+        let n = min(buffer.count, count - offset)
+        bytes.withUnsafeReadableBytes { source in
+            buffer.baseAddress!.copyMemory(from: source.baseAddress! + offset, byteCount: n)
+        }
+        return n
     }
 }

@@ -57,9 +57,15 @@ public final class ReplayCursor {
     private let prefetcher: ChunkPrefetcher
 
     /// Starts before the first entry of the plan's first stream.
-    public init(_ plan: RestorePlan, prefetch ahead: Int = 2) {
+    public convenience init(_ plan: RestorePlan, prefetch ahead: Int = 2) {
+        self.init(plan, prefetch: ahead, checked: nil)
+    }
+
+    /// Starts before the first entry, taking the chunks `checked` holds from there
+    /// instead of reading them again.
+    init(_ plan: RestorePlan, prefetch ahead: Int = 2, checked: CheckedObjects?) {
         self.plan = plan
-        self.prefetcher = ChunkPrefetcher(chunks: plan.streams.flatMap(\.chunks), store: plan.index.store, ahead: ahead)
+        self.prefetcher = ChunkPrefetcher(chunks: plan.streams.flatMap(\.chunks), store: plan.index.store, ahead: ahead, checked: checked)
         self.outcome = ReplayOutcome(generation: plan.generation.gen)
         if case .mark(let name) = plan.target { markKey = ArchiveRecord.Mark.key(for: name) } else { markKey = nil }
         switch plan.target {

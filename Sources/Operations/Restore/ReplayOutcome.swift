@@ -40,6 +40,11 @@ public struct ReplayOutcome: Sendable {
     public var baseKeysExpiredBeforeTarget = 0
     /// Base keys copied through a temporary server (no RESTORE payload could be made).
     public var baseKeysThroughTemporaryServer = 0
+    /// Which keys went through the temporary server and why no payload could be made for
+    /// them (`key "k" in db 0: reason`), the first ``maxNamedKeys`` of them.
+    public var baseKeysThroughTemporaryServerWhy: [String] = []
+    /// How many keys the report names at most: the count says how many there were.
+    public static let maxNamedKeys = 10
     /// Incr commands whose absolute expiry was moved to keep the TTL it had at the
     /// target (`--ttl-as-of-target`).
     public var incrExpiriesShifted = 0

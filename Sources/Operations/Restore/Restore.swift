@@ -7,6 +7,11 @@ public enum RestoreDestination: Sendable {
     /// Replay into a server through this connection (`--into NAME`). `scratch` is where
     /// a temporary server may run to read an RDB base (nil: none can run here).
     case connection(RedisConnection, name: String, scratch: Lab?)
+    /// Like ``connection(_:name:scratch:)``, but the Lab for a temporary server is made
+    /// only when a key of an RDB base needs one (rarely): making a Lab looks for
+    /// redis-server and runs its `--version`, tens of milliseconds every restore would
+    /// otherwise wait for before its first write.
+    case connectionMakingScratch(RedisConnection, name: String, scratch: @Sendable () async -> Lab?)
     /// Write a Redis 7 AOF folder that redis-server loads natively (`--write-aof DIR`).
     case aofFolder(String)
     /// Write the AOF folder of a new local server and start it (`--start NAME`).
@@ -28,8 +33,14 @@ public struct RestoreOptions: Sendable, Hashable {
     /// target are still there. Off: expiries stay as recorded.
     public var ttlAsOfTarget = false
 
+    /// Bytes of the base and the first chunks that the check before writing keeps for
+    /// the write, which then does not read them again (0...``maxCheckedBytesKept``).
+    public var checkedBytesKept = 16 << 20
+
     /// The largest window: more buys nothing and costs memory per command in flight.
     public static let maxWindow = 1_000_000
+    /// The most checked bytes kept for the write.
+    public static let maxCheckedBytesKept = 1 << 30
 
     /// Creates options.
     public init(window: Int = 50_000, flush: Bool = false, overwriteSource: Bool = false) {
@@ -64,6 +75,9 @@ public enum Restore {
                            progress: (@Sendable (RestoreProgress) -> Void)? = nil) async throws(RestoreError) -> RestoreReport {
         guard (1...RestoreOptions.maxWindow).contains(options.window) else {
             throw RestoreError(.invalidRequest, "the window must be 1 to \(RestoreOptions.maxWindow) commands, not \(options.window)")
+        }
+        guard (0...RestoreOptions.maxCheckedBytesKept).contains(options.checkedBytesKept) else {
+            throw RestoreError(.invalidRequest, "the checked bytes kept for the write must be 0 to \(RestoreOptions.maxCheckedBytesKept), not \(options.checkedBytesKept)")
         }
         let clock = ContinuousClock.now
         let plan = try await ArchiveIO.run { () throws(RestoreError) in
@@ -124,24 +138,35 @@ public enum Restore {
             return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(server.endpoint), started on the written AOF)")
 
         case .connection(let connection, let name, let scratch):
-            if !options.overwriteSource { try await refuseSource(plan.index.descriptor, target: connection, name: name) }
-            try await checkObjects(plan, stop: stop, progress: progress)
-            if stop.isSet {
-                var outcome = ReplayOutcome(generation: plan.generation.gen)
-                outcome.interrupted = true
-                outcome.stopReason = "interrupted while checking the archive (nothing written)"
-                return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
-            }
-            var replay = ConnectionReplay(plan: plan, target: connection)
-            replay.window = options.window
-            replay.flush = options.flush
-            replay.stop = stop
-            replay.progress = progress
-            replay.lab = scratch
-            replay.ttlAsOfTarget = options.ttlAsOfTarget
-            let outcome = try await replay.run()
+            return try await replay(plan, into: connection, name: name, scratch: { scratch }, options: options, stop: stop, progress: progress)
+        case .connectionMakingScratch(let connection, let name, let scratch):
+            return try await replay(plan, into: connection, name: name, scratch: scratch, options: options, stop: stop, progress: progress)
+        }
+    }
+
+    /// Replays into a connection: refuses the archive's source, checks every object the
+    /// plan needs (keeping what fits of their bytes for the write), then writes.
+    private static func replay(_ plan: RestorePlan, into connection: RedisConnection, name: String, scratch: @escaping @Sendable () async -> Lab?,
+                               options: RestoreOptions, stop: StopFlag,
+                               progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) -> RestoreReport {
+        if !options.overwriteSource { try await refuseSource(plan.index.descriptor, target: connection, name: name) }
+        let checked = try await checkObjects(plan, keeping: options.checkedBytesKept, stop: stop, progress: progress)
+        if stop.isSet {
+            var outcome = ReplayOutcome(generation: plan.generation.gen)
+            outcome.interrupted = true
+            outcome.stopReason = "interrupted while checking the archive (nothing written)"
             return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
         }
+        var replay = ConnectionReplay(plan: plan, target: connection)
+        replay.window = options.window
+        replay.flush = options.flush
+        replay.stop = stop
+        replay.progress = progress
+        replay.makeLab = scratch
+        replay.ttlAsOfTarget = options.ttlAsOfTarget
+        replay.checked = checked
+        let outcome = try await replay.run()
+        return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
     }
 
     private static func writeFolder(_ plan: RestorePlan, _ folder: String, stop: StopFlag,
@@ -155,18 +180,29 @@ public enum Restore {
     }
 
     /// Checks the size and sha256 of the base and of every chunk the plan may read, on
-    /// the thread pool, before anything is written.
-    static func checkObjects(_ plan: RestorePlan, stop: StopFlag,
-                             progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) {
+    /// the thread pool, before anything is written. Returns the checked bytes of the base
+    /// and the first chunks, `budget` bytes at most, for the write (see ``CheckedObjects``).
+    static func checkObjects(_ plan: RestorePlan, keeping budget: Int = 0, stop: StopFlag,
+                             progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) -> CheckedObjects {
         let chunks = plan.neededChunks
         let total = plan.generation.size + chunks.reduce(0) { $0 + $1.length }
+        let kept = CheckedObjects(budget: budget)
         try await ArchiveIO.run { () throws(RestoreError) in
             do throws(ArchiveError) {
-                try ArchiveObjectCheck.verifyBase(plan.generation, in: plan.index.store)
+                let store = plan.index.store
+                var used = 0
+                if plan.generation.size <= kept.budget {
+                    kept.keepBase(try ArchiveObjectCheck.base(plan.generation, in: store))
+                    used = plan.generation.size
+                } else {
+                    try ArchiveObjectCheck.verifyBase(plan.generation, in: store)
+                }
                 var done = plan.generation.size
                 progress?(RestoreProgress(phase: .checking, done: done, total: total))
+                let keepFirst = kept.chunksThatFit(chunks, after: used)
                 // Several reads in flight for a bucket (one for a folder).
-                try ArchiveObjectCheck.chunks(chunks, in: plan.index.store, stop: { stop.isSet }) { length in
+                try ArchiveObjectCheck.chunks(chunks, in: store, stop: { stop.isSet },
+                                              keep: { at, bytes in if at < keepFirst { kept.keep(chunks[at], bytes) } }) { length in
                     done += length
                     progress?(RestoreProgress(phase: .checking, done: done, total: total))
                 }
@@ -177,6 +213,7 @@ public enum Restore {
                 throw failure
             }
         }
+        return kept
     }
 
     /// Refuses a target that is the archive's source: the same `run_id`, the same

@@ -67,8 +67,9 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
         let destination: RestoreDestination
         if let into {
             let (name, connection) = try await interpreter.connection(into, at: location)
-            // A local server to read an RDB base through, if this machine can run one.
-            destination = .connection(connection, name: name, scratch: try? await interpreter.labInstance(at: location))
+            // A local server to read an RDB base through, if this machine can run one, made
+            // only if a key needs it (looking for redis-server runs it: tens of ms).
+            destination = .connectionMakingScratch(connection, name: name, scratch: { try? await interpreter.labInstance(at: location) })
         } else if let writeAOF {
             destination = .aofFolder(writeAOF)
         } else if let start {
@@ -152,6 +153,7 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
             if o.incrExpiriesShifted > 0 { fields.append(("incr_expiries_shifted", .integer(Int64(o.incrExpiriesShifted)))) }
             if o.baseKeysThroughTemporaryServer > 0 {
                 fields.append(("base_keys_through_temporary_server", .integer(Int64(o.baseKeysThroughTemporaryServer))))
+                fields.append(("base_keys_through_temporary_server_why", .array(o.baseKeysThroughTemporaryServerWhy.map { .text($0) })))
             }
         }
         fields += [

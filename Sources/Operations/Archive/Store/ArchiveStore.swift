@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Where an archive's objects live: the one seam every archive read and write goes
 /// through, so a local folder and an S3-compatible bucket are two implementations of the
 /// same archive rather than two copies of the code that uses it.
@@ -23,6 +25,11 @@ public protocol ArchiveStore: Sendable {
 
     /// The whole object; nil when there is no such object.
     func read(_ key: String) throws(ArchiveError) -> [UInt8]?
+
+    /// The whole object in a `ByteBuffer`; nil when there is no such object. A store
+    /// whose reads arrive in one (a bucket's HTTP body) hands it over as it is: a chunk is
+    /// then held once, not copied to an array and back.
+    func readBuffer(_ key: String) throws(ArchiveError) -> ByteBuffer?
 
     /// Bytes `range` of the object (fewer only when the object is shorter).
     func read(_ key: String, range: Range<Int>) throws(ArchiveError) -> [UInt8]
@@ -58,6 +65,11 @@ extension ArchiveStore {
     /// How many reads in flight suit the store (restores prefetch that many chunks at
     /// once): 1 for a local disk, a few for object storage, whose latency they hide.
     public var parallelReads: Int { 1 }
+
+    /// The whole object, copied from ``read(_:)``.
+    public func readBuffer(_ key: String) throws(ArchiveError) -> ByteBuffer? {
+        try read(key).map { ByteBuffer(bytes: $0) }
+    }
 
     /// Writes a whole object held in memory.
     @discardableResult

@@ -1,3 +1,4 @@
+import NIOCore
 import Foundation
 
 /// A remote archive (a bucket) written through a local spool, so that an object store
@@ -49,6 +50,11 @@ public final class ForwardingArchiveStore: ArchiveStore, @unchecked Sendable {
     public func read(_ key: String) throws(ArchiveError) -> [UInt8]? {
         if let bytes = try spool.read(key) { return bytes }
         return try remote.read(key)
+    }
+
+    public func readBuffer(_ key: String) throws(ArchiveError) -> ByteBuffer? {
+        if let bytes = try spool.readBuffer(key) { return bytes }
+        return try remote.readBuffer(key)
     }
 
     public func read(_ key: String, range: Range<Int>) throws(ArchiveError) -> [UInt8] {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,6 +43,33 @@ public struct LocalArchiveStore: ArchiveStore {
     }
 
     public func read(_ key: String) throws(ArchiveError) -> [UInt8]? {
+        try withWholeFile(key) { fd, size, path throws(ArchiveError) in try Self.read(fd, path: path, range: 0..<size, exact: false) }
+    }
+
+    /// Reads the file straight into the buffer (no array in between).
+    public func readBuffer(_ key: String) throws(ArchiveError) -> ByteBuffer? {
+        try withWholeFile(key) { fd, size, path throws(ArchiveError) in
+            var buffer = ByteBufferAllocator().buffer(capacity: size)
+            var failure: Int32 = 0
+            var got = 0
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+                while got < size {
+                    let n = pread(fd, raw.baseAddress! + got, size - got, off_t(got))
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 { failure = errno; break }
+                    if n == 0 { break }
+                    got += n
+                }
+                return got
+            }
+            if failure != 0 { throw ArchiveError(.io, "cannot read \(path) at byte \(got): \(String(cString: strerror(failure)))", object: path) }
+            return buffer
+        }
+    }
+
+    /// Opens the object and calls `body` with its descriptor, size and path; nil when
+    /// there is no such object.
+    private func withWholeFile<T>(_ key: String, _ body: (Int32, Int, String) throws(ArchiveError) -> T) throws(ArchiveError) -> T? {
         let path = describe(key)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -51,7 +79,7 @@ public struct LocalArchiveStore: ArchiveStore {
         defer { close(fd) }
         var st = stat()
         fstat(fd, &st)
-        return try Self.read(fd, path: path, range: 0..<Int(st.st_size), exact: false)
+        return try body(fd, Int(st.st_size), path)
     }
 
     public func read(_ key: String, range: Range<Int>) throws(ArchiveError) -> [UInt8] {

@@ -72,6 +72,18 @@ public struct S3ArchiveStore: ArchiveStore {
         }
     }
 
+    public func readBuffer(_ key: String) throws(ArchiveError) -> ByteBuffer? {
+        let full = root.key(key)
+        return try call(key) { client throws(S3Error) -> ByteBuffer? in
+            do throws(S3Error) {
+                return try await client.getObject(full)
+            } catch {
+                if error.kind == .noSuchKey { return nil }
+                throw error
+            }
+        }
+    }
+
     public func read(_ key: String, range: Range<Int>) throws(ArchiveError) -> [UInt8] {
         guard !range.isEmpty else { return [] }
         let full = root.key(key)
