@@ -187,6 +187,27 @@ final class SyntheticArchive {
         }
     }
 
+    @Test func anOffsetAtTheEndOfAStreamBeforeAGapIsReached() throws {
+        let a = try SyntheticArchive()
+        try a.generation(1, base: aof("SET", "g1", "1"), firstStream: 1, asOf: 100)
+        let first = "#TS:101\r\n" + aof("SET", "a", "1")
+        try a.stream(1, opened: 100, chunks: [(first, 101)])
+        // The link dropped after stream 1; stream 2 of the same base goes on after the gap.
+        try a.writer.append(.gap(.init(stream: 1, offset: first.utf8.count, from: 102, to: 110, reason: "replica link lost")))
+        try a.stream(2, opened: 110, chunks: [("#TS:111\r\n" + aof("SET", "b", "1"), 111)])
+        // The target is the last byte before the gap: reached, nothing past the gap needed.
+        let (keys, outcome) = try a.applied(.offset(generation: 1, stream: 1, bytes: first.utf8.count))
+        #expect(keys == ["a"])
+        #expect(outcome.rolledBack.isEmpty)
+        // A target past the gap is still refused, naming it.
+        do {
+            _ = try a.applied(.offset(generation: 1, stream: 2, bytes: 5))
+            Issue.record("a replay across the gap was accepted")
+        } catch {
+            #expect("\(error)".contains("gap"))
+        }
+    }
+
     @Test func withoutTimestampsTheSamplesAreTheTimeMap() throws {
         let a = try SyntheticArchive()
         try a.generation(1, base: aof("SET", "base", "1"), firstStream: 1, asOf: 100)

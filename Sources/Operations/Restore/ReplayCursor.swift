@@ -299,6 +299,9 @@ public final class ReplayCursor {
                 if streamIndex + 1 < plan.streams.count {
                     if let gap = stream.gapAfter {
                         if let cutoff = cutoff, gap.from >= cutoff { return nil }  // the gap starts after the target
+                        // An offset target in this stream (or an earlier one) was reached at
+                        // its last byte: nothing past the gap is needed.
+                        if case .offset(_, let s, _) = plan.target, stream.stream >= s { return nil }
                         throw RestoreError("cannot replay past the gap after stream \(stream.stream) (\(TimeFormat.text(gap.from)) to \(TimeFormat.text(gap.to)): \(gap.reason)); applied up to stream \(stream.stream) byte \(stream.chunks.last?.end ?? 0)", progress: outcome)
                     }
                     if let missing = stream.missingFrom {
