@@ -75,7 +75,7 @@ extension Collector {
             }
         } catch {
             await connection.close()
-            throw (error as? CollectorError) ?? CollectorError("\(error)")
+            throw (error as? CollectorError) ?? CollectorError(.source, "\(error)", underlying: error)
         }
         var status = CollectorStatus(name: name, source: endpoint, archive: options.archive)
         status.upload = (store as? ForwardingArchiveStore)?.uploadStatus()

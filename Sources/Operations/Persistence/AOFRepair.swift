@@ -74,7 +74,7 @@ public enum AOFRepair {
             throw error
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            throw PersistenceError(.file, "cannot write the repaired copy to \(output): \(error)")
+            throw PersistenceError(.file, "cannot write the repaired copy to \(output): \(error)", underlying: error)
         }
         return result
     }
@@ -103,7 +103,7 @@ public enum AOFRepair {
                 }
             }
         } catch {
-            throw PersistenceError(.file, "cannot write the repaired copy: \(error)")
+            throw PersistenceError(.file, "cannot write the repaired copy: \(error)", underlying: error)
         }
     }
 }

@@ -62,7 +62,7 @@ public enum AOFSetup {
             } catch let error as PersistenceError {
                 throw error
             } catch {
-                throw PersistenceError(.connection, "cannot read \(name) on \(endpoint): \(error)")
+                throw PersistenceError(.connection, "cannot read \(name) on \(endpoint): \(error)", underlying: error)
             }
             guard current != value else { continue }
             let reply = try await connection.persistenceSend(RESPCommand("CONFIG", "SET", name, value), "CONFIG SET \(name)")
@@ -91,7 +91,7 @@ public enum AOFSetup {
         var configFile: String?
         let server: RedisInfo
         do { server = try await connection.info("server") } catch {
-            throw PersistenceError(.connection, "cannot read INFO server from \(endpoint): \(error.message)")
+            throw PersistenceError(.connection, "cannot read INFO server from \(endpoint): \(error.message)", underlying: error)
         }
         if let file = server.string("config_file"), !file.isEmpty, !changes.isEmpty {
             let reply = try await connection.persistenceSend(RESPCommand("CONFIG", "REWRITE"), "CONFIG REWRITE")

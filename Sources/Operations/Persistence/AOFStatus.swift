@@ -33,7 +33,7 @@ public struct AOFStatus: Sendable {
         do {
             for name in settingNames { config.merge(try await connection.configGet(name)) { $1 } }
         } catch {
-            throw PersistenceError(.connection, "cannot read the AOF settings of \(connection.endpoint): \(error.message)")
+            throw PersistenceError(.connection, "cannot read the AOF settings of \(connection.endpoint): \(error.message)", underlying: error)
         }
         let info = try await ServerPersistenceState.read(connection)
         let files = try await ServerFiles.read(connection)

@@ -34,7 +34,7 @@ public struct ServerFiles: Sendable, Hashable {
             }
             config = all
         } catch {
-            throw PersistenceError(.connection, "cannot read CONFIG GET dir/dbfilename from \(connection.endpoint): \(error.message)")
+            throw PersistenceError(.connection, "cannot read CONFIG GET dir/dbfilename from \(connection.endpoint): \(error.message)", underlying: error)
         }
         return ServerFiles(directory: config["dir"] ?? ".", dbFilename: config["dbfilename"] ?? "dump.rdb",
                            appendDirname: config["appenddirname"], appendFilename: config["appendfilename"] ?? "appendonly.aof",

@@ -15,7 +15,7 @@ public struct ServerPersistenceState: Sendable, Hashable {
         do {
             return ServerPersistenceState(persistence: try await connection.info("persistence"), stats: try await connection.info("stats"))
         } catch {
-            throw PersistenceError(.connection, "cannot read INFO from \(connection.endpoint): \(error.message)")
+            throw PersistenceError(.connection, "cannot read INFO from \(connection.endpoint): \(error.message)", underlying: error)
         }
     }
 
@@ -49,7 +49,7 @@ extension RedisConnection {
         do {
             return try await reply(to: command)
         } catch {
-            throw PersistenceError(.connection, "\(what) on \(endpoint) failed: \(error.message)")
+            throw PersistenceError(.connection, "\(what) on \(endpoint) failed: \(error.message)", underlying: error)
         }
     }
 }

@@ -165,7 +165,7 @@ public enum Snapshot {
         configuration.commandTimeout = max(timeout, .milliseconds(1))
         let own: RedisConnection
         do { own = try await RedisConnection.connect(configuration) } catch {
-            throw PersistenceError(.connection, "cannot open a connection to \(connection.endpoint) for SAVE: \(error.message)")
+            throw PersistenceError(.connection, "cannot open a connection to \(connection.endpoint) for SAVE: \(error.message)", underlying: error)
         }
         defer { Task { await own.close() } }
         do {
@@ -174,7 +174,7 @@ public enum Snapshot {
             if error.kind == .timeout {
                 throw PersistenceError(.timeout, "SAVE on \(connection.endpoint) did not finish within \(timeout.formattedSeconds) (the server stays blocked until it has written the snapshot)")
             }
-            throw PersistenceError(.connection, "SAVE on \(connection.endpoint) failed: \(error.message)")
+            throw PersistenceError(.connection, "SAVE on \(connection.endpoint) failed: \(error.message)", underlying: error)
         }
     }
 

@@ -129,11 +129,11 @@ public enum SnapshotCopy {
                 throw PersistenceError(.file, "the copy \(path) has \(size - rdb.length) bytes after the end of its RDB at byte \(rdb.length)")
             }
         } catch let error as AOFError {
-            throw PersistenceError(.file, "the copy is not a valid RDB: \(error)")
+            throw PersistenceError(.file, "the copy is not a valid RDB: \(error)", underlying: error)
         } catch let error as PersistenceError {
             throw error
         } catch {
-            throw PersistenceError(.file, "cannot verify \(path): \(error)")
+            throw PersistenceError(.file, "cannot verify \(path): \(error)", underlying: error)
         }
         return actual
     }

@@ -125,7 +125,7 @@ public struct AOFFolderWriter {
         } catch let error as DurableFile.WriteError {
             throw error
         } catch {
-            return RestoreError("\(error)")
+            return RestoreError(.destination, "cannot write the AOF folder: \(error)", underlying: error)
         }
         try Self.append(staging, to: &sink.pointee)
         return nil

@@ -73,7 +73,7 @@ public final class ReplicaCollector: Sendable {
             }
         } catch {
             worker.stop()
-            throw (error as? CollectorError) ?? CollectorError("\(error)")
+            throw (error as? CollectorError) ?? CollectorError(.source, "\(error)", underlying: error)
         }
         var status = CollectorStatus(name: name, source: endpoint, archive: options.archive)
         status.mode = "replica"
