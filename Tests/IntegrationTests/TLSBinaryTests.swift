@@ -86,17 +86,22 @@ import Testing
         #expect(run.out.contains("tls tour done"), "\(run.out.suffix(1500))")
     }
 
-    /// A Sentinel of a TLS master speaks TLS to it and its replica, and failover through
-    /// it completes: the promoted replica is reached with the same TLS settings.
-    @Test func sentinelFailoverOverTLS() throws {
-        let script = try RedkeepBinaryTests.temporaryFile("tls-sentinel.rk", """
-            start master --tls
-            start replica --replica-of master
-            start s1 --sentinel master
-            use master
-            SET k v
-            wait-until $(@replica GET k) == "v" --timeout 5s
-            let report = failover --sentinel s1 --master master
+    /// A TLS master, its replica and a Sentinel of the master (`s`), with data on both.
+    static let sentinelSetup = """
+        start master --tls
+        start replica --replica-of master
+        let s = start s1 --sentinel master
+        use master
+        SET k v
+        wait-until $(@replica GET k) == "v" --timeout 5s
+        """
+
+    /// Runs `sentinelSetup`, then `failover` (the failover line), and checks that Sentinel
+    /// promoted the replica and the current connection followed it.
+    static func sentinelFailover(_ file: String, _ failover: String) throws {
+        let script = try RedkeepBinaryTests.temporaryFile(file, sentinelSetup + """
+
+            let report = \(failover)
             assert ${report.new_master} == "replica" "Sentinel should promote the replica"
             assert $(GET k) == "v" "the current connection follows the new master"
             echo new master ${report.new_master}
@@ -105,19 +110,18 @@ import Testing
         #expect(run.status == 0, "\(run.err)\n\(run.out.suffix(1500))")
         #expect(run.out.contains("new master replica"), "\(run.out.suffix(1500))")
     }
+
+    /// A Sentinel of a TLS master speaks TLS to it and its replica, and failover through
+    /// it completes: the promoted replica is reached with the same TLS settings.
+    @Test func sentinelFailoverOverTLS() throws {
+        try Self.sentinelFailover("tls-sentinel.rk", "failover --sentinel s1 --master master")
+    }
+
     /// A Sentinel given by address rather than by connection name is reached with the TLS
     /// options given to failover (the Lab's start report names its CA and client
     /// certificate); without them the failover stops at the handshake, before any step.
     @Test func sentinelByAddressOverTLS() throws {
-        let setup = """
-            start master --tls
-            start replica --replica-of master
-            let s = start s1 --sentinel master
-            use master
-            SET k v
-            wait-until $(@replica GET k) == "v" --timeout 5s
-            """
-        let plain = try RedkeepBinaryTests.temporaryFile("tls-sentinel-plain.rk", setup + """
+        let plain = try RedkeepBinaryTests.temporaryFile("tls-sentinel-plain.rk", Self.sentinelSetup + """
 
             failover --sentinel ${s.address} --master master --timeout 5s
             """)
@@ -126,16 +130,8 @@ import Testing
         #expect(refused.err.contains("127.0.0.1:"), "\(refused.err)")
         #expect(!refused.err.contains("completed"), "\(refused.err)")
 
-        let script = try RedkeepBinaryTests.temporaryFile("tls-sentinel-address.rk", setup + """
-
-            let report = failover --sentinel ${s.address} --master master --tls --cacert ${s.ca} --cert ${s.client_cert} --key ${s.client_key}
-            assert ${report.new_master} == "replica" "Sentinel should promote the replica"
-            assert $(GET k) == "v" "the current connection follows the new master"
-            echo new master ${report.new_master}
-            """)
-        let run = try RedkeepBinaryTests.redkeep([script])
-        #expect(run.status == 0, "\(run.err)\n\(run.out.suffix(1500))")
-        #expect(run.out.contains("new master replica"), "\(run.out.suffix(1500))")
+        try Self.sentinelFailover("tls-sentinel-address.rk",
+            "failover --sentinel ${s.address} --master master --tls --cacert ${s.ca} --cert ${s.client_cert} --key ${s.client_key}")
     }
 
     /// Servers started with a password: the demoted master of a failover --promote links
