@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -57,23 +58,23 @@ public final class RedisConnection: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(RedisClientError) -> RedisConnection {
         let endpoint = configuration.endpoint
+        // The handler is kept as it is made, not looked up in the pipeline afterwards: a
+        // server that refuses the client's certificate does so after the client's TLS 1.3
+        // handshake has finished, and may have closed the channel (emptying its pipeline)
+        // by then. The handler itself knows why it closed, and says so on the first command.
+        let made = NIOLockedValueBox<NIOLoopBound<RedisChannelHandler>?>(nil)
         let channel = try await openChannel(configuration, group: group) { channel, usesTLS in
             let handler = RedisChannelHandler(endpoint: endpoint,
                                               commandTimeout: configuration.commandTimeout.map { .nanoseconds($0.wholeNanoseconds) },
                                               maxReplyBytes: configuration.maxReplyBytes,
                                               usesTLS: usesTLS)
             try channel.pipeline.syncOperations.addHandler(handler)
+            made.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
         }
-        let handler: NIOLoopBound<RedisChannelHandler>
-        do {
-            handler = try await channel.eventLoop.submit {
-                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self),
-                             eventLoop: channel.eventLoop)
-            }.get()
-        } catch {
+        guard let handler = made.withLockedValue({ $0 }) else {
             channel.close(promise: nil)
-            throw RedisClientError(.connectFailed, "cannot connect to \(endpoint): \(describeIOError(error))",
-                                   endpoint: endpoint, underlying: error)
+            throw RedisClientError(.connectFailed, "cannot connect to \(endpoint): the connection was set up without its handler",
+                                   endpoint: endpoint)
         }
         let unready = RedisConnection(configuration: configuration, channel: channel, handler: handler, hello: nil)
         do {
