@@ -64,15 +64,7 @@ extension CollectorEngine {
         let sha: String
         do {
             // An object of this key without a record is an orphan of a crash: replace it.
-            sha = try store.write(relative, replacing: true) { writer throws(ArchiveError) in
-                for entry in entries {
-                    var failure: ArchiveError?
-                    entry.bytes.withUnsafeReadableBytes { raw in
-                        do throws(ArchiveError) { try writer.append(raw: raw) } catch { failure = error }
-                    }
-                    if let failure { throw failure }
-                }
-            }.sha256
+            sha = try store.write(relative, pieces: entries.lazy.map(\.bytes), replacing: true).sha256
         } catch {
             var failure = CollectorError(error)
             failure.message = "cannot archive bytes \(start)..<\(end) of \(s.path): \(error)"

@@ -77,6 +77,22 @@ extension ArchiveStore {
     where Bytes.Element == UInt8 {
         try write(key, replacing: replacing) { writer throws(ArchiveError) in try writer.append(bytes) }
     }
+
+    /// Writes `pieces`, one after another, as the object `key`: how both collectors write
+    /// a chunk from the commands they hold, without joining them in memory first.
+    @discardableResult
+    func write<Pieces: Sequence>(_ key: String, pieces: Pieces, replacing: Bool) throws(ArchiveError) -> ArchiveObjectInfo
+    where Pieces.Element == ByteBuffer {
+        try write(key, replacing: replacing) { writer throws(ArchiveError) in
+            for piece in pieces {
+                var failure: ArchiveError?
+                piece.withUnsafeReadableBytes { raw in
+                    do throws(ArchiveError) { try writer.append(raw: raw) } catch { failure = error }
+                }
+                if let failure { throw failure }
+            }
+        }
+    }
 }
 
 /// What ``ArchiveStore/write(_:replacing:_:)`` wrote.

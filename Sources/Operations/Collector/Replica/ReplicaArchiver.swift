@@ -305,15 +305,7 @@ final class ReplicaArchiver: @unchecked Sendable {
         let key = ArchiveLayout.chunkPath(stream: stream, offset: streamSize)
         let sha: String
         do {
-            sha = try store.write(key, replacing: true) { writer throws(ArchiveError) in
-                for entry in entries {
-                    var failure: ArchiveError?
-                    entry.bytes.withUnsafeReadableBytes { raw in
-                        do throws(ArchiveError) { try writer.append(raw: raw) } catch { failure = error }
-                    }
-                    if let failure { throw failure }
-                }
-            }.sha256
+            sha = try store.write(key, pieces: entries.lazy.map(\.bytes), replacing: true).sha256
         } catch {
             var failure = CollectorError(error)
             failure.message = "cannot archive replication offsets up to \(entries.last?.replicationEnd ?? 0) from \(master) as \(store.describe(key)): \(error)"
