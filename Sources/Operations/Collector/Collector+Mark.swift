@@ -32,15 +32,7 @@ extension Collector {
         } catch {
             throw CollectorError(error)
         }
-        let key = ArchiveRecord.Mark.key(for: markName)
-        let at = Date().timeIntervalSince1970
-        do {
-            let connection = try await RedisConnection.connect(source)
-            defer { Task { await connection.close() } }
-            _ = try await connection.send(RESPCommand("SET", key, String(at)))
-        } catch {
-            throw CollectorError("cannot write the mark \(key) to \(source.endpoint): \(error.message)")
-        }
+        let (key, at) = try await Self.writeMarkKey(markName, to: source)
         let ended = Set(index.streamEnds.map(\.stream))
         let mark = ArchiveRecord.Mark(name: markName, key: key, at: at, stream: index.streams.last { !ended.contains($0.stream) }?.stream)
         do { try await ArchiveIO.run { () throws(ArchiveError) in try writer.append(.mark(mark)) } } catch { throw CollectorError(error) }
@@ -51,5 +43,21 @@ extension Collector {
         guard !markName.isEmpty, markName.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw CollectorError(.invalidRequest, "a mark name is printable text without blanks, not \"\(markName)\"")
         }
+    }
+
+    /// Writes `SET redkeep:mark:NAME <unix time>` on `source`, so the mark reaches the
+    /// archive through the AOF or the replication stream, whichever the collector follows;
+    /// returns the key and the time written.
+    static func writeMarkKey(_ markName: String, to source: RedisConnectionConfiguration) async throws(CollectorError) -> (key: String, at: Double) {
+        let key = ArchiveRecord.Mark.key(for: markName)
+        let at = Date().timeIntervalSince1970
+        do {
+            let connection = try await RedisConnection.connect(source)
+            defer { Task { await connection.close() } }
+            _ = try await connection.send(RESPCommand("SET", key, String(at)))
+        } catch {
+            throw CollectorError(.source, "cannot write the mark \(key) to \(source.endpoint): \(error.message)", underlying: error)
+        }
+        return (key, at)
     }
 }

@@ -266,15 +266,7 @@ public final class ReplicaCollector: Sendable {
     /// (it reaches the archive through the stream), then a `mark` record.
     public func mark(_ markName: String) async throws(CollectorError) -> ArchiveRecord.Mark {
         try Collector.validate(markName)
-        let key = ArchiveRecord.Mark.key(for: markName)
-        let at = Date().timeIntervalSince1970
-        do {
-            let connection = try await RedisConnection.connect(source)
-            defer { Task { await connection.close() } }
-            _ = try await connection.send(RESPCommand("SET", key, String(at)))
-        } catch {
-            throw CollectorError("cannot write the mark \(key) to \(source.endpoint): \(error.message)")
-        }
+        let (key, at) = try await Collector.writeMarkKey(markName, to: source)
         let archiver = self.archiver
         return try await io { () throws(CollectorError) in try archiver.appendMark(name: markName, key: key, at: at) }
     }
