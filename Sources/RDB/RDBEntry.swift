@@ -41,6 +41,10 @@ public struct RDBKeyEntry: Sendable {
     public var valkey: Bool
     /// For a module value: which module wrote it (the value is skipped, not decoded).
     public var moduleNote: String?
+    /// The byte offset in the input of the key's expiry opcode (0xFC, then 8 bytes of ms;
+    /// or 0xFD, then 4 bytes of seconds), when it has one: where a copy of the file can
+    /// move the expiry (the temporary-server path of `--ttl-as-of-target`).
+    public var expiryOffset: Int? = nil
 
     /// Decodes the value from its serialization. Throws ``RDBError`` with the byte offset
     /// in the input where its bytes are damaged.

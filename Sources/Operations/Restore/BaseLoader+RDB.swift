@@ -84,9 +84,12 @@ extension BaseLoader {
             throw error
         }
         if !unrestorable.isEmpty, !stop.isSet {
-            result.throughTemporaryServer = try await loadThroughTemporaryServer(only: unrestorable)
+            let copy = try await loadThroughTemporaryServer(only: unrestorable, trailer: batcher.trailer)
+            result.throughTemporaryServer = copy.copied
             result.throughTemporaryServerWhy = unrestorable.prefix(ReplayOutcome.maxNamedKeys).map(\.explained)
-            result.applied += result.throughTemporaryServer
+            result.applied += copy.copied
+            result.ttlShifted += copy.ttlShifted
+            result.expiredSinceTarget += copy.expiredMeanwhile
         }
         return result
     }

@@ -24,6 +24,13 @@ final class RDBRestoreBatcher: @unchecked Sendable {
         /// The key quoted for messages.
         var keyDescription: String
         var reason: String
+        /// The absolute expiry (unix ms) the key is to have on the target: moved to the TTL
+        /// it had at the target with `--ttl-as-of-target` (then ``shifted``), else the base's.
+        var expiresAtMs: Int64? = nil
+        /// Where the key's expiry opcode is in the base (``RDB/RDBKeyEntry/expiryOffset``).
+        var expiryOffset: Int? = nil
+        /// True when ``expiresAtMs`` was moved (`--ttl-as-of-target`).
+        var shifted = false
         /// `key "k" in db N: reason`, for reports and messages.
         var explained: String { "key \(keyDescription) in db \(database): \(reason)" }
     }
@@ -55,6 +62,12 @@ final class RDBRestoreBatcher: @unchecked Sendable {
     private var database = 0
     private var keysHinted: UInt64 = 0
     private(set) var finished = false
+    /// Once ``finished``: the offset just after the base's CRC-64 trailer, and whether one
+    /// was written (not `rdbchecksum no`): where a copy with moved expiries is re-summed.
+    var trailer: (end: Int, written: Bool)? {
+        guard let end = reader.endOffset, let checksum = reader.checksum else { return nil }
+        return (end, checksum != .notWritten)
+    }
 
     /// Opens the base (reading its header): `checkedBase` when the check before writing
     /// kept its bytes, else through the store. Throws ``RestoreError`` for a base that is
@@ -101,7 +114,8 @@ final class RDBRestoreBatcher: @unchecked Sendable {
                 }
                 let payload: [UInt8]
                 do { payload = try DumpPayload.make(for: key, targetVersion: targetVersion) } catch {
-                    batch.unrestorable.append(.init(database: key.database, key: key.key, keyDescription: key.keyDescription, reason: error.reason))
+                    batch.unrestorable.append(.init(database: key.database, key: key.key, keyDescription: key.keyDescription, reason: error.reason,
+                                                    expiresAtMs: expiry, expiryOffset: key.expiryOffset, shifted: shifted))
                     continue
                 }
                 if shifted { batch.shifted += 1 }
