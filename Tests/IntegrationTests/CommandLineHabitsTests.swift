@@ -6,7 +6,8 @@ import Testing
 /// The redkeep executable with redis-cli's habits: -h/-p/-a/-n/--user/--askpass,
 /// REDISCLI_AUTH, the default 127.0.0.1:6379 connection, completion scripts, a misspelt
 /// word's suggestion; and the run's own hygiene: the password scrubbed from argv, history
-/// under $HOME, the Lab's folders removed on SIGTERM and SIGHUP, `stop` of a kept server.
+/// under $HOME, the Lab's folders removed on SIGTERM and SIGHUP, `stop` of a kept server
+/// or object store.
 @Suite struct CommandLineHabitsTests {
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> RedkeepBinaryTests.Run {
         try RedkeepBinaryTests.redkeep(arguments, stdin: stdin, environment: environment)
@@ -67,6 +68,22 @@ import Testing
             let none = try Self.run(["-c", "GET a"], environment: ["REDKEEP_DEFAULT_ADDRESS": ""])
             #expect(none.status == 1 && none.err.contains("no connection"), "\(none.err)")
         }
+        // Unset, the default is redis-cli's, 127.0.0.1:6379: reached if a server listens
+        // there, named in the error if none does.
+        var environment = ProcessInfo.processInfo.environment
+        environment["REDKEEP_DEFAULT_ADDRESS"] = nil
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RedkeepBinaryTests.binary)
+        process.arguments = ["-c", "PING"]
+        process.environment = environment
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(said.contains("127.0.0.1:6379"), "\(process.terminationStatus): \(said)")
     }
 
     @Test func aMisspeltWordSuggestsTheRedkeepWord() async throws {
@@ -78,6 +95,9 @@ import Testing
             // A real Redis command that fails is not given a suggestion.
             let real = try Self.run(["-p", "\(server.port)", "-c", "INCR"])
             #expect(!real.err.contains("did you mean"), "\(real.err)")
+            // No server to ask (nothing listens at the default address): still suggested.
+            let offline = try Self.run(["-c", "replay-untill -10m --archive x"], environment: ["REDKEEP_DEFAULT_ADDRESS": "127.0.0.1:1"])
+            #expect(offline.status == 2 && offline.err.contains("127.0.0.1:1") && offline.err.contains("did you mean replay-until?"), "\(offline.err)")
         }
     }
 
@@ -188,5 +208,40 @@ import Testing
         // Nothing of that name runs any more: stop says so.
         let again = try Self.run(["-c", "stop kept"])
         #expect(again.status == 3 && again.err.contains("no local server called kept"), "\(again.err)")
+    }
+
+    @Test(.timeLimit(.minutes(3))) func stopFindsAnObjectStoreAKeptRunLeft() throws {
+        // On a pseudo-terminal, as above: the kept store holds what Process would wait on.
+        let pty = try PseudoTerminal(RedkeepBinaryTests.binary,
+                                     ["--keep", "-c", "let s = start keptstore --s3; echo pid=${s.pid}; echo secret=${s.secret_file}"],
+                                     environment: S3ShellTests.cleanEnvironment(["NO_COLOR": "1"]))
+        defer { pty.terminate() }
+        _ = try pty.expect("pid=")
+        let pidText = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try pty.expect("secret=")
+        let secretFile = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try pty.waitForExit(timeout: .seconds(60)) == 0)
+        let pid = try #require(Int32(pidText), "\(pidText)")
+        let directory = (secretFile as NSString).deletingLastPathComponent
+        #expect(directory.hasSuffix("/keptstore"), "\(directory)")
+        defer {
+            kill(pid, SIGKILL)
+            try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent)
+        }
+        #expect(KeptServer.isAlive(pid), "the kept object store is not running")
+        // Its gRPC sockets, which weed leaves in /tmp by port, go with it.
+        let arguments = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        let grpc = try #require(arguments.first { $0.hasPrefix("-master.port.grpc=") }?.split(separator: "=").last)
+        let socket = "/tmp/seaweedfs-master-grpc-\(grpc).sock"
+        #expect(FileManager.default.fileExists(atPath: socket), "weed made no \(socket)")
+
+        let stop = try Self.run(["-c", "stop keptstore"])
+        #expect(stop.status == 0, "\(stop.err)")
+        #expect(stop.out.contains("kind:object store") && stop.out.contains("earlier --keep run") && stop.out.contains(directory), "\(stop.out)")
+        #expect(!KeptServer.isAlive(pid), "object store \(pid) still runs")
+        #expect(!FileManager.default.fileExists(atPath: socket), "\(socket) outlived the store")
+        #expect(FileManager.default.fileExists(atPath: secretFile), "the kept store's folder was removed")
+        let again = try Self.run(["-c", "stop keptstore"])
+        #expect(again.status == 3 && again.err.contains("no local server called keptstore"), "\(again.err)")
     }
 }
