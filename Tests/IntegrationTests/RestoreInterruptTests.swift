@@ -1,0 +1,114 @@
+import Foundation
+import NIOCore
+import Operations
+import RESP
+import RedisClient
+import Synchronization
+import Testing
+
+/// Progress and Ctrl-C in the phases of `--dry-run` and `--write-aof` that read the base:
+/// the dry run's check of the base, and the copy of the base into the AOF folder. Each is
+/// cancelled (as Ctrl-C cancels the statement's task) from its own first progress report,
+/// so the restore must report progress from inside the phase and stop there.
+@Suite(.serialized) struct RestoreInterruptTests {
+    /// The base's size: more than two of the pieces the check (8 MB) and the copy (4 MB)
+    /// read, so each reports progress, and can stop, before its end.
+    static let baseBytes = 20 << 20
+
+    /// A source whose RDB base holds 20 values of 1 MB of random bytes (LZF cannot shrink
+    /// them), and a few writes in its incr file, archived.
+    static func archive(_ lab: Lab) async throws -> String {
+        let source = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [("aof-disable-auto-gc", "yes")]))
+        let c = try await RedisConnection.connect(source.connectionConfiguration)
+        let archive = try restoreTemporaryFolder("archive", in: lab)
+        let builder = try RestoreArchiveBuilder(root: archive, serverDirectory: source.directory)
+        builder.chunkBytes = 16 * 1024
+        var generator = SystemRandomNumberGenerator()
+        for key in 0..<(baseBytes >> 20) {
+            var value = ByteBufferAllocator().buffer(capacity: 1 << 20)
+            for _ in 0..<((1 << 20) / 8) { value.writeInteger(generator.next() as UInt64) }
+            _ = try await c.send(["SET", .string("big:\(key)"), .bytes(value)])
+        }
+        _ = try await c.send(["BGREWRITEAOF"])
+        for _ in 0..<400 {
+            let info = try await c.info("persistence")
+            if info.int("aof_rewrite_in_progress") == 0 && info.int("aof_rewrite_scheduled") == 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        _ = try await c.pipeline((0..<100).map { ["SET", .string("incr:\($0)"), "v"] })
+        try await Task.sleep(for: .milliseconds(1100))  // appendfsync everysec
+        try builder.collect()
+        await c.close()
+        let base = try #require(try ArchiveIndex.read(archive).generations.last)
+        #expect(base.format == .rdb && base.size > baseBytes, "the base holds \(base.size) bytes")
+        return archive
+    }
+
+    /// The restore's task, cancelled from its progress callback the first time `when` holds.
+    final class Canceller: Sendable {
+        private let task = Mutex<Task<RestoreReport, any Error>?>(nil)
+        private let wanted = Atomic<Bool>(false)
+        let seen = Mutex<[RestoreProgress]>([])
+
+        func progress(when condition: @escaping @Sendable (RestoreProgress) -> Bool) -> @Sendable (RestoreProgress) -> Void {
+            { progress in
+                self.seen.withLock { $0.append(progress) }
+                guard condition(progress), !self.wanted.exchange(true, ordering: .relaxed) else { return }
+                self.task.withLock { $0?.cancel() }
+            }
+        }
+
+        func run(_ body: @escaping @Sendable () async throws -> RestoreReport) async -> Result<RestoreReport, any Error> {
+            let started = Task { try await body() }
+            task.withLock { $0 = started }
+            if wanted.load(ordering: .relaxed) { started.cancel() }
+            do { return .success(try await started.value) } catch { return .failure(error) }
+        }
+    }
+
+    @Test func aDryRunStopsWhileCheckingTheBase() async throws {
+        try await withLab { lab in
+            let archive = try await Self.archive(lab)
+            let canceller = Canceller()
+            let progress = canceller.progress { $0.phase == .checking && $0.done > 0 }
+            let result = await canceller.run {
+                try await Restore.run(archive: LocalArchiveStore(root: archive), target: .latest, destination: .dryRun, progress: progress)
+            }
+            let report = try result.get()
+            #expect(report.outcome.interrupted)
+            #expect(report.outcome.stopReason.contains("while checking the base"), "\(report.outcome.stopReason)")
+            #expect(report.outcome.commands == 0)
+            let checking = canceller.seen.withLock { $0 }.filter { $0.phase == .checking }
+            #expect(checking.first.map { $0.done > 0 && $0.done < $0.total } == true, "\(checking)")
+        }
+    }
+
+    @Test func writeAOFStopsWhileCopyingTheBaseAndLeavesNoFile() async throws {
+        try await withLab { lab in
+            let archive = try await Self.archive(lab)
+            let folder = try restoreTemporaryFolder("written", in: lab) + "/appendonlydir"
+            let canceller = Canceller()
+            let progress = canceller.progress { $0.phase == .base && $0.done > 0 }
+            let result = await canceller.run {
+                try await Restore.run(archive: LocalArchiveStore(root: archive), target: .latest, destination: .aofFolder(folder),
+                                      progress: progress)
+            }
+            switch result {
+            case .success:
+                Issue.record("the AOF folder was finished although the copy of the base was interrupted")
+            case .failure(let error):
+                #expect("\(error)".contains("interrupted while copying the base"), "\(error)")
+            }
+            let base = canceller.seen.withLock { $0 }.filter { $0.phase == .base }
+            #expect(base.first.map { $0.done > 0 && $0.done < $0.total && $0.total > Self.baseBytes } == true, "\(base)")
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            #expect(left.isEmpty, "half-written files stayed: \(left)")
+
+            // Without Ctrl-C the same restore writes the folder whole.
+            let whole = try restoreTemporaryFolder("whole", in: lab) + "/appendonlydir"
+            let report = try await Restore.run(archive: LocalArchiveStore(root: archive), target: .latest, destination: .aofFolder(whole))
+            #expect(!report.outcome.interrupted && report.outcome.commands > 0)
+            #expect(FileManager.default.fileExists(atPath: whole + "/appendonly.aof.manifest"))
+        }
+    }
+}
