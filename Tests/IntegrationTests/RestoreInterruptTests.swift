@@ -66,6 +66,39 @@ import Testing
         }
     }
 
+    /// At the prompt, `replay-until --into` shows its bar while the RDB base loads, and
+    /// Ctrl-C there ends it with a report that says `interrupted`, never "end of the
+    /// archive". The target's writes are paused while Ctrl-C is typed, so the base cannot
+    /// finish loading first.
+    @Test(.timeLimit(.minutes(3))) func ctrlCAtThePromptWhileTheBaseLoadsReportsInterrupted() async throws {
+        try await withLab { lab in
+            let (_, archive) = try await RestoreSafetyTests.archive(lab, keys: 30_000)
+            let target = try await lab.start("target")
+            let probe = try await RedisConnection.connect(target.connectionConfiguration)
+            let (pty, _, folder) = try PromptTests.session()
+            defer { pty.terminate(); try? FileManager.default.removeItem(atPath: folder) }
+            try pty.expect("redkeep> ")
+            pty.send("connect t 127.0.0.1:\(target.port)\r")
+            try pty.expect("\(target.port)> ")
+            pty.send("replay-until now --archive \(archive) --into t --window 1000\r")
+            try pty.expect("loading the base: [", timeout: .seconds(60))
+            _ = try await probe.send(["CLIENT", "PAUSE", "60000", "WRITE"])
+            pty.send("\u{03}")
+            // Let the paused batch through once Ctrl-C has been typed (and, with a
+            // margin, taken: nothing shows it until the command ends).
+            try await Task.sleep(for: .seconds(1))
+            _ = try await probe.send(["CLIENT", "UNPAUSE"])
+            let report = try pty.expect("\(target.port)> ", timeout: .seconds(60))
+            #expect(report.contains("interrupted") && report.contains("while loading the base"), "\(report)")
+            #expect(!report.contains("end of the archive"), "\(report)")
+            let keys = try await probe.send(["DBSIZE"]).int ?? -1
+            #expect(keys > 0 && keys < 30_000, "stopped part-way through the base: \(keys) keys")
+            pty.send("\u{04}")
+            #expect(try pty.waitForExit(timeout: .seconds(20)) == 0)
+            await probe.close()
+        }
+    }
+
     @Test func aDryRunStopsWhileCheckingTheBase() async throws {
         try await withLab { lab in
             let archive = try await Self.archive(lab)
