@@ -179,22 +179,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: lab), "\(lab) outlived signal \(signal)")
     }
 
-    @Test(.timeLimit(.minutes(2))) func stopFindsAServerAKeptRunLeft() throws {
-        // On a pseudo-terminal, not through Foundation's Process: the kept server inherits
-        // the descriptors Process watches to see its child end, so Process would wait for
-        // the server too.
-        let pty = try PseudoTerminal(RedkeepBinaryTests.binary,
-                                     ["--keep", "-c", "start kept; let i = INFO server; echo pid=${i.process_id}; let d = CONFIG GET dir; echo dir=${d[1]}"],
-                                     environment: ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 })
+    /// Runs `redkeep --keep -c statements`, which echo `pid=N` and `dir=PATH`, and returns
+    /// them once that run has ended. On a pseudo-terminal, not through Foundation's
+    /// Process: what a kept process inherits includes the descriptors Process watches to
+    /// see its child end, so Process would wait for the kept process too.
+    static func keptRun(_ statements: String, environment: [String: String]) throws -> (pid: pid_t, directory: String) {
+        let pty = try PseudoTerminal(RedkeepBinaryTests.binary, ["--keep", "-c", statements], environment: environment)
         defer { pty.terminate() }
-        _ = try pty.expect("pid=")
+        _ = try pty.expect("pid=", timeout: .seconds(60))
         let pidText = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try pty.expect("dir=")
-        let dirText = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try pty.waitForExit(timeout: .seconds(30)) == 0)
-        let lines = ["pid=" + pidText, dirText]
-        let pid = try #require(Int32(pidText.trimmingCharacters(in: .whitespaces)), "\(lines)")
-        let directory = dirText.trimmingCharacters(in: .whitespaces)
+        let directory = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try pty.waitForExit(timeout: .seconds(60)) == 0)
+        return (try #require(pid_t(pidText), "pid=\(pidText) dir=\(directory)"), directory)
+    }
+
+    @Test(.timeLimit(.minutes(2))) func stopFindsAServerAKeptRunLeft() throws {
+        let (pid, directory) = try Self.keptRun("start kept; let i = INFO server; echo pid=${i.process_id}; let d = CONFIG GET dir; echo dir=${d[1]}",
+                                                environment: ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 })
         #expect(directory.hasSuffix("/kept"), "\(directory)")
         defer {
             kill(pid, SIGKILL)
@@ -211,22 +213,14 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(3))) func stopFindsAnObjectStoreAKeptRunLeft() throws {
-        // On a pseudo-terminal, as above: the kept store holds what Process would wait on.
-        let pty = try PseudoTerminal(RedkeepBinaryTests.binary,
-                                     ["--keep", "-c", "let s = start keptstore --s3; echo pid=${s.pid}; echo secret=${s.secret_file}"],
-                                     environment: S3ShellTests.cleanEnvironment(["NO_COLOR": "1"]))
-        defer { pty.terminate() }
-        _ = try pty.expect("pid=")
-        let pidText = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
-        _ = try pty.expect("secret=")
-        let secretFile = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try pty.waitForExit(timeout: .seconds(60)) == 0)
-        let pid = try #require(Int32(pidText), "\(pidText)")
-        let directory = (secretFile as NSString).deletingLastPathComponent
-        #expect(directory.hasSuffix("/keptstore"), "\(directory)")
+        // The store's identities file is in its folder.
+        let (pid, secretFile) = try Self.keptRun("let s = start keptstore --s3; echo pid=${s.pid}; echo dir=${s.secret_file}",
+                                                 environment: S3ShellTests.cleanEnvironment(["NO_COLOR": "1"]))
+        let folder = (secretFile as NSString).deletingLastPathComponent
+        #expect(folder.hasSuffix("/keptstore"), "\(folder)")
         defer {
             kill(pid, SIGKILL)
-            try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent)
+            try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent)
         }
         #expect(KeptServer.isAlive(pid), "the kept object store is not running")
         // Its gRPC sockets, which weed leaves in /tmp by port, go with it.
@@ -237,7 +231,7 @@ import Testing
 
         let stop = try Self.run(["-c", "stop keptstore"])
         #expect(stop.status == 0, "\(stop.err)")
-        #expect(stop.out.contains("kind:object store") && stop.out.contains("earlier --keep run") && stop.out.contains(directory), "\(stop.out)")
+        #expect(stop.out.contains("kind:object store") && stop.out.contains("earlier --keep run") && stop.out.contains(folder), "\(stop.out)")
         #expect(!KeptServer.isAlive(pid), "object store \(pid) still runs")
         #expect(!FileManager.default.fileExists(atPath: socket), "\(socket) outlived the store")
         #expect(FileManager.default.fileExists(atPath: secretFile), "the kept store's folder was removed")

@@ -18,27 +18,12 @@ import Testing
     /// A source whose RDB base holds 20 values of 1 MB of random bytes (LZF cannot shrink
     /// them), and a few writes in its incr file, archived.
     static func archive(_ lab: Lab) async throws -> String {
-        let source = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [("aof-disable-auto-gc", "yes")]))
-        let c = try await RedisConnection.connect(source.connectionConfiguration)
-        let archive = try restoreTemporaryFolder("archive", in: lab)
-        let builder = try RestoreArchiveBuilder(root: archive, serverDirectory: source.directory)
-        builder.chunkBytes = 16 * 1024
         var generator = SystemRandomNumberGenerator()
-        for key in 0..<(baseBytes >> 20) {
+        let (_, archive) = try await RestoreSafetyTests.archive(lab, keys: baseBytes >> 20) { _ in
             var value = ByteBufferAllocator().buffer(capacity: 1 << 20)
             for _ in 0..<((1 << 20) / 8) { value.writeInteger(generator.next() as UInt64) }
-            _ = try await c.send(["SET", .string("big:\(key)"), .bytes(value)])
+            return .bytes(value)
         }
-        _ = try await c.send(["BGREWRITEAOF"])
-        for _ in 0..<400 {
-            let info = try await c.info("persistence")
-            if info.int("aof_rewrite_in_progress") == 0 && info.int("aof_rewrite_scheduled") == 0 { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        _ = try await c.pipeline((0..<100).map { ["SET", .string("incr:\($0)"), "v"] })
-        try await Task.sleep(for: .milliseconds(1100))  // appendfsync everysec
-        try builder.collect()
-        await c.close()
         let base = try #require(try ArchiveIndex.read(archive).generations.last)
         #expect(base.format == .rdb && base.size > baseBytes, "the base holds \(base.size) bytes")
         return archive
