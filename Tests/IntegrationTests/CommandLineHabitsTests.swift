@@ -57,6 +57,27 @@ import Testing
         }
     }
 
+    @Test func aRedisCommandAfterTheOptionsIsSentAsRedisCliSendsIt() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("m")
+            let port = "\(server.port)"
+            let set = try Self.run(["-p", port, "-n", "5", "SET", "quoted key", "it's \"here\" $HOME"])
+            #expect(set.status == 0 && set.out == "OK\n", "\(set.out) \(set.err)")
+            let get = try Self.run(["-p", port, "-n", "5", "GET", "quoted key"])
+            #expect(get.status == 0 && get.out == "it's \"here\" $HOME\n", "\(get.out) \(get.err)")
+            // A word redkeep shadows goes to Redis, as redis-cli sends it.
+            let echo = try Self.run(["-p", port, "ECHO", "hello"])
+            #expect(echo.status == 0 && echo.out == "hello\n", "\(echo.out) \(echo.err)")
+            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            _ = try await c.send(["SELECT", "5"])
+            #expect(try await c.send(["GET", "quoted key"]) == .bulk("it's \"here\" $HOME"))
+            await c.close()
+            // A path or a .rk name is still a script.
+            let missing = try Self.run(["-p", port, "missing.rk"])
+            #expect(missing.status != 0 && missing.err.contains("cannot read the script missing.rk"), "\(missing.err)")
+        }
+    }
+
     @Test func aRedisCommandWithNoConnectionGoesToTheDefaultAddress() async throws {
         try await withLab { lab in
             let server = try await lab.start("m")
