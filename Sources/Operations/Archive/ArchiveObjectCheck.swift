@@ -18,7 +18,12 @@ public enum ArchiveObjectCheck {
     }
 
     /// Checks a base's size and SHA-256, reading it in pieces (memory stays bounded).
-    public static func verifyBase(_ generation: ArchiveRecord.Generation, in store: any ArchiveStore) throws(ArchiveError) {
+    /// `continuing` is called after each piece with the bytes checked so far (a progress
+    /// bar's count); when it returns false the check stops there (Ctrl-C) and this
+    /// returns false: the base was not wholly checked.
+    @discardableResult
+    public static func verifyBase(_ generation: ArchiveRecord.Generation, in store: any ArchiveStore,
+                                  continuing: (_ checked: Int) -> Bool = { _ in true }) throws(ArchiveError) -> Bool {
         let name = store.describe(generation.path)
         let what = "the base of generation \(generation.gen) (\(name))"
         guard let size = try store.size(of: generation.path) else {
@@ -35,11 +40,13 @@ public enum ArchiveObjectCheck {
             guard !bytes.isEmpty else { throw ArchiveError(.damaged, "\(what) ends at byte \(position), the index says \(size)", object: name) }
             hasher.update(bytes)
             position += bytes.count
+            if position < size, !continuing(position) { return false }
         }
         let digest = hasher.finish()
         guard digest == generation.sha256 else {
             throw ArchiveError(.damaged, "\(what) does not match its sha256 (index \(generation.sha256.prefix(12))..., object \(digest.prefix(12))...)", object: name)
         }
+        return true
     }
 
     static func object(_ key: String, size: Int, sha256: String, what: String, in store: any ArchiveStore) throws(ArchiveError) -> ByteBuffer {
