@@ -103,9 +103,6 @@ import Testing
         #expect(badString.kind == .malformed && badString.reason.contains("string encoding"))
         let badContainer = try #require(Self.failure(B.file(B.key(18, "k", B.length(1) + B.length(3) + B.string("x")))))
         #expect(badContainer.reason.contains("container"))
-        // Valkey's hash with field expiry is named, not misread.
-        let valkeyHash = try #require(Self.failure(B.file(version: 80, valkey: true, B.key(22, "k", B.length(0)))))
-        #expect(valkeyHash.kind == .unsupportedType)
         let preGA = try #require(Self.failure(B.file(B.key(6, "k", B.length(0)))))
         #expect(preGA.kind == .unsupportedType)
     }
