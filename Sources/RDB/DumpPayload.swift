@@ -25,9 +25,12 @@ public enum DumpPayload {
             throw RDBError(.incompatible, at: entry.valueOffset,
                            "key \(key) is a Redis 7.4 hash with field TTLs (type \(entry.type.byte)), which Valkey does not read")
         }
+        // Valkey 9's hash with field expiry goes as it is (type 22 after a version of 80
+        // means this hash, as the type byte of a VALKEY file does); Redis reads 22 as its
+        // 7.4 release candidates' type, and Valkey 8 (RDB 11) not at all.
         if entry.type == .valkeyHash2, target < RDBReader.valkeyVersion {
             throw RDBError(.incompatible, at: entry.valueOffset,
-                           "key \(key) is a Valkey hash with field expiry, which Redis does not read")
+                           "key \(key) is a Valkey 9 hash with field expiry (type 22 of a VALKEY file), which only Valkey 9 and later read; the target reads up to RDB \(target)")
         }
         guard stamped >= entry.type.minimumVersion else {
             throw RDBError(.incompatible, at: entry.valueOffset,

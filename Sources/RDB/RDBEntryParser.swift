@@ -32,6 +32,8 @@ struct RDBEntryParser {
             case 0xF4:
                 return .slotInfo(slot: try walker.length("a slot"), keys: try walker.length("a slot size"),
                                  expires: try walker.length("a slot expires size"))
+            case 0xF3 where valkey:
+                return try readSlotImport()
             case 0xFA:
                 walker.decode = true
                 defer { walker.decode = false }
