@@ -139,30 +139,42 @@ final class RDBRestoreBatcher: @unchecked Sendable {
             + 1 + decimalDigits(UInt64(ttlDigits)) + 2 + ttlDigits + 2
             + 1 + decimalDigits(UInt64(frame.count)) + 2 + frame.count + 2 + restoreTail.count
         bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            // Static helpers with the offset inout, not nested functions capturing it (a
+            // captured var is boxed, each use an exclusivity check at run time).
             var i = 0
-            func put(_ word: UnsafeRawBufferPointer) {
-                out.baseAddress!.advanced(by: i).copyMemory(from: word.baseAddress!, byteCount: word.count)
-                i += word.count
-            }
-            func putLength(_ n: Int) {
-                out[i] = UInt8(ascii: "$"); i += 1
-                i = putDecimal(UInt64(n), out, at: i)
-                out[i] = 0x0D; out[i + 1] = 0x0A; i += 2
-            }
-            restoreHead.withUnsafeBytes { put($0) }
-            putLength(key.key.count)
-            key.key.withUnsafeBytes { if $0.count > 0 { put($0) } }
-            out[i] = 0x0D; out[i + 1] = 0x0A; i += 2
-            putLength(ttlDigits)
+            restoreHead.withUnsafeBytes { put($0, out, &i) }
+            putLength(key.key.count, out, &i)
+            key.key.withUnsafeBytes { put($0, out, &i) }
+            putLine(out, &i)
+            putLength(ttlDigits, out, &i)
             i = putDecimal(ttl, out, at: i)
-            out[i] = 0x0D; out[i + 1] = 0x0A; i += 2
-            putLength(frame.count)
+            putLine(out, &i)
+            putLength(frame.count, out, &i)
             frame.write(key, into: UnsafeMutableRawBufferPointer(rebasing: out[i..<i + frame.count]))
             i += frame.count
-            out[i] = 0x0D; out[i + 1] = 0x0A; i += 2
-            restoreTail.withUnsafeBytes { put($0) }
+            putLine(out, &i)
+            restoreTail.withUnsafeBytes { put($0, out, &i) }
             return i
         }
+    }
+
+    @inline(__always)
+    private static func put(_ word: UnsafeRawBufferPointer, _ out: UnsafeMutableRawBufferPointer, _ i: inout Int) {
+        if let from = word.baseAddress { out.baseAddress!.advanced(by: i).copyMemory(from: from, byteCount: word.count) }
+        i += word.count
+    }
+
+    @inline(__always)
+    private static func putLine(_ out: UnsafeMutableRawBufferPointer, _ i: inout Int) {
+        out[i] = 0x0D; out[i + 1] = 0x0A; i += 2
+    }
+
+    /// `$n\r\n`, a bulk string's header.
+    @inline(__always)
+    private static func putLength(_ n: Int, _ out: UnsafeMutableRawBufferPointer, _ i: inout Int) {
+        out[i] = UInt8(ascii: "$")
+        i = putDecimal(UInt64(n), out, at: i + 1)
+        putLine(out, &i)
     }
 
     /// `*6` and `RESTORE`, before the key.
