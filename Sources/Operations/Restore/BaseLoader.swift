@@ -23,6 +23,8 @@ struct BaseLoader {
     var checked: CheckedObjects?
     /// Makes a Lab for the temporary server when `lab` is nil and a key needs one.
     var makeLab: (@Sendable () async -> Lab?)?
+    /// Called once when all of an RDB base is sent and its last replies are awaited.
+    var lastBatchSent: (@Sendable () -> Void)?
 
     /// Loads it and returns what the target acknowledged: keys (RDB) or commands (AOF).
     func load() async throws(RestoreError) -> BaseLoadResult {
