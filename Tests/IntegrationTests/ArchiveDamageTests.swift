@@ -73,6 +73,33 @@ import Testing
         }
     }
 
+    /// A sound archive of another server, and a folder holding something else: refused,
+    /// saying what is there, with nothing written.
+    @Test func aFolderThatIsNotThisSourcesArchiveIsNeverWrittenInto() async throws {
+        try await withLab { lab in
+            let (archive, _) = try await Self.collectedArchive(lab)
+            let other = try await lab.start("other", LocalServerOptions(appendOnly: true))
+            let before = try Self.contents(archive)
+            do {
+                _ = try await Collector.open(name: "other", source: other.connectionConfiguration, options: CollectorOptions(archive: archive))
+                Issue.record("a collector of another server opened the archive")
+            } catch {
+                #expect("\(error)".contains("use one archive per server"), "\(error)")
+            }
+            #expect(try Self.contents(archive) == before, "the archive's files changed")
+
+            let folder = try restoreTemporaryFolder("notes", in: lab)
+            try Data("mine".utf8).write(to: URL(fileURLWithPath: folder + "/notes.txt"))
+            do {
+                _ = try await Collector.open(name: "other", source: other.connectionConfiguration, options: CollectorOptions(archive: folder))
+                Issue.record("a collector wrote into a folder that holds something else")
+            } catch {
+                #expect("\(error)".contains("is not empty and holds no archive") && "\(error)".contains("notes.txt"), "\(error)")
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["notes.txt"])
+        }
+    }
+
     @Test func aTornLastIndexLineIsReportedWithTheChunkItLoses() async throws {
         try await withLab { lab in
             let (archive, _) = try await Self.collectedArchive(lab)
