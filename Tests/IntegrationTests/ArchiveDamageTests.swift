@@ -40,6 +40,24 @@ import Testing
         return out
     }
 
+    /// The archive holds the whole data set, which Redis protects nothing of here: its
+    /// folders are 0700 and its files 0600 whatever the umask.
+    @Test func aCollectedArchiveIsReadableByItsOwnerOnly() async throws {
+        try await withLab { lab in
+            let (archive, _) = try await Self.collectedArchive(lab)
+            func mode(_ path: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1 }
+            #expect(try mode(archive) == 0o700)
+            var files = 0
+            for case let path as String in FileManager.default.enumerator(atPath: archive)! {
+                var isDirectory: ObjCBool = false
+                _ = FileManager.default.fileExists(atPath: archive + "/" + path, isDirectory: &isDirectory)
+                #expect(try mode(archive + "/" + path) == (isDirectory.boolValue ? 0o700 : 0o600), "\(path)")
+                if !isDirectory.boolValue { files += 1 }
+            }
+            #expect(files >= 4, "archive.json, index.jsonl, a base and a chunk")
+        }
+    }
+
     @Test func anArchiveWithoutItsIndexIsUnsoundAndNeverWrittenInto() async throws {
         try await withLab { lab in
             let (archive, server) = try await Self.collectedArchive(lab)
