@@ -120,6 +120,9 @@ import Testing
             ("connect c 127.0.0.1:1 --max-reply-size 2tb", "--max-reply-size must be from 1KB to 1024GB, not 2tb"),
             ("connect c 127.0.0.1:1 --db=-1", "--db must be from 0 to 1000000, not -1"),
             ("connect c 127.0.0.1:1 --db \(Int64.max)", "--db must be from 0 to 1000000, not \(Int64.max)"),
+            // The two that used to crash: a reserveCapacity of the window, a Double to Int64.
+            ("replay-until now --archive a --dry-run --window \(Int64.max)", "--window must be from 1 to 1000000, not \(Int64.max)"),
+            ("replay-until @99999999999999999999 --archive a --dry-run", "\"@99999999999999999999\" is outside the times accepted"),
             ("sleep 8d", "sleep lasts at most 168h, not 8d"),
             ("sleep 99999999999999999999", "sleep takes a duration like 250ms, 2s or 1m, not \"99999999999999999999\""),
         ] {
