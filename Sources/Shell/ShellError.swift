@@ -45,11 +45,13 @@ public struct ShellError: Error, Sendable, CustomStringConvertible {
     /// `file:line:column: message`, then the line and a caret under the column
     /// (the line and caret only for scripts and -c, where there is a line to show).
     public var description: String {
+        // The message may quote an argument: the statement's passwords are hidden in it too.
+        let shown = SecretFilter.redactMessage(message, about: location?.line, of: location?.file)
         // At the prompt the person just typed the line; the message alone reads best.
-        guard let location, location.file.name != "<prompt>" else { return message }
+        guard let location, location.file.name != "<prompt>" else { return shown }
         // The line is shown back as typed, less any password on it.
         let lineText = SecretFilter.redactedLine(location.line, of: location.file)
-        var out = "\(location): \(message)"
+        var out = "\(location): \(shown)"
         if !lineText.isEmpty {
             // Tabs stay tabs so the caret lines up under the word.
             let pad = lineText.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()

@@ -111,5 +111,24 @@ import Testing
         let users = await Self.run("market reset --users 99999999999999999999")
         #expect(users.outcome.exitCode == 1)
         #expect(users.err.contains("market reset"), "\(users.err)")
+        // connect and sleep took any number: a 0 reply timeout, a 1-byte reply bound, a
+        // database past any server's, a sleep of centuries.
+        for (statement, message) in [
+            ("connect c 127.0.0.1:1 --timeout 0", "--timeout must be from 1ms to 168h, not 0"),
+            ("connect c 127.0.0.1:1 --timeout 8d", "--timeout must be from 1ms to 168h, not 8d"),
+            ("connect c 127.0.0.1:1 --max-reply-size 1b", "--max-reply-size must be from 1KB to 1024GB, not 1b"),
+            ("connect c 127.0.0.1:1 --max-reply-size 2tb", "--max-reply-size must be from 1KB to 1024GB, not 2tb"),
+            ("connect c 127.0.0.1:1 --db=-1", "--db must be from 0 to 1000000, not -1"),
+            ("connect c 127.0.0.1:1 --db \(Int64.max)", "--db must be from 0 to 1000000, not \(Int64.max)"),
+            // The two that used to crash: a reserveCapacity of the window, a Double to Int64.
+            ("replay-until now --archive a --dry-run --window \(Int64.max)", "--window must be from 1 to 1000000, not \(Int64.max)"),
+            ("replay-until @99999999999999999999 --archive a --dry-run", "\"@99999999999999999999\" is outside the times accepted"),
+            ("sleep 8d", "sleep lasts at most 168h, not 8d"),
+            ("sleep 99999999999999999999", "sleep takes a duration like 250ms, 2s or 1m, not \"99999999999999999999\""),
+        ] {
+            let run = await Self.run(statement)
+            #expect(run.outcome.exitCode == 1, "\(statement): \(run.outcome)")
+            #expect(run.err.contains(message), "\(statement): \(run.err)")
+        }
     }
 }

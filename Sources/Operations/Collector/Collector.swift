@@ -111,6 +111,11 @@ public final class Collector: Sendable {
         let engine = self.engine
         let interval = Self.seconds(options.interval)
         var observed = -Double.infinity
+        // A pass copies the bytes that were behind when it began, not a file that keeps
+        // growing: under writes faster than it copies it would never end, and neither
+        // would the interval's other work (the AOF watch, rewrites) nor a stop.
+        var budget: Int?
+        var copiedThisPass = 0
         while true {
             // A long pass (a backlog, small chunks) still looks at the folder every
             // interval, so a new incr file is opened (and kept) before Redis can delete it.
@@ -118,6 +123,7 @@ public final class Collector: Sendable {
                 observed = RateLimiter.now()
                 let now = Date().timeIntervalSince1970
                 do { try await io { () throws(CollectorError) in try engine.observe(now: now) } } catch { noteError(error) }
+                if budget == nil { budget = (try? await io { engine.snapshot })?.bytesBehind }
             }
             let step: (bytes: Int, wait: Duration)
             do {
@@ -128,6 +134,8 @@ public final class Collector: Sendable {
             }
             publish(try? await io { engine.snapshot })
             guard step.bytes > 0 else { break }
+            copiedThisPass += step.bytes
+            if let budget, copiedThisPass >= budget { break }
             let pause = pausing && !stopRequested ? options.pause : .zero
             let wait = max(pause, step.wait)
             if wait > .zero { try? await Task.sleep(for: wait) }

@@ -16,10 +16,10 @@ struct Connect: ShellCommand {
     @Argument(help: "Where the server is.") var address: String = "127.0.0.1:6379"
     @Option(help: "The ACL user.") var user: String?
     @Option(name: .customLong("password-env"), help: "An environment variable holding the password.") var passwordEnv: String?
-    @Option(help: "The database to SELECT.") var db: Int?
+    @Option(help: "The database to SELECT (0 to 1000000).") var db: Int?
     @Flag(help: "Speak RESP3 (HELLO 3).") var resp3 = false
-    @Option(help: "How long to wait for a reply before giving up (default 30s; blocking commands such as BLPOP wait as long as the server holds them).") var timeout: String?
-    @Option(name: .customLong("max-reply-size"), help: "The largest reply to accept, like 64mb (default 1gb): a larger one closes the connection.") var maxReplySize: String?
+    @Option(help: "How long to wait for a reply before giving up (default 30s, 1ms to 7d; blocking commands such as BLPOP wait as long as the server holds them).") var timeout: String?
+    @Option(name: .customLong("max-reply-size"), help: "The largest reply to accept, like 64mb (default 1gb, 1KB to 1024GB): a larger one closes the connection.") var maxReplySize: String?
     @OptionGroup var tlsOptions: TLSOptions
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
@@ -36,17 +36,28 @@ struct Connect: ShellCommand {
             }
             configuration.password = secret
         }
-        if let db { configuration.database = db }
+        if let db {
+            guard Bounds.database.contains(db) else {
+                throw ShellError(.usage, "--db must be from \(Bounds.database.lowerBound) to \(Bounds.database.upperBound), not \(db)", at: invocation.location)
+            }
+            configuration.database = db
+        }
         if resp3 { configuration.protocolVersion = 3 }
         if let timeout {
             guard let d = DurationText.parse(timeout) else {
-                throw ShellError(.usage, "--timeout takes a duration like 5s, not \"\(timeout)\"", at: invocation.location)
+                throw ShellError(.usage, "--timeout takes a duration like 5s, not \"\(timeout.prefix(80))\"", at: invocation.location)
+            }
+            guard Bounds.wait.contains(d) else {
+                throw ShellError(.usage, "--timeout must be from \(DurationText.format(Bounds.wait.lowerBound)) to \(DurationText.format(Bounds.wait.upperBound)), not \(timeout.prefix(80))", at: invocation.location)
             }
             configuration.commandTimeout = d
         }
         if let maxReplySize {
             guard let bytes = SizeText.parse(maxReplySize), bytes > 0 else {
-                throw ShellError(.usage, "--max-reply-size takes a size like 64mb, not \"\(maxReplySize)\"", at: invocation.location)
+                throw ShellError(.usage, "--max-reply-size takes a size like 64mb, not \"\(maxReplySize.prefix(80))\"", at: invocation.location)
+            }
+            guard Bounds.replySize.contains(bytes) else {
+                throw ShellError(.usage, "--max-reply-size must be from \(SizeText.format(Bounds.replySize.lowerBound)) to \(SizeText.format(Bounds.replySize.upperBound)), not \(maxReplySize.prefix(80))", at: invocation.location)
             }
             configuration.maxReplyBytes = bytes
         }

@@ -13,12 +13,15 @@ struct Echo: ShellCommand {
 }
 
 struct Sleep: ShellCommand {
-    static let configuration = CommandConfiguration(commandName: "sleep", abstract: "Wait for a while (250ms, 2s, 1m; a bare number is seconds).")
+    static let configuration = CommandConfiguration(commandName: "sleep", abstract: "Wait for a while (250ms, 2s, 1m; a bare number is seconds; at most 7d).")
     @Argument(help: "How long.") var duration: String
 
     func run(in interpreter: Interpreter, _ invocation: CommandInvocation) async throws -> RESPValue? {
         guard let d = DurationText.parse(duration) else {
-            throw ShellError(.usage, "sleep takes a duration like 250ms, 2s or 1m, not \"\(duration)\"", at: invocation.location)
+            throw ShellError(.usage, "sleep takes a duration like 250ms, 2s or 1m, not \"\(duration.prefix(80))\"", at: invocation.location)
+        }
+        guard d <= Bounds.wait.upperBound else {
+            throw ShellError(.usage, "sleep lasts at most \(DurationText.format(Bounds.wait.upperBound)), not \(duration.prefix(80))", at: invocation.location)
         }
         try await Task.sleep(for: d)
         return nil

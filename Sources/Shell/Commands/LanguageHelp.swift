@@ -25,7 +25,7 @@ enum LanguageHelp {
                 "The error names the file, line and column and shows the operands' values."),
         .syntax("wait-until", "wait-until EXPR [--timeout 10s] [--every 50ms]",
                 "Wait until a condition holds, checking it again and again.",
-                "Fails (exit 3) when the timeout passes with the condition still false.",
+                "Fails (exit 3) when the timeout (1ms to 7d) passes with the condition still false; it bounds the whole wait, a blocking condition included. --every is 1ms to 1h.",
                 options: ["--timeout", "--every"]),
         .syntax("pipeline", "pipeline { ... }", "Send every command of the block in one write, then read every reply.",
                 "The value is the array of replies, error replies in their places. Variables cannot hold replies inside the block (they are not known until it ends)."),

@@ -158,45 +158,6 @@ extension Interpreter {
         }
     }
 
-    // MARK: - assert, wait-until
-
-    private func executeAssert(_ statement: Statement) async throws -> RESPValue? {
-        let (condition, messageWord) = try Expression.parse(Array(statement.words.dropFirst()), allowTrailing: true, at: statement.location)
-        if try await evaluate(condition) { return nil }
-        var message = "assertion failed"
-        if let messageWord { message += ": " + (try await expandText(messageWord)) }
-        message += " (" + (try await describe(condition)) + ")"
-        throw ShellError(.script, message, at: statement.location)
-    }
-
-    private func executeWaitUntil(_ statement: Statement) async throws -> RESPValue? {
-        var words = Array(statement.words.dropFirst())
-        var timeout: Duration = .seconds(10)
-        var every: Duration = .milliseconds(50)
-        // Options come after the condition: --timeout D, --every D.
-        while words.count >= 2, let option = words[words.count - 2].bareText, option == "--timeout" || option == "--every" {
-            let text = try await expandText(words[words.count - 1])
-            guard let duration = DurationText.parse(text) else {
-                throw ShellError(.usage, "\(option) takes a duration like 500ms, 10s or 2m, not \"\(text)\"", at: words[words.count - 1].location)
-            }
-            if option == "--timeout" { timeout = duration } else { every = duration }
-            words.removeLast(2)
-        }
-        let (condition, _) = try Expression.parse(words, allowTrailing: false, at: statement.location)
-        let clock = ContinuousClock()
-        let start = clock.now
-        while true {
-            if try await evaluate(condition) {
-                let waited = clock.now - start
-                return quiet > 0 ? .report(["waited_ms": .integer(waited.wholeMilliseconds)]) : nil
-            }
-            if clock.now - start >= timeout {
-                throw ShellError(.script, "wait-until gave up after \(DurationText.format(timeout)): the condition is still false (\(try await describe(condition)))", at: statement.location)
-            }
-            try await Task.sleep(for: every)
-        }
-    }
-
     // MARK: - Conditions
 
     func evaluate(_ expression: Expression) async throws -> Bool {
@@ -213,23 +174,4 @@ extension Interpreter {
             return try await evaluate(b)
         }
     }
-
-    /// The condition with its operands' current values, for failure messages:
-    /// `${info.role} == "master"` -> `slave == master`.
-    func describe(_ expression: Expression) async throws -> String {
-        func shown(_ word: Word) async throws -> String {
-            let value = try await self.value(of: word)
-            let text = value.string ?? (value == .null ? "nil" : String(decoding: value.substitutionBytes ?? [], as: UTF8.self))
-            return text.contains(" ") || text.isEmpty ? "\"\(text)\"" : text
-        }
-        switch expression {
-        case .operand(let w): return try await shown(w)
-        case .compare(let l, let op, let r): return "\(try await shown(l)) \(op) \(try await shown(r))"
-        case .exists(let name, _): return "exists \(name): \(variables[name] != nil)"
-        case .not(let e): return "not " + (try await describe(e))
-        case .and(let a, let b): return "\(try await describe(a)) and \(try await describe(b))"
-        case .or(let a, let b): return "\(try await describe(a)) or \(try await describe(b))"
-        }
-    }
 }
-

@@ -40,8 +40,15 @@ public enum SecretFilter {
     /// `connect m redis://u:pw@h:1` gives `connect m redis://u:<secret>@h:1`.
     /// A line without secrets comes back unchanged.
     public static func redact(_ line: String) -> String {
+        redact(line, commands: true)
+    }
+
+    /// `line` with its passwords replaced; with `commands` false only the rules that hold
+    /// for any text (password options, `REDISCLI_AUTH=`, URLs), for messages, whose first
+    /// word is no command.
+    static func redact(_ line: String, commands: Bool) -> String {
         let bytes = Array(line.utf8)
-        let spans = SecretScan(bytes).spans.sorted { $0.lowerBound < $1.lowerBound }
+        let spans = SecretScan(bytes, commands: commands).spans.sorted { $0.lowerBound < $1.lowerBound }
         guard !spans.isEmpty else { return line }
         var out: [UInt8] = []
         var position = 0
@@ -61,6 +68,17 @@ public enum SecretFilter {
     /// together with the lines a `\` joins it to, since the command that makes a word a
     /// password may be on one of those (`CONFIG SET masterauth \` then `pw $typo`).
     public static func redactedLine(_ number: Int, of file: SourceFile) -> String {
+        let (lines, first) = joinedLines(number, of: file)
+        guard lines.count > 1 else { return redact(lines[0]) }
+        let redacted = redact(lines.joined(separator: "\n")).split(separator: "\n", omittingEmptySubsequences: false)
+        // A password spanning a line break (a quoted one): the line alone, then.
+        guard redacted.count == lines.count else { return redact(lines[number - first]) }
+        return String(redacted[number - first])
+    }
+
+    /// Line `number` of `file` with the lines a `\` joins it to (at most 64), and the
+    /// number of the first of them.
+    static func joinedLines(_ number: Int, of file: SourceFile) -> (lines: [String], first: Int) {
         func continues(_ line: String) -> Bool { line.utf8.last == UInt8(ascii: "\\") }
         var lines = [file.line(number)]
         var first = number
@@ -71,11 +89,7 @@ public enum SecretFilter {
         while lines.count < 64, continues(lines[lines.count - 1]), case let next = file.line(first + lines.count), !next.isEmpty {
             lines.append(next)
         }
-        guard lines.count > 1 else { return redact(lines[0]) }
-        let redacted = redact(lines.joined(separator: "\n")).split(separator: "\n", omittingEmptySubsequences: false)
-        // A password spanning a line break (a quoted one): the line alone, then.
-        guard redacted.count == lines.count else { return redact(lines[number - first]) }
-        return String(redacted[number - first])
+        return (lines, first)
     }
 }
 
@@ -263,7 +277,7 @@ private struct SecretLexer {
 
 /// The secrets of one line: whether it holds any, and where they are (byte ranges of
 /// the line as written, to be replaced by ``SecretFilter/placeholder``).
-private struct SecretScan {
+struct SecretScan {
     private(set) var flagged = false
     private(set) var spans: [Range<Int>] = []
 
@@ -278,10 +292,12 @@ private struct SecretScan {
     /// URL schemes where a bare `user@` is really a password (`redis://password@host`).
     static let passwordOnlySchemes: Set<String> = ["redis", "rediss", "valkey", "valkeys", "unix"]
 
-    init(_ bytes: [UInt8]) {
+    /// Scans `bytes`; with `commands` false, without the rules that depend on a
+    /// statement's command.
+    init(_ bytes: [UInt8], commands: Bool = true) {
         for statement in SecretLexer(bytes).statements {
             scanOptions(statement, depth: 0)
-            scanCommand(statement)
+            if commands { scanCommand(statement) }
         }
     }
 

@@ -25,6 +25,10 @@ enum Bounds {
     static let failover: ClosedRange<Duration> = .milliseconds(100) ... .seconds(3600)
     /// How long a demo or benchmark runs.
     static let run: ClosedRange<Duration> = .milliseconds(1) ... .seconds(86_400)
+    /// A database number (Redis allows as many as its `databases` setting).
+    static let database = 0...1_000_000
+    /// The largest reply a connection accepts (`connect --max-reply-size`).
+    static let replySize = 1 << 10 ... 1 << 40
     /// A pause inside a demo (0 allowed).
     static let pause: ClosedRange<Duration> = .zero ... .seconds(60)
 

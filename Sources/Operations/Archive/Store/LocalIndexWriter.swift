@@ -34,6 +34,9 @@ final class LocalIndexWriter: ArchiveIndexWriting, @unchecked Sendable {
             do {
                 try fm.createDirectory(atPath: root, withIntermediateDirectories: true,
                                        attributes: [.posixPermissions: Int(LocalArchiveStore.folderMode)])
+                // An empty folder made beforehand keeps its mode otherwise (0755 by the
+                // usual umask): the archive holds the whole data set, so owner only.
+                guard chmod(root, LocalArchiveStore.folderMode) == 0 else { throw LocalArchiveStore.ioError("cannot make owner-only (0700)", root) }
                 let data = try ArchiveIndex.encoder.encode(descriptor) + Data("\n".utf8)
                 try DurableFile.write(Array(data), to: store.descriptorPath, mode: LocalArchiveStore.fileMode)
             } catch {
