@@ -102,6 +102,7 @@ public struct ConnectionReplay {
     /// one travel back, and the batch after is read from the archive meanwhile.
     private func streamIncr() async throws(RestoreError) -> ReplayOutcome {
         let cursor = CursorBox(ReplayCursor(plan, checked: checked))
+        defer { cursor.value.finish() }
         let shifter = ttlAsOfTarget ? ExpiryShifter(targetMs: Int64(plan.targetSecond * 1000)) : nil
         let endpoint = target.endpoint
         let planned = plan.plannedBytes

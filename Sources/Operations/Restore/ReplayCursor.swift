@@ -87,6 +87,17 @@ public final class ReplayCursor {
 
     deinit { prefetcher.finish() }
 
+    /// Stops reading ahead and lets go of what was read (and of the restore spool's file):
+    /// for a caller done with the cursor that cannot be sure when it is released (a
+    /// closure on a thread pool may hold it a moment longer). Call it once done with the cursor.
+    public func finish() {
+        prefetcher.finish()
+        reader = nil
+        chunk = nil
+        spooled = nil
+        finished = true
+    }
+
     /// The full name of a chunk, for messages.
     private func name(_ chunk: ArchiveRecord.Chunk) -> String { plan.index.store.describe(chunk.path) }
 
