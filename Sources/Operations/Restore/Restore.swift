@@ -224,12 +224,13 @@ public enum Restore {
                 }
                 var done = plan.generation.size
                 progress?(RestoreProgress(phase: .checking, done: done, total: total))
-                // Chunks kept in memory are read whole; the others stream through a piece
-                // at a time, into the spool or only through the hash.
+                // Chunks kept in memory are read whole (their memory is the budget's, so
+                // they do not hold back other reads); the others stream through a piece at
+                // a time, into the spool or only through the hash.
                 let streamed = LocalArchiveStore.pieceSize
                 let width = store.readsAreDownloads ? checkReadersForDownloads : nil
                 try ArchiveObjectCheck.forEach(chunks, in: store, width: width, stop: { stop.isSet },
-                                               held: { at in at < keepFirst ? chunks[at].length : min(chunks[at].length, streamed) },
+                                               held: { at in at < keepFirst ? 0 : min(chunks[at].length, streamed) },
                                                check: { at throws(ArchiveError) in
                     let chunk = chunks[at]
                     if at < keepFirst {
