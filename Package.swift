@@ -99,7 +99,11 @@ let package = Package(
             dependencies: [
                 "Shell", "CReadline",
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            // The Swift runtime and Foundation linked in (release builds on Linux): the
+            // dynamic loader's relocations of libFoundation, ICU and the runtime were a
+            // third of every command's start-up (docs/performance.md, restore-rdb).
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationCShims", "-l_FoundationCollections", "-l_FoundationICU", "-lstdc++"], .when(platforms: [.linux], configuration: .release))]
         ),
         // Benchmarks compared side by side with the reference tools (scripts/bench).
         .executableTarget(

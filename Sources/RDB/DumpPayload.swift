@@ -14,35 +14,6 @@ public enum DumpPayload {
     /// field TTLs on Valkey, Valkey's hash with field expiry on Redis, or a module value
     /// (its module must be loaded on the target, which a payload cannot promise).
     public static func make(for entry: RDBKeyEntry, targetVersion: Int? = nil) throws(RDBError) -> [UInt8] {
-        let target = targetVersion ?? entry.rdbVersion
-        let stamped = min(entry.rdbVersion, target)
-        let key = entry.keyDescription
-        if entry.type == .module2 || entry.type == .modulePreGA {
-            throw RDBError(.incompatible, at: entry.valueOffset,
-                           "key \(key) holds a module value (\(entry.moduleNote ?? "module type unknown")); RESTORE needs that module on the target, so it is left to the operator")
-        }
-        if entry.type.isRedisOnly, target >= RDBReader.valkeyVersion {
-            throw RDBError(.incompatible, at: entry.valueOffset,
-                           "key \(key) is a Redis 7.4 hash with field TTLs (type \(entry.type.byte)), which Valkey does not read")
-        }
-        if entry.type == .valkeyHash2, target < RDBReader.valkeyVersion {
-            throw RDBError(.incompatible, at: entry.valueOffset,
-                           "key \(key) is a Valkey hash with field expiry, which Redis does not read")
-        }
-        guard stamped >= entry.type.minimumVersion else {
-            throw RDBError(.incompatible, at: entry.valueOffset,
-                           "key \(key) is stored as \(entry.type), which needs RDB \(entry.type.minimumVersion) or newer; "
-                           + (entry.rdbVersion < target ? "the file says it is RDB \(entry.rdbVersion), and a payload cannot claim more than its file"
-                                                        : "the target reads up to RDB \(target)"))
-        }
-        var payload: [UInt8] = []
-        payload.reserveCapacity(entry.serialization.count + 11)
-        payload.append(entry.type.byte)
-        payload += entry.serialization
-        payload.append(UInt8(truncatingIfNeeded: stamped))
-        payload.append(UInt8(truncatingIfNeeded: stamped >> 8))
-        let crc = CRC64.checksum(payload)
-        for k in 0..<8 { payload.append(UInt8(truncatingIfNeeded: crc >> (8 * UInt64(k)))) }
-        return payload
+        try Frame(for: entry, targetVersion: targetVersion).payload(entry)
     }
 }

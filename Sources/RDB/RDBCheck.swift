@@ -71,6 +71,9 @@ public enum RDBCheck {
                     report.functions += 1
                 case .moduleAux(let note):
                     report.notes.append(note)
+                case .slotImport(let job, let slots):
+                    report.notes.append("slot import under way: job \(RDBText.quoted(job)), slots "
+                                        + slots.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ","))
                 case .resizeDB, .slotInfo:
                     break
                 case .key(let key):

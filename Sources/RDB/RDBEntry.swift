@@ -8,6 +8,9 @@ public enum RDBEntry: Sendable {
     case resizeDB(keys: UInt64, expires: UInt64)
     /// The key-count hint of one cluster slot (Redis 7.4 cluster mode).
     case slotInfo(slot: UInt64, keys: UInt64, expires: UInt64)
+    /// A slot import that was under way when a Valkey 9 cluster node saved (opcode 243):
+    /// the migration job's name and the slot ranges it was importing.
+    case slotImport(job: [UInt8], slots: [ClosedRange<UInt64>])
     /// A function library (Redis 7 `FUNCTION`): its code.
     case function(code: [UInt8])
     /// Module data not tied to a key: walked and skipped; `note` says which module.
@@ -41,6 +44,10 @@ public struct RDBKeyEntry: Sendable {
     public var valkey: Bool
     /// For a module value: which module wrote it (the value is skipped, not decoded).
     public var moduleNote: String?
+    /// The byte offset in the input of the key's expiry opcode (0xFC, then 8 bytes of ms;
+    /// or 0xFD, then 4 bytes of seconds), when it has one: where a copy of the file can
+    /// move the expiry (the temporary-server path of `--ttl-as-of-target`).
+    public var expiryOffset: Int? = nil
 
     /// Decodes the value from its serialization. Throws ``RDBError`` with the byte offset
     /// in the input where its bytes are damaged.

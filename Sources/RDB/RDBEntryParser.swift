@@ -11,14 +11,15 @@ struct RDBEntryParser {
 
     mutating func readEntry() throws(RDBError) -> RDBEntry? {
         var expiry: Int64?
+        var expiryAt: Int?
         var idle: UInt64?
         var frequency: UInt8?
         while true {
             let at = walker.input.offset
             let op = try walker.input.byte("an opcode or value type")
             switch op {
-            case 0xFD: expiry = Int64(signExtend(try walker.input.littleEndian(4, "an expiry in seconds"), bits: 32)) * 1000
-            case 0xFC: expiry = Int64(bitPattern: try walker.input.littleEndian(8, "an expiry in ms"))
+            case 0xFD: expiry = Int64(signExtend(try walker.input.littleEndian(4, "an expiry in seconds"), bits: 32)) * 1000; expiryAt = at
+            case 0xFC: expiry = Int64(bitPattern: try walker.input.littleEndian(8, "an expiry in ms")); expiryAt = at
             case 0xF9: frequency = try walker.input.byte("an LFU frequency")
             case 0xF8: idle = try walker.length("an LRU idle time")
             case 0xFE:
@@ -31,6 +32,8 @@ struct RDBEntryParser {
             case 0xF4:
                 return .slotInfo(slot: try walker.length("a slot"), keys: try walker.length("a slot size"),
                                  expires: try walker.length("a slot expires size"))
+            case 0xF3 where valkey:
+                return try readSlotImport()
             case 0xFA:
                 walker.decode = true
                 defer { walker.decode = false }
@@ -73,7 +76,7 @@ struct RDBEntryParser {
                 }
                 return .key(RDBKeyEntry(database: database, key: key, type: type, expiresAtMs: expiry, lruIdle: idle,
                                         lfuFrequency: frequency, serialization: serialization, valueOffset: valueOffset,
-                                        rdbVersion: walker.version, valkey: valkey, moduleNote: note))
+                                        rdbVersion: walker.version, valkey: valkey, moduleNote: note, expiryOffset: expiryAt))
             }
         }
     }

@@ -11,7 +11,7 @@ public struct RDBError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The header names an RDB version (or magic) this reader does not know.
         case unsupportedVersion
         /// A value type this reader recognises but cannot read (a module value of the
-        /// 4.0 release candidates, Valkey's hash with field expiry).
+        /// 4.0 release candidates).
         case unsupportedType
         /// The CRC-64 trailer does not match the bytes.
         case checksum

@@ -37,7 +37,7 @@ extension RDBValueWalker {
             default:
                 throw RDBError(.malformed, at: input.offset - 1, "unknown string encoding \(value) for a string value")
             }
-        case .list, .set, .zset, .zset2, .hash, .hashMetadataPreGA:
+        case .list, .set, .zset, .zset2, .hash, .hashMetadataPreGA, .valkeyHash2:
             return try count("an element count")
         case .hashMetadata:
             _ = try milliseconds("the hash's minimum field expiry")
@@ -68,7 +68,7 @@ extension RDBValueWalker {
                 _ = try string("a stream listpack")
             }
             return Int(clamping: try length("the stream length"))
-        case .module2, .modulePreGA, .valkeyHash2:
+        case .module2, .modulePreGA:
             return 0
         }
     }

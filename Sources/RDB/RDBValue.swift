@@ -31,7 +31,8 @@ public enum RDBValue: Sendable, Hashable {
     }
 }
 
-/// One field of a hash, with its own expiry when the hash has field TTLs (Redis 7.4).
+/// One field of a hash, with its own expiry when the hash has field TTLs (Redis 7.4) or
+/// field expiry (Valkey 9).
 public struct RDBHashField: Sendable, Hashable {
     /// The field name.
     public var field: [UInt8]

@@ -213,7 +213,7 @@ struct RDBValueWalker<Input: RDBInput> {
         case .modulePreGA:
             throw RDBError(.unsupportedType, at: at - 1, "module value of the Redis 4.0 release candidates (type 6): Redis itself no longer reads it")
         case .valkeyHash2:
-            throw RDBError(.unsupportedType, at: at - 1, "Valkey 9 hash with field expiry (type 22 in a VALKEY file): its layout is not read by this version of redkeep")
+            return try valkeyHash2()
         }
     }
 

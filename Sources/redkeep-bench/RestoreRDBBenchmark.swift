@@ -22,14 +22,15 @@ struct RestoreRDBBenchmark: AsyncParsableCommand {
     @Option(help: "SETs in the incr stream.") var commands = 300_000
     @Option(help: "Rounds; medians are reported.") var rounds = 9
     @Option(help: "Another redkeep binary (a build from before a change) timed in the same rounds.") var baseline: String?
+    @Option(help: "Build the archive and redis-cli's input in this folder and keep them (for profiling one command by hand), instead of a temporary folder.") var keep: String?
 
     mutating func run() async throws {
         guard let cli = ExternalCommand.find("redis-cli") else { throw ValidationError("the benchmark needs redis-cli (apt-get install redis-tools)") }
         let redkeep = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("redkeep").path
         guard FileManager.default.isExecutableFile(atPath: redkeep) else { throw ValidationError("\(redkeep) is missing: build the redkeep product too") }
-        let work = NSTemporaryDirectory() + "redkeep-bench-restore-rdb-\(getpid())"
+        let work = keep ?? NSTemporaryDirectory() + "redkeep-bench-restore-rdb-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: work) } }
         let lab = try Lab()
         do {
             // The base: a real server's dump of `keys` SETs.

@@ -88,7 +88,7 @@ struct CommandLineOptions: ParsableCommand {
     @Flag(name: .long, help: "Print the version and exit.")
     var version = false
 
-    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("A script to run, and its arguments ($1..$9).", valueName: "script.rk args"))
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("A script to run, and its arguments ($1..$9); or, as redis-cli, a Redis command and its arguments.", valueName: "script.rk args"))
     var script: [String] = []
 
     func validate() throws {
@@ -109,6 +109,8 @@ struct CommandLineOptions: ParsableCommand {
           redkeep FILE.rk [ARGS]       run a script (also as #!/usr/bin/env redkeep)
           redkeep -c 'STATEMENTS'      run statements and exit
           redkeep -h HOST -p PORT      connect first, as redis-cli does (-a PASS, -n DB, --user U)
+          redkeep -p PORT CMD [ARG...] send one Redis command and exit, as redis-cli does
+                                       (when CMD is not a file, has no / and no .rk)
 
         With no connection open, a Redis command connects to 127.0.0.1:6379 first, as
         redis-cli does (REDKEEP_DEFAULT_ADDRESS changes that address; empty: never).

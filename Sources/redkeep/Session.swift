@@ -51,6 +51,8 @@ struct Session {
         if code == 0 {
             if let command = options.command {
                 code = blocking { await interpreter.run(command, name: "-c") }.exitCode
+            } else if let command = Session.redisCommand(options.script) {
+                code = blocking { await interpreter.run(command, name: "<command line>") }.exitCode
             } else if let path = options.script.first {
                 code = blocking { await interpreter.runFile(path) }.exitCode
             } else if interactive {
@@ -90,6 +92,15 @@ struct Session {
         if let db = options.db { statement += " --db \(db)" }
         statement += options.tlsWords
         return statement
+    }
+
+    /// As redis-cli: `redkeep -p 6379 GET key` sends `GET key` when the first word is not
+    /// a script (no such file, no `/` in it, no `.rk` at its end), as one `redis`
+    /// statement (so a word redkeep shadows, SAVE or ECHO, goes to Redis as redis-cli
+    /// sends it) whose words are quoted as they came. Nil when the words name a script.
+    static func redisCommand(_ words: [String], fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> String? {
+        guard let first = words.first, !first.isEmpty, !first.contains("/"), !first.hasSuffix(".rk"), !fileExists(first) else { return nil }
+        return "redis " + words.map { "'" + $0.replacingOccurrences(of: "'", with: "\\'") + "'" }.joined(separator: " ")
     }
 
     /// Statements from a pipe or file on stdin, run as they complete, with no prompt.

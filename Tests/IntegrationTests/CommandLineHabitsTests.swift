@@ -6,7 +6,8 @@ import Testing
 /// The redkeep executable with redis-cli's habits: -h/-p/-a/-n/--user/--askpass,
 /// REDISCLI_AUTH, the default 127.0.0.1:6379 connection, completion scripts, a misspelt
 /// word's suggestion; and the run's own hygiene: the password scrubbed from argv, history
-/// under $HOME, the Lab's folders removed on SIGTERM and SIGHUP, `stop` of a kept server.
+/// under $HOME, the Lab's folders removed on SIGTERM and SIGHUP, `stop` of a kept server
+/// or object store.
 @Suite struct CommandLineHabitsTests {
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> RedkeepBinaryTests.Run {
         try RedkeepBinaryTests.redkeep(arguments, stdin: stdin, environment: environment)
@@ -56,6 +57,27 @@ import Testing
         }
     }
 
+    @Test func aRedisCommandAfterTheOptionsIsSentAsRedisCliSendsIt() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("m")
+            let port = "\(server.port)"
+            let set = try Self.run(["-p", port, "-n", "5", "SET", "quoted key", "it's \"here\" $HOME"])
+            #expect(set.status == 0 && set.out == "OK\n", "\(set.out) \(set.err)")
+            let get = try Self.run(["-p", port, "-n", "5", "GET", "quoted key"])
+            #expect(get.status == 0 && get.out == "it's \"here\" $HOME\n", "\(get.out) \(get.err)")
+            // A word redkeep shadows goes to Redis, as redis-cli sends it.
+            let echo = try Self.run(["-p", port, "ECHO", "hello"])
+            #expect(echo.status == 0 && echo.out == "hello\n", "\(echo.out) \(echo.err)")
+            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            _ = try await c.send(["SELECT", "5"])
+            #expect(try await c.send(["GET", "quoted key"]) == .bulk("it's \"here\" $HOME"))
+            await c.close()
+            // A path or a .rk name is still a script.
+            let missing = try Self.run(["-p", port, "missing.rk"])
+            #expect(missing.status != 0 && missing.err.contains("cannot read the script missing.rk"), "\(missing.err)")
+        }
+    }
+
     @Test func aRedisCommandWithNoConnectionGoesToTheDefaultAddress() async throws {
         try await withLab { lab in
             let server = try await lab.start("m")
@@ -67,6 +89,22 @@ import Testing
             let none = try Self.run(["-c", "GET a"], environment: ["REDKEEP_DEFAULT_ADDRESS": ""])
             #expect(none.status == 1 && none.err.contains("no connection"), "\(none.err)")
         }
+        // Unset, the default is redis-cli's, 127.0.0.1:6379: reached if a server listens
+        // there, named in the error if none does.
+        var environment = ProcessInfo.processInfo.environment
+        environment["REDKEEP_DEFAULT_ADDRESS"] = nil
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RedkeepBinaryTests.binary)
+        process.arguments = ["-c", "PING"]
+        process.environment = environment
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(said.contains("127.0.0.1:6379"), "\(process.terminationStatus): \(said)")
     }
 
     @Test func aMisspeltWordSuggestsTheRedkeepWord() async throws {
@@ -78,6 +116,9 @@ import Testing
             // A real Redis command that fails is not given a suggestion.
             let real = try Self.run(["-p", "\(server.port)", "-c", "INCR"])
             #expect(!real.err.contains("did you mean"), "\(real.err)")
+            // No server to ask (nothing listens at the default address): still suggested.
+            let offline = try Self.run(["-c", "replay-untill -10m --archive x"], environment: ["REDKEEP_DEFAULT_ADDRESS": "127.0.0.1:1"])
+            #expect(offline.status == 2 && offline.err.contains("127.0.0.1:1") && offline.err.contains("did you mean replay-until?"), "\(offline.err)")
         }
     }
 
@@ -159,22 +200,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: lab), "\(lab) outlived signal \(signal)")
     }
 
-    @Test(.timeLimit(.minutes(2))) func stopFindsAServerAKeptRunLeft() throws {
-        // On a pseudo-terminal, not through Foundation's Process: the kept server inherits
-        // the descriptors Process watches to see its child end, so Process would wait for
-        // the server too.
-        let pty = try PseudoTerminal(RedkeepBinaryTests.binary,
-                                     ["--keep", "-c", "start kept; let i = INFO server; echo pid=${i.process_id}; let d = CONFIG GET dir; echo dir=${d[1]}"],
-                                     environment: ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 })
+    /// Runs `redkeep --keep -c statements`, which echo `pid=N` and `dir=PATH`, and returns
+    /// them once that run has ended. On a pseudo-terminal, not through Foundation's
+    /// Process: what a kept process inherits includes the descriptors Process watches to
+    /// see its child end, so Process would wait for the kept process too.
+    static func keptRun(_ statements: String, environment: [String: String]) throws -> (pid: pid_t, directory: String) {
+        let pty = try PseudoTerminal(RedkeepBinaryTests.binary, ["--keep", "-c", statements], environment: environment)
         defer { pty.terminate() }
-        _ = try pty.expect("pid=")
+        _ = try pty.expect("pid=", timeout: .seconds(60))
         let pidText = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try pty.expect("dir=")
-        let dirText = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try pty.waitForExit(timeout: .seconds(30)) == 0)
-        let lines = ["pid=" + pidText, dirText]
-        let pid = try #require(Int32(pidText.trimmingCharacters(in: .whitespaces)), "\(lines)")
-        let directory = dirText.trimmingCharacters(in: .whitespaces)
+        let directory = try pty.expect("\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try pty.waitForExit(timeout: .seconds(60)) == 0)
+        return (try #require(pid_t(pidText), "pid=\(pidText) dir=\(directory)"), directory)
+    }
+
+    @Test(.timeLimit(.minutes(2))) func stopFindsAServerAKeptRunLeft() throws {
+        let (pid, directory) = try Self.keptRun("start kept; let i = INFO server; echo pid=${i.process_id}; let d = CONFIG GET dir; echo dir=${d[1]}",
+                                                environment: ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 })
         #expect(directory.hasSuffix("/kept"), "\(directory)")
         defer {
             kill(pid, SIGKILL)
@@ -188,5 +231,32 @@ import Testing
         // Nothing of that name runs any more: stop says so.
         let again = try Self.run(["-c", "stop kept"])
         #expect(again.status == 3 && again.err.contains("no local server called kept"), "\(again.err)")
+    }
+
+    @Test(.timeLimit(.minutes(3))) func stopFindsAnObjectStoreAKeptRunLeft() throws {
+        // The store's identities file is in its folder.
+        let (pid, secretFile) = try Self.keptRun("let s = start keptstore --s3; echo pid=${s.pid}; echo dir=${s.secret_file}",
+                                                 environment: S3ShellTests.cleanEnvironment(["NO_COLOR": "1"]))
+        let folder = (secretFile as NSString).deletingLastPathComponent
+        #expect(folder.hasSuffix("/keptstore"), "\(folder)")
+        defer {
+            kill(pid, SIGKILL)
+            try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent)
+        }
+        #expect(KeptServer.isAlive(pid), "the kept object store is not running")
+        // Its gRPC sockets, which weed leaves in /tmp by port, go with it.
+        let arguments = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        let grpc = try #require(arguments.first { $0.hasPrefix("-master.port.grpc=") }?.split(separator: "=").last)
+        let socket = "/tmp/seaweedfs-master-grpc-\(grpc).sock"
+        #expect(FileManager.default.fileExists(atPath: socket), "weed made no \(socket)")
+
+        let stop = try Self.run(["-c", "stop keptstore"])
+        #expect(stop.status == 0, "\(stop.err)")
+        #expect(stop.out.contains("kind:object store") && stop.out.contains("earlier --keep run") && stop.out.contains(folder), "\(stop.out)")
+        #expect(!KeptServer.isAlive(pid), "object store \(pid) still runs")
+        #expect(!FileManager.default.fileExists(atPath: socket), "\(socket) outlived the store")
+        #expect(FileManager.default.fileExists(atPath: secretFile), "the kept store's folder was removed")
+        let again = try Self.run(["-c", "stop keptstore"])
+        #expect(again.status == 3 && again.err.contains("no local server called keptstore"), "\(again.err)")
     }
 }

@@ -113,12 +113,43 @@ import Testing
             let run = try RedkeepBinaryTests.redkeep(["-c", """
                 connect a 127.0.0.1:\(server.port) --timeout 1s
                 BLPOP nothing 2
+                BRPOP nothing 1.5
+                BLMOVE nothing other LEFT RIGHT 1.5
+                BZPOPMIN nozset 1.5
                 XREAD BLOCK 1500 STREAMS nostream $
                 WAIT 1 1200
                 PING
                 """])
             #expect(run.status == 0, "\(run.err)")
             #expect(run.out.hasSuffix("PONG\n"), "\(run.out)")
+            // A plain command the server holds as long fails at the reply timeout, naming it.
+            let slow = try RedkeepBinaryTests.redkeep(["-c", """
+                connect a 127.0.0.1:\(server.port) --timeout 1s
+                EVAL "local t = redis.call('TIME') local e = t[1] + 2 while tonumber(redis.call('TIME')[1]) < e do end return 1" 0
+                """])
+            #expect(slow.status == 2 && slow.err.contains("no reply from 127.0.0.1:\(server.port) to EVAL within 1s"), "\(slow.err)")
+        }
+    }
+
+    /// A reply timeout closes the connection; the next command reconnects into the same
+    /// database, as after any other reconnect.
+    @Test(.timeLimit(.minutes(2))) func aTimeoutReconnectsIntoTheSameDatabase() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("timeout", LocalServerOptions(config: [("enable-debug-command", "local")]))
+            let run = try RedkeepBinaryTests.redkeep(["--on-error", "continue", "-c", """
+                connect a 127.0.0.1:\(server.port) --timeout 1s
+                SELECT 4
+                DEBUG SLEEP 1.5
+                sleep 1s
+                SET after-timeout 1
+                """])
+            #expect(run.err.contains("no reply from 127.0.0.1:\(server.port) to DEBUG within 1s"), "\(run.err)")
+            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            _ = try await c.send(["SELECT", "4"])
+            #expect(try await c.send(["EXISTS", "after-timeout"]) == .integer(1), "\(run.out) \(run.err)")
+            _ = try await c.send(["SELECT", "0"])
+            #expect(try await c.send(["DBSIZE"]) == .integer(0))
+            await c.close()
         }
     }
 }

@@ -4,7 +4,7 @@ import RESP
 import RedisClient
 import Testing
 
-/// SUBSCRIBE (RESP2 and RESP3) and MONITOR at the prompt print what arrives until Ctrl-C,
+/// SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE (RESP2 and RESP3) and MONITOR at the prompt print what arrives until Ctrl-C,
 /// as redis-cli does; the next command reconnects.
 @Suite struct ConnectionStreamTests {
     @Test(.timeLimit(.minutes(2))) func subscribeAndMonitorPrintUntilCtrlC() async throws {
@@ -19,15 +19,18 @@ import Testing
             for (name, options) in [("two", ""), ("three", " --resp3")] {
                 pty.send("connect \(name) 127.0.0.1:\(port)\(options)\r")
                 try pty.expect("\(port)> ")
-                pty.send("SUBSCRIBE news\r")
-                // Once the confirmation is shown the server has the subscription.
-                try pty.expect("Reading messages... (press Ctrl-C to quit)")
-                _ = try await probe.send(["PUBLISH", "news", .string("hello-\(name)")])
-                try pty.expect("hello-\(name)")
-                pty.send("\u{03}")
-                try pty.expect("interrupted")
-                try pty.expect("\(port)> ")
-                try pty.type("PING", expecting: "PONG", prompt: "\(port)> ")
+                for (subscribe, publish) in [("SUBSCRIBE news", "PUBLISH"), ("PSUBSCRIBE ne*", "PUBLISH"), ("SSUBSCRIBE news", "SPUBLISH")] {
+                    pty.send(subscribe + "\r")
+                    // Once the confirmation is shown the server has the subscription.
+                    try pty.expect("Reading messages... (press Ctrl-C to quit)")
+                    let message = "hello-\(name)-\(publish)-\(subscribe.prefix(2))"
+                    _ = try await probe.send([.string(publish), "news", .string(message)])
+                    try pty.expect(message)
+                    pty.send("\u{03}")
+                    try pty.expect("interrupted")
+                    try pty.expect("\(port)> ")
+                    try pty.type("PING", expecting: "PONG", prompt: "\(port)> ")
+                }
             }
             pty.send("MONITOR\r")
             try pty.expect("OK")

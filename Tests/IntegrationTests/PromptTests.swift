@@ -61,7 +61,7 @@ import Testing
 
     /// Ctrl-C while a command waits on the server (BLPOP with no timeout) stops the
     /// statement and brings the prompt back; the connection is closed under it, so the
-    /// server forgets the BLPOP, and the next statement reconnects.
+    /// server forgets the BLPOP, and the next statement reconnects into the same database.
     @Test(.timeLimit(.minutes(2))) func ctrlCInterruptsACommandWaitingOnTheServer() async throws {
         try await withLab { lab in
             let server = try await lab.start("blocking")
@@ -71,6 +71,7 @@ import Testing
             try pty.expect("redkeep> ")
             pty.send("connect alpha 127.0.0.1:\(server.port)\r")
             try pty.expect("\(server.port)> ")
+            try pty.type("SELECT 2", expecting: "OK", prompt: "\(server.port)[2]> ")
             pty.send("BLPOP nothing 0\r")
             func waitForBlockedClients(_ count: Int) async throws {
                 while try await probe.info("clients").int("blocked_clients") != count {
@@ -81,11 +82,14 @@ import Testing
             try await waitForBlockedClients(1)
             pty.send("\u{03}")
             try pty.expect("interrupted")
-            try pty.expect("\(server.port)> ")
+            try pty.expect("\(server.port)[2]> ")
             // The server lets go of the BLPOP once it sees the connection close.
             try await waitForBlockedClients(0)
-            try pty.type("RPUSH nothing x", expecting: "(integer) 1", prompt: "\(server.port)> ")
-            try pty.type("LLEN nothing", expecting: "(integer) 1", prompt: "\(server.port)> ")
+            // The reconnect comes back on database 2, where the statements keep landing.
+            try pty.type("RPUSH nothing x", expecting: "(integer) 1", prompt: "\(server.port)[2]> ")
+            try pty.type("LLEN nothing", expecting: "(integer) 1", prompt: "\(server.port)[2]> ")
+            _ = try await probe.send(["SELECT", "2"])
+            #expect(try await probe.send(["LLEN", "nothing"]) == .integer(1))
             pty.send("\u{04}")
             #expect(try pty.waitForExit(timeout: .seconds(20)) == 0)
             await probe.close()

@@ -100,6 +100,9 @@ import Testing
             #expect(run.status == 3 && run.err.contains("before the archive's first base"), "\(run.err)")
             run = try Self.script("archive log \(s.archive) --from -1h --command flushall")
             #expect(run.status == 0 && run.out.contains("FLUSHALL"), "\(run.err)")
+            // --to -1h: an hour ago, before anything archived, so nothing is listed.
+            run = try Self.script("archive log \(s.archive) --to -1h --command flushall")
+            #expect(run.status == 0 && !run.out.contains("FLUSHALL"), "\(run.out) \(run.err)")
 
             // A damaged chunk: verify fails with exit code 3 naming it, replay stops at it.
             let index = try ArchiveIndex.read(s.archive)

@@ -65,6 +65,11 @@ import Testing
             #expect(!listing.keys.contains { $0.key.hasPrefix("\"incr:") }, "incr keys are not in the base")
             let shell = try RedkeepBinaryTests.redkeep(["-c", "archive log \(archive) --base latest --key 'h:sm*'"])
             #expect(shell.status == 0 && shell.out.contains("h:small") && shell.out.contains("hash") && !shell.out.contains("h:big"), "\(shell.out) \(shell.err)")
+            // archive timeline --base lists every key of the base, each with its expiry.
+            let timeline = try RedkeepBinaryTests.redkeep(["-c", "archive timeline \(archive) --base 1"])
+            #expect(timeline.status == 0, "\(timeline.err)")
+            #expect(timeline.out.contains("keys_in_base") && timeline.out.contains("60") && timeline.out.contains("x:big")
+                    && timeline.out.contains("stream") && timeline.out.contains("never") && !timeline.out.contains("incr:"), "\(timeline.out)")
             let unknown = try RedkeepBinaryTests.redkeep(["-c", "archive timeline \(archive) --base 7"])
             #expect(unknown.status != 0 && unknown.err.contains("no generation 7"), "\(unknown.err)")
             await o.close()

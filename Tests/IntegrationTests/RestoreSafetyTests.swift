@@ -11,7 +11,8 @@ import Testing
 @Suite(.serialized) struct RestoreSafetyTests {
     /// A source server with `keys` keys in an RDB base (after a rewrite) and a few writes
     /// in its incr file, archived with a descriptor that names it as the collector does.
-    static func archive(_ lab: Lab, keys: Int) async throws -> (source: LocalServer, archive: String) {
+    /// `value` gives each base key's value ("v" unless given).
+    static func archive(_ lab: Lab, keys: Int, value: (Int) -> RESPArgument = { _ in "v" }) async throws -> (source: LocalServer, archive: String) {
         let source = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [("aof-disable-auto-gc", "yes")]))
         let c = try await RedisConnection.connect(source.connectionConfiguration)
         let server = try await c.info("server"), replication = try await c.info("replication")
@@ -21,7 +22,7 @@ import Testing
         let builder = try RestoreArchiveBuilder(root: archive, serverDirectory: source.directory, descriptor: descriptor)
         builder.chunkBytes = 16 * 1024
         for batch in stride(from: 0, to: keys, by: 1000) {
-            _ = try await c.pipeline((batch..<min(keys, batch + 1000)).map { ["SET", .string("base:\($0)"), "v"] })
+            _ = try await c.pipeline((batch..<min(keys, batch + 1000)).map { ["SET", .string("base:\($0)"), value($0)] })
         }
         _ = try await c.send(["BGREWRITEAOF"])
         for _ in 0..<200 {

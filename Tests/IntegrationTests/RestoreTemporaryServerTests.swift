@@ -116,4 +116,82 @@ import Testing
             await c.close()
         }
     }
+
+    /// `--ttl-as-of-target` on keys that go through the temporary server: written with
+    /// short TTLs before the target, restored after they expired. The server loading the
+    /// base drops expired keys, so their expiries are moved in its copy of the base.
+    @Test func ttlsAsOfTheTargetApplyToKeysThroughTheTemporaryServer() async throws {
+        try await withLab { lab in
+            let source = try await lab.start("source", RDBRoundTripTests.options())
+            let c = try await RedisConnection.connect(source.connectionConfiguration)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let shortAt = now + 4000, longAt = now + 3_600_000
+            try await RDBRoundTripTests.run(c, [
+                ["HSET", "h:short", "f", "v"], ["PEXPIREAT", "h:short", String(shortAt)],   // listpack hash: temporary server
+                ["ZADD", "z:short", "1", "a"], ["PEXPIREAT", "z:short", String(shortAt)],   // listpack zset: temporary server
+                ["SET", "s:short", "v"], ["PEXPIREAT", "s:short", String(shortAt)],         // a string: a payload
+                ["HSET", "h:long", "f", "v"], ["PEXPIREAT", "h:long", String(longAt)],      // alive now: moved too
+                ["HSET", "h:none", "f", "v"], ["SET", "s:none", "v"],
+                ["SELECT", "3"], ["RPUSH", "l:short", "a", "b"], ["PEXPIREAT", "l:short", String(shortAt)],
+            ])
+            _ = try await c.send(["SELECT", "0"])
+            _ = try await c.send(["SAVE"])
+            let saved = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source.directory + "/dump.rdb")))
+            let incr: [RESPCommand] = (1...4).map { ["SET", .string("after:\($0)"), "v"] }
+            var stream = ByteBuffer()
+            for command in incr { stream.writeRESPCommand(command) }
+            let archive = try restoreTemporaryFolder("archive", in: lab)
+            try Self.archive(at: archive, base: Self.relabel(saved, version: 9), incr: Array(stream.readableBytesView))
+            // Everything archived: the target is the archive's last covered moment.
+            let targetMs = Int64(RestorePlan.coverage(try ArchiveIndex.read(LocalArchiveStore(root: archive))).upperBound * 1000)
+            #expect(targetMs < shortAt, "the short keys must be alive at the target")
+            while Int64(Date().timeIntervalSince1970 * 1000) <= shortAt + 100 { try await Task.sleep(for: .milliseconds(100)) }
+
+            // Without the option: the short keys are gone, counted; h:long keeps its expiry.
+            let plain = try await lab.start("plain", RDBRoundTripTests.options())
+            let p = try await RedisConnection.connect(plain.connectionConfiguration)
+            let today = try await Restore.run(archive: LocalArchiveStore(root: archive), target: .latest,
+                                              destination: .connection(p, name: "plain", scratch: lab))
+            #expect(try await p.send(["EXISTS", "h:short", "z:short", "s:short"]).int == 0)
+            #expect(try await p.send(["PEXPIRETIME", "h:long"]).int == Int(longAt), "h:long keeps the base's expiry without the option")
+            #expect(today.outcome.baseKeysExpiredSinceTarget == 4 && today.outcome.baseKeysTTLShifted == 0, "\(today.outcome)")
+            #expect(today.outcome.baseKeysThroughTemporaryServer == 2, "h:long and h:none")
+
+            // With it: every key alive at the target is back, with the TTL it had then.
+            let forensic = try await lab.start("forensic", RDBRoundTripTests.options())
+            let f = try await RedisConnection.connect(forensic.connectionConfiguration)
+            var options = RestoreOptions()
+            options.ttlAsOfTarget = true
+            let asOf = try await Restore.run(archive: LocalArchiveStore(root: archive), target: .latest,
+                                             destination: .connection(f, name: "forensic", scratch: lab), options: options)
+            let o = asOf.outcome
+            #expect(o.baseKeysTTLShifted == 5 && o.baseKeysExpiredSinceTarget == 0, "\(o)")
+            #expect(o.baseKeysThroughTemporaryServer == 5, "h:short, z:short, h:long, h:none and l:short: \(o.baseKeysThroughTemporaryServerWhy)")
+            #expect(o.baseKeys == 7)
+            let expectedTTL = shortAt - targetMs
+            for (key, db) in [("h:short", 0), ("z:short", 0), ("s:short", 0), ("l:short", 3)] {
+                _ = try await f.send(["SELECT", .string(String(db))])
+                let ttl = try #require(try await f.send(["PTTL", .string(key)]).int)
+                #expect(abs(Int64(ttl) - expectedTTL) <= 1000, "\(key) has PTTL \(ttl), it had \(expectedTTL) at the target")
+            }
+            _ = try await f.send(["SELECT", "0"])
+            let longTTL = try #require(try await f.send(["PTTL", "h:long"]).int)
+            #expect(abs(Int64(longTTL) - (longAt - targetMs)) <= 1000, "h:long has PTTL \(longTTL), it had \(longAt - targetMs) at the target")
+            #expect(try await f.send(["PTTL", "h:none"]).int == -1)
+            #expect(try await f.send(["HGET", "h:short", "f"]).string == "v")
+
+            // Through the shell, as a user runs it: the report counts them.
+            let other = try await lab.start("other", RDBRoundTripTests.options())
+            let run = try RedkeepBinaryTests.redkeep(["-c", "connect other 127.0.0.1:\(other.port); replay-until now --archive \(archive) --into other --ttl-as-of-target"],
+                                                     environment: ["REDKEEP_SERVER": "redis-server"])
+            #expect(run.status == 0, "\(run.err)")
+            #expect(run.out.contains("base_keys_ttl_as_of_target") && run.out.contains("base_keys_through_temporary_server"), "\(run.out)")
+            let shellTarget = try await RedisConnection.connect(other.connectionConfiguration)
+            #expect(try await shellTarget.send(["EXISTS", "h:short", "z:short"]).int == 2)
+            await shellTarget.close()
+            await f.close()
+            await p.close()
+            await c.close()
+        }
+    }
 }

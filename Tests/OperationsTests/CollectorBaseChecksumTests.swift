@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import RDB
 import Testing
 
@@ -43,6 +44,33 @@ import Testing
         handle.write(Data(Self.emptyRDB()))
         try handle.close()
         try engine.observe(now: 3)
+        let generations = try ArchiveIndex.read(archive).generations
+        #expect(generations.count == 1 && generations.first?.size == Self.emptyRDB().count)
+    }
+
+    /// The replica collector too: a full sync's RDB with a bad CRC-64 is not archived, and
+    /// the next full sync's good one is.
+    @Test func aFullSyncWhoseRDBHasABadChecksumIsNotArchived() throws {
+        let archive = NSTemporaryDirectory() + "redkeep-replicacrc-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: archive) }
+        let archiver = try ReplicaArchiver(store: LocalArchiveStore(root: archive), descriptor: ArchiveDescriptor(created: 0, source: "test"),
+                                           master: "127.0.0.1:1", chunkSize: 256, rate: nil, now: 1)
+        var damaged = Self.emptyRDB()
+        damaged[damaged.count - 1] ^= 0x01
+        func sync(_ rdb: [UInt8], now: Double) throws(CollectorError) {
+            try archiver.handle([.fullResync(replicationId: String(repeating: "a", count: 40), offset: 100), .rdbStart(size: rdb.count),
+                                 .rdbBytes(ByteBuffer(bytes: rdb)), .rdbEnd], now: now)
+        }
+        do {
+            try sync(damaged, now: 2)
+            Issue.record("a full sync's RDB with a bad CRC-64 was archived")
+        } catch {
+            #expect(error.message.contains("CRC-64") && error.message.contains("127.0.0.1:1") && error.message.contains("not archived"), "\(error.message)")
+        }
+        #expect(try ArchiveIndex.read(archive).generations.isEmpty)
+        #expect(try LocalArchiveStore(root: archive).list(prefix: "gen-").isEmpty, "nothing of the refused base is left in the archive")
+
+        try sync(Self.emptyRDB(), now: 3)
         let generations = try ArchiveIndex.read(archive).generations
         #expect(generations.count == 1 && generations.first?.size == Self.emptyRDB().count)
     }

@@ -186,6 +186,10 @@ import Testing
         #expect(keys.map(\.expiresAtMs) == [1_700_000_000_500, 1_700_000_000_000, nil])
         #expect(keys.map(\.lruIdle) == [nil, 77, nil])
         #expect(keys.map(\.lfuFrequency) == [nil, nil, 9])
+        // Where each expiry's opcode is, for a copy that moves it (--ttl-as-of-target through a temporary server).
+        let file = B.file(body)
+        #expect(keys[0].expiryOffset.map { file[$0] } == 0xFC && keys[1].expiryOffset.map { file[$0] } == 0xFD && keys[2].expiryOffset == nil)
+        #expect(keys[0].expiryOffset.map { Array(file[($0 + 1)..<($0 + 9)]) } == B.le(1_700_000_000_500, 8))
         #expect(entries.contains { if case .function(let code) = $0 { code == b("#!lua name=lib") } else { false } })
         #expect(entries.contains { if case .slotInfo(3, 1, 0) = $0 { true } else { false } })
         #expect(entries.contains { if case .resizeDB(2, 1) = $0 { true } else { false } })

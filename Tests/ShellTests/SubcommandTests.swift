@@ -52,6 +52,10 @@ import Testing
         #expect(snapshot.candidates(before: "help ", word: "replay-") == ["replay-until"])
         #expect(snapshot.candidates(before: "help market ", word: "") == ["contend", "reset", "show"])
         // What help-text scraping used to offer, and the parser never accepted.
+        let replay = snapshot.candidates(before: "replay-until -10m ", word: "--")
+        #expect(replay.contains("--into") && replay.contains("--overwrite-source") && replay.contains("--write-aof"), "\(replay)")
+        #expect(!replay.contains("--into:") && !replay.contains("--rdb") && !replay.contains("--force."), "\(replay)")
+        #expect(snapshot.candidates(before: "replay-until now ", word: "--f") == ["--flush"])
         let save = snapshot.candidates(before: "save ", word: "--")
         #expect(save == ["--blocking", "--copy-to", "--over-replication", "--timeout"])
         for command in CommandRegistry.declarations.keys {

@@ -17,9 +17,27 @@ public enum ArchiveObjectCheck {
     }
 
     /// Checks a base's size and SHA-256, reading it in pieces (memory stays bounded).
-    public static func verifyBase(_ generation: ArchiveRecord.Generation, in store: any ArchiveStore) throws(ArchiveError) {
+    /// `continuing` is called after each piece with the bytes checked so far (a progress
+    /// bar's count); when it returns false the check stops there (Ctrl-C) and this
+    /// returns false: the base was not wholly checked.
+    @discardableResult
+    public static func verifyBase(_ generation: ArchiveRecord.Generation, in store: any ArchiveStore,
+                                  continuing: (_ checked: Int) -> Bool = { _ in true }) throws(ArchiveError) -> Bool {
         let what = "the base of generation \(generation.gen) (\(store.describe(generation.path)))"
-        try stream(generation.path, size: generation.size, sha256: generation.sha256, what: what, in: store) { _, _ throws(ArchiveError) in }
+        var stopped = false
+        do throws(ArchiveError) {
+            try stream(generation.path, size: generation.size, sha256: generation.sha256, what: what, in: store) { raw, at throws(ArchiveError) in
+                let checked = at + raw.count
+                if checked < generation.size, !continuing(checked) {
+                    stopped = true
+                    throw ArchiveError(.invalidRequest, "stopped")
+                }
+            }
+        } catch {
+            if stopped { return false }
+            throw error
+        }
+        return true
     }
 
     /// Checks a chunk against its record, reading it in pieces and handing each, with its

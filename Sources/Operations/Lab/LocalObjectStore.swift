@@ -101,6 +101,7 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
             removeGRPCSockets(ports)
             let logPath = folder + "/weed.log"
             let process = try ChildProcess.spawn(binary.path, arguments(folder: folder, ports: ports), logPath: logPath)
+            writePidFile(process.pid, in: folder)
             let store = LocalObjectStore(directory: folder, ports: ports, credentials: credentials, bucket: bucket,
                                          logPath: logPath, process: process, ownsDirectory: directory == nil)
             do {
@@ -134,6 +135,7 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
         let binary = try WeedBinary.locate()
         Self.removeGRPCSockets(ports)
         let process = try ChildProcess.spawn(binary.path, Self.arguments(folder: directory, ports: ports), logPath: logPath)
+        Self.writePidFile(process.pid, in: directory)
         let store = LocalObjectStore(directory: directory, ports: ports, credentials: credentials, bucket: bucket,
                                      logPath: logPath, process: process, ownsDirectory: ownsDirectory)
         do { try await store.waitUntilReady(timeout: startTimeout, creatingBucket: false) } catch {
@@ -155,6 +157,38 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
         Self.removeGRPCSockets(ports)
         // Never remove the folder under a running weed: it would hang.
         if removingFolder { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    /// The file holding the running `weed`'s pid, in the store's folder: `weed mini` writes
+    /// none, and a later run's `stop NAME` finds a store an earlier `--keep` run left by
+    /// it (``KeptServer``).
+    static let pidFileName = "weed.pid"
+
+    /// Writes ``pidFileName`` (temporary name, then rename, so a reader never sees half a
+    /// number). Best effort: a store without it runs as well, only a later run cannot
+    /// find it to stop it.
+    static func writePidFile(_ pid: pid_t, in folder: String) {
+        let path = folder + "/" + pidFileName
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data("\(pid)\n".utf8)) else { return }
+        if rename(temporary, path) != 0 { unlink(temporary) }
+    }
+
+    /// The ports named in a `weed` command line made by ``arguments(folder:ports:)``, or
+    /// nil if one is missing: so that the sockets of a store an earlier run left can be
+    /// removed once it has been stopped.
+    static func ports(fromArguments arguments: [String]) -> Ports? {
+        var values: [String: Int] = [:]
+        for argument in arguments where argument.hasPrefix("-") {
+            guard let equals = argument.firstIndex(of: "="), let value = Int(argument[argument.index(after: equals)...]) else { continue }
+            values[String(argument[argument.index(after: argument.startIndex)..<equals])] = value
+        }
+        guard let s3 = values["s3.port"], let s3GRPC = values["s3.port.grpc"], let master = values["master.port"],
+              let masterGRPC = values["master.port.grpc"], let volume = values["volume.port"], let volumeGRPC = values["volume.port.grpc"],
+              let filer = values["filer.port"], let filerGRPC = values["filer.port.grpc"], let admin = values["admin.port"],
+              let adminGRPC = values["admin.port.grpc"], let metrics = values["metricsPort"] else { return nil }
+        return Ports(s3: s3, s3GRPC: s3GRPC, master: master, masterGRPC: masterGRPC, volume: volume, volumeGRPC: volumeGRPC,
+                     filer: filer, filerGRPC: filerGRPC, admin: admin, adminGRPC: adminGRPC, metrics: metrics)
     }
 
     /// SeaweedFS puts gRPC sockets at fixed places in /tmp, named by port, and leaves some

@@ -20,6 +20,8 @@ public struct AOFFolderWriter {
     public var appendFilename = "appendonly.aof"
     /// Called now and then with (bytes read, bytes planned).
     public var progress: ((Int, Int) -> Void)?
+    /// Called while the base is copied, with (bytes copied, the base's size).
+    public var baseProgress: ((Int, Int) -> Void)?
     /// Set to stop between chunks: the folder is then left without a manifest and its
     /// files are removed.
     public var stop = StopFlag()
@@ -42,11 +44,14 @@ public struct AOFFolderWriter {
         }
         let baseName = "\(appendFilename).1.base.\(plan.generation.format.rawValue)"
         let incrName = "\(appendFilename).1.incr.aof"
-        try plan.copyBase(to: folder + "/" + baseName)
+        let stop = self.stop, baseProgress = self.baseProgress, baseSize = plan.generation.size
+        try plan.copyBase(to: folder + "/" + baseName) { copied in
+            baseProgress?(copied, baseSize)
+            return !stop.isSet
+        }
 
         let cursor = ReplayCursor(plan)
         var failure: RestoreError?
-        let stop = self.stop
         do {
             // Every chunk is checked against its sha256 on the way in; a digest of the
             // output would go unused.

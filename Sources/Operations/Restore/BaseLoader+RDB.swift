@@ -17,6 +17,9 @@ struct BaseLoadResult: Sendable {
     var throughTemporaryServer = 0
     /// The first of those keys, each with why no payload could be made for it.
     var throughTemporaryServerWhy: [String] = []
+    /// True when the commands sent leave the connection in database 0 (the stream then
+    /// needs no SELECT 0 round trip before its first batch).
+    var leavesDatabaseZero = false
 }
 
 extension BaseLoader {
@@ -25,6 +28,12 @@ extension BaseLoader {
     /// wire, the next one read from the archive meanwhile), with no server of our own.
     /// Keys whose payload cannot be made for the target go through a temporary server
     /// afterwards, or are refused by name when none can run.
+    ///
+    /// The first batches are small and grow (``firstBatchKeys``, then four times more
+    /// each, up to the window's share): the target starts on the first keys while the
+    /// next are made, instead of idling while a full share is. ``lastBatchSent`` is
+    /// called once nothing more of the base is to be sent, while its last replies are
+    /// still coming (the stream prepares its first batch then).
     func loadRDBWithRestore() async throws(RestoreError) -> BaseLoadResult {
         let endpoint = target.endpoint
         let targetVersion: Int?
@@ -39,6 +48,13 @@ extension BaseLoader {
         }
         let depth = ConnectionReplay.canSubmitInOrder ? 4 : 1
         let size = max(1, min(window, 1_000_000) / depth)
+        var growing = min(size, Self.firstBatchKeys)
+        /// The next batch, each larger than the one before until the share is reached.
+        func fill() async throws(RestoreError) -> RDBRestoreBatcher.Batch {
+            let keys = growing
+            growing = min(size, growing * 4)
+            return try await ArchiveIO.run { () throws(RestoreError) in try batcher.fill(window: keys) }
+        }
         var result = BaseLoadResult()
         var unrestorable: [RDBRestoreBatcher.Unrestorable] = []
         var inFlight: [(batch: RDBRestoreBatcher.Batch, replies: Task<PipelineErrorCount, any Error>)] = []
@@ -61,7 +77,7 @@ extension BaseLoader {
         /// Settles what is on the wire before a failure leaves.
         func drain() async { for sent in inFlight { _ = try? await sent.replies.value } }
         do throws(RestoreError) {
-            var next: RDBRestoreBatcher.Batch? = try await ArchiveIO.run { () throws(RestoreError) in try batcher.fill(window: size) }
+            var next: RDBRestoreBatcher.Batch? = try await fill()
             while true {
                 while !stop.isSet, inFlight.count < depth, let batch = next {
                     hinted = batch.keysHinted
@@ -74,7 +90,8 @@ extension BaseLoader {
                         result.expiredSinceTarget += batch.expiredSinceTarget
                         result.expiredBeforeTarget += batch.expiredBeforeTarget
                     }
-                    next = batcher.finished ? nil : try await ArchiveIO.run { () throws(RestoreError) in try batcher.fill(window: size) }
+                    next = batcher.finished ? nil : try await fill()
+                    if next == nil, let lastBatchSent { lastBatchSent() }
                 }
                 guard !inFlight.isEmpty else { break }
                 try await settle(inFlight.removeFirst())
@@ -84,12 +101,19 @@ extension BaseLoader {
             throw error
         }
         if !unrestorable.isEmpty, !stop.isSet {
-            result.throughTemporaryServer = try await loadThroughTemporaryServer(only: unrestorable)
+            let copy = try await loadThroughTemporaryServer(only: unrestorable, trailer: batcher.trailer)
+            result.throughTemporaryServer = copy.copied
             result.throughTemporaryServerWhy = unrestorable.prefix(ReplayOutcome.maxNamedKeys).map(\.explained)
-            result.applied += result.throughTemporaryServer
+            result.applied += copy.copied
+            result.ttlShifted += copy.ttlShifted
+            result.expiredSinceTarget += copy.expiredMeanwhile
         }
+        result.leavesDatabaseZero = batcher.database == 0 && unrestorable.isEmpty && !stop.isSet
         return result
     }
+
+    /// Keys in the first batch of an RDB base: about a millisecond of the target's work.
+    static let firstBatchKeys = 1_000
 
     /// Starts a pipeline now, in call order (see ``ConnectionReplay``'s submit).
     static func submit(_ body: @escaping @Sendable () async throws -> PipelineErrorCount) -> Task<PipelineErrorCount, any Error> {

@@ -23,6 +23,8 @@ struct BaseLoader {
     var checked: CheckedObjects?
     /// Makes a Lab for the temporary server when `lab` is nil and a key needs one.
     var makeLab: (@Sendable () async -> Lab?)?
+    /// Called once when all of an RDB base is sent and its last replies are awaited.
+    var lastBatchSent: (@Sendable () -> Void)?
 
     /// Loads it and returns what the target acknowledged: keys (RDB) or commands (AOF).
     func load() async throws(RestoreError) -> BaseLoadResult {
@@ -74,8 +76,10 @@ struct BaseLoader {
     }
 
     /// Copies `keys` (whose payloads could not be made here) out of a temporary server
-    /// that loads the base. Returns how many the target acknowledged.
-    func loadThroughTemporaryServer(only keys: [RDBRestoreBatcher.Unrestorable]) async throws(RestoreError) -> Int {
+    /// that loads the base, their expiries moved in its copy for `--ttl-as-of-target`
+    /// (``TemporaryServerBase``; `trailer` is the base's, from its reader).
+    func loadThroughTemporaryServer(only keys: [RDBRestoreBatcher.Unrestorable],
+                                    trailer: (end: Int, written: Bool)?) async throws(RestoreError) -> TemporaryServerCopy {
         let named = keys.prefix(3).map(\.explained).joined(separator: "; ")
         var made: Lab?
         if lab == nil, let makeLab { made = await makeLab() }
@@ -87,7 +91,10 @@ struct BaseLoader {
         let plan = self.plan
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try await ArchiveIO.run { () throws(RestoreError) in try plan.copyBase(to: folder + "/dump.rdb") }
+            try await ArchiveIO.run { () throws(RestoreError) in
+                try plan.copyBase(to: folder + "/dump.rdb")
+                try TemporaryServerBase.moveExpiries(in: folder + "/dump.rdb", of: keys, trailer: trailer)
+            }
         } catch let error as RestoreError {
             try? FileManager.default.removeItem(atPath: folder)
             throw error
@@ -121,19 +128,19 @@ struct BaseLoader {
     /// DUMP and PEXPIRETIME each of `keys` on `source`, RESTORE it into the target with
     /// the same absolute expiry (ABSTTL), to the millisecond, as the payload path does. A
     /// temporary server older than 7.0 (no PEXPIRETIME) gives PTTL, relative, instead.
-    private func copyKeys(_ keys: [RDBRestoreBatcher.Unrestorable], from source: RedisConnection) async throws -> Int {
-        var copied = 0
+    private func copyKeys(_ keys: [RDBRestoreBatcher.Unrestorable], from source: RedisConnection) async throws -> TemporaryServerCopy {
+        var result = TemporaryServerCopy()
         let batchSize = max(1, min(window, 1000))
         let byDatabase = Dictionary(grouping: keys, by: \.database)
         var absolute = true
         for db in byDatabase.keys.sorted() where !stop.isSet {
             _ = try await source.send(["SELECT", .string(String(db))])
-            let names = byDatabase[db]!.map(\.key)
-            for start in stride(from: 0, to: names.count, by: batchSize) where !stop.isSet {
-                let part = names[start..<min(names.count, start + batchSize)]
+            let inDatabase = byDatabase[db]!
+            for start in stride(from: 0, to: inDatabase.count, by: batchSize) where !stop.isSet {
+                let part = inDatabase[start..<min(inDatabase.count, start + batchSize)]
                 func read(_ expiry: String) async throws -> [RESPValue] {
                     var reads: [RESPCommand] = []
-                    for key in part { reads.append(["DUMP", .bytes(ByteBuffer(bytes: key))]); reads.append([.string(expiry), .bytes(ByteBuffer(bytes: key))]) }
+                    for key in part.map(\.key) { reads.append(["DUMP", .bytes(ByteBuffer(bytes: key))]); reads.append([.string(expiry), .bytes(ByteBuffer(bytes: key))]) }
                     return try await source.pipeline(reads)
                 }
                 var values = try await read(absolute ? "PEXPIRETIME" : "PTTL")
@@ -142,24 +149,27 @@ struct BaseLoader {
                     values = try await read("PTTL")
                 }
                 var writes: [RESPCommand] = [["SELECT", .string(String(db))]]
-                for (i, key) in part.enumerated() {
-                    guard let payload = values[2 * i].bytes else { continue }  // expired meanwhile
+                var shifted = 0
+                for (i, entry) in part.enumerated() {
+                    let key = entry.key
                     let ttl = values[2 * i + 1].int ?? -1
-                    if ttl == -2 { continue }
+                    guard let payload = values[2 * i].bytes, ttl != -2 else { result.expiredMeanwhile += 1; continue }
+                    if entry.shifted { shifted += 1 }
                     var restore: RESPCommand = ["RESTORE", .bytes(ByteBuffer(bytes: key)), .string(String(max(ttl, 0))), .bytes(payload), "REPLACE"]
                     if absolute && ttl > 0 { restore = ["RESTORE", .bytes(ByteBuffer(bytes: key)), .string(String(ttl)), .bytes(payload), "REPLACE", "ABSTTL"] }
                     writes.append(restore)
                 }
                 let results: [RESPValue]
                 do { results = try await target.pipeline(writes) } catch {
-                    throw RestoreError(.target, "the target \(target.endpoint) failed while copying base keys from the temporary server (\(copied) acknowledged): \(error)", underlying: error)
+                    throw RestoreError(.target, "the target \(target.endpoint) failed while copying base keys from the temporary server (\(result.copied) acknowledged): \(error)", underlying: error)
                 }
                 if let bad = results.first(where: \.isError) {
                     throw RestoreError(.target, "the target \(target.endpoint) refused RESTORE of a base key copied through the temporary server: \(bad.errorMessage ?? "")")
                 }
-                copied += writes.count - 1
+                result.copied += writes.count - 1
+                result.ttlShifted += shifted
             }
         }
-        return copied
+        return result
     }
 }

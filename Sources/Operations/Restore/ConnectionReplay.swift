@@ -54,14 +54,31 @@ public struct ConnectionReplay {
         loader.ttlAsOfTarget = ttlAsOfTarget
         loader.checked = checked
         loader.makeLab = makeLab
-        let base = try await loader.load()
+        // The stream's first batch is read while the base's last replies come back, so
+        // the target does not wait for it once they are in.
+        let cursor = CursorBox(ReplayCursor(plan, checked: checked))
+        // The restore spool goes when the replay ends, whoever holds the cursor longer.
+        defer { cursor.value.finish() }
+        let shifter = ttlAsOfTarget ? ExpiryShifter(targetMs: Int64(plan.targetSecond * 1000)) : nil
+        let firstBatch = FirstBatch()
+        let size = streamBatchSize
+        loader.lastBatchSent = { firstBatch.start { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter) } }
+        let base: BaseLoadResult
+        do { base = try await loader.load() } catch {
+            await firstBatch.discard()
+            throw error
+        }
         let baseKeys = base.applied
-        do {
-            _ = try await target.send(["SELECT", "0"])
-        } catch {
-            throw RestoreError(.target, "cannot SELECT 0 on \(endpoint) after loading the base: \(error)", underlying: error)
+        if !base.leavesDatabaseZero {
+            do {
+                _ = try await target.send(["SELECT", "0"])
+            } catch {
+                await firstBatch.discard()
+                throw RestoreError(.target, "cannot SELECT 0 on \(endpoint) after loading the base: \(error)", underlying: error)
+            }
         }
         if stop.isSet {
+            await firstBatch.discard()
             var interrupted = ReplayOutcome(generation: plan.generation.gen)
             interrupted.interrupted = true
             interrupted.stopReason = "interrupted while loading the base (\(baseKeys) keys or commands of it applied)"
@@ -69,7 +86,7 @@ public struct ConnectionReplay {
             interrupted.record(base)
             return interrupted
         }
-        outcome = try await streamIncr()
+        outcome = try await streamIncr(cursor, shifter: shifter, first: firstBatch)
         outcome.baseKeys = baseKeys
         outcome.record(base)
         _ = try? await target.send(["SELECT", "0"])
@@ -100,14 +117,11 @@ public struct ConnectionReplay {
     /// Sends the incr commands up to the cut: `batchesInFlight` batches of the window in flight,
     /// so the server always has the next batch queued while the replies of the previous
     /// one travel back, and the batch after is read from the archive meanwhile.
-    private func streamIncr() async throws(RestoreError) -> ReplayOutcome {
-        let cursor = CursorBox(ReplayCursor(plan, checked: checked))
-        defer { cursor.value.finish() }
-        let shifter = ttlAsOfTarget ? ExpiryShifter(targetMs: Int64(plan.targetSecond * 1000)) : nil
+    private func streamIncr(_ cursor: CursorBox, shifter: ExpiryShifter?, first: FirstBatch) async throws(RestoreError) -> ReplayOutcome {
         let endpoint = target.endpoint
         let planned = plan.plannedBytes
-        let depth = Self.canSubmitInOrder ? max(1, min(batchesInFlight, window)) : 1
-        let size = max(1, window / depth)
+        let depth = streamDepth
+        let size = streamBatchSize
         var inFlight: [(batch: Batch, replies: Task<PipelineErrorCount, any Error>)] = []
         var acknowledged = ReplayOutcome(generation: plan.generation.gen)
         var errors = 0
@@ -126,7 +140,10 @@ public struct ConnectionReplay {
         // Reading, checking and parsing the archive runs on the thread pool, the next
         // batch while the previous ones are on the wire.
         var next: Batch
-        do { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter) } } catch {
+        do {
+            if let prepared = try await first.take() { next = prepared }
+            else { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter) } }
+        } catch {
             throw await fail(error)
         }
         while true {
@@ -168,6 +185,11 @@ public struct ConnectionReplay {
         outcome.firstError = firstError
         return outcome
     }
+
+    /// Batches of the stream in flight at once.
+    private var streamDepth: Int { Self.canSubmitInOrder ? max(1, min(batchesInFlight, window)) : 1 }
+    /// Commands in one batch of the stream.
+    private var streamBatchSize: Int { max(1, window / streamDepth) }
 
     /// The cursor, handed to the thread pool one batch at a time (never two at once).
     final class CursorBox: @unchecked Sendable {

@@ -24,6 +24,13 @@ final class RDBRestoreBatcher: @unchecked Sendable {
         /// The key quoted for messages.
         var keyDescription: String
         var reason: String
+        /// The absolute expiry (unix ms) the key is to have on the target: moved to the TTL
+        /// it had at the target with `--ttl-as-of-target` (then ``shifted``), else the base's.
+        var expiresAtMs: Int64? = nil
+        /// Where the key's expiry opcode is in the base (``RDB/RDBKeyEntry/expiryOffset``).
+        var expiryOffset: Int? = nil
+        /// True when ``expiresAtMs`` was moved (`--ttl-as-of-target`).
+        var shifted = false
         /// `key "k" in db N: reason`, for reports and messages.
         var explained: String { "key \(keyDescription) in db \(database): \(reason)" }
     }
@@ -51,10 +58,18 @@ final class RDBRestoreBatcher: @unchecked Sendable {
     let name: String
     let targetVersion: Int?
     let ttl: TTLPolicy
-    /// The database the target is in, as the commands sent so far leave it.
-    private var database = 0
+    /// The database the target is in, as the commands made so far leave it (-1 before
+    /// the first key: its batch starts with a SELECT, whatever database the connection
+    /// was in).
+    private(set) var database = -1
     private var keysHinted: UInt64 = 0
     private(set) var finished = false
+    /// Once ``finished``: the offset just after the base's CRC-64 trailer, and whether one
+    /// was written (not `rdbchecksum no`): where a copy with moved expiries is re-summed.
+    var trailer: (end: Int, written: Bool)? {
+        guard let end = reader.endOffset, let checksum = reader.checksum else { return nil }
+        return (end, checksum != .notWritten)
+    }
 
     /// Opens the base (reading its header): `checkedBase` when the check before writing
     /// kept its bytes, else through the store. Throws ``RestoreError`` for a base that is
@@ -99,9 +114,10 @@ final class RDBRestoreBatcher: @unchecked Sendable {
                         continue
                     }
                 }
-                let payload: [UInt8]
-                do { payload = try DumpPayload.make(for: key, targetVersion: targetVersion) } catch {
-                    batch.unrestorable.append(.init(database: key.database, key: key.key, keyDescription: key.keyDescription, reason: error.reason))
+                let frame: DumpPayload.Frame
+                do { frame = try DumpPayload.Frame(for: key, targetVersion: targetVersion) } catch {
+                    batch.unrestorable.append(.init(database: key.database, key: key.key, keyDescription: key.keyDescription, reason: error.reason,
+                                                    expiresAtMs: expiry, expiryOffset: key.expiryOffset, shifted: shifted))
                     continue
                 }
                 if shifted { batch.shifted += 1 }
@@ -110,7 +126,14 @@ final class RDBRestoreBatcher: @unchecked Sendable {
                     database = key.database
                     batch.commands += 1
                 }
-                append(&batch.bytes, [Self.restore, key.key, Array(String(expiry ?? 0).utf8), payload, Self.replace, Self.absttl])
+                if let expiry, expiry < 0 {
+                    // Not seen in practice (expiries at or before the target are left out);
+                    // sent as it is for the target to refuse by its own rules.
+                    append(&batch.bytes, [Array("RESTORE".utf8), key.key, Array(String(expiry).utf8), frame.payload(key),
+                                          Array("REPLACE".utf8), Array("ABSTTL".utf8)])
+                } else {
+                    Self.appendRestore(&batch.bytes, key, ttl: UInt64(expiry ?? 0), frame)
+                }
                 batch.commands += 1
                 batch.keys += 1
             default:
@@ -121,7 +144,71 @@ final class RDBRestoreBatcher: @unchecked Sendable {
         return batch
     }
 
-    static let restore = Array("RESTORE".utf8), replace = Array("REPLACE".utf8), absttl = Array("ABSTTL".utf8)
+    /// Appends `RESTORE key ttl payload REPLACE ABSTTL`, the payload written in place
+    /// from the key's serialization (no array of it first), through one raw pointer: the
+    /// per-key work of the base is most of the restore's CPU.
+    static func appendRestore(_ bytes: inout ByteBuffer, _ key: RDBKeyEntry, ttl: UInt64, _ frame: DumpPayload.Frame) {
+        let ttlDigits = decimalDigits(ttl)
+        let size = restoreHead.count + 1 + decimalDigits(UInt64(key.key.count)) + 2 + key.key.count + 2
+            + 1 + decimalDigits(UInt64(ttlDigits)) + 2 + ttlDigits + 2
+            + 1 + decimalDigits(UInt64(frame.count)) + 2 + frame.count + 2 + restoreTail.count
+        bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            // Static helpers with the offset inout, not nested functions capturing it (a
+            // captured var is boxed, each use an exclusivity check at run time).
+            var i = 0
+            restoreHead.withUnsafeBytes { put($0, out, &i) }
+            putLength(key.key.count, out, &i)
+            key.key.withUnsafeBytes { put($0, out, &i) }
+            putLine(out, &i)
+            putLength(ttlDigits, out, &i)
+            i = putDecimal(ttl, out, at: i)
+            putLine(out, &i)
+            putLength(frame.count, out, &i)
+            frame.write(key, into: UnsafeMutableRawBufferPointer(rebasing: out[i..<i + frame.count]))
+            i += frame.count
+            putLine(out, &i)
+            restoreTail.withUnsafeBytes { put($0, out, &i) }
+            return i
+        }
+    }
+
+    @inline(__always)
+    private static func put(_ word: UnsafeRawBufferPointer, _ out: UnsafeMutableRawBufferPointer, _ i: inout Int) {
+        if let from = word.baseAddress { out.baseAddress!.advanced(by: i).copyMemory(from: from, byteCount: word.count) }
+        i += word.count
+    }
+
+    @inline(__always)
+    private static func putLine(_ out: UnsafeMutableRawBufferPointer, _ i: inout Int) {
+        out[i] = 0x0D; out[i + 1] = 0x0A; i += 2
+    }
+
+    /// `$n\r\n`, a bulk string's header.
+    @inline(__always)
+    private static func putLength(_ n: Int, _ out: UnsafeMutableRawBufferPointer, _ i: inout Int) {
+        out[i] = UInt8(ascii: "$")
+        i = putDecimal(UInt64(n), out, at: i + 1)
+        putLine(out, &i)
+    }
+
+    /// `*6` and `RESTORE`, before the key.
+    static let restoreHead = Array("*6\r\n$7\r\nRESTORE\r\n".utf8)
+    /// `REPLACE ABSTTL` after the payload.
+    static let restoreTail = Array("$7\r\nREPLACE\r\n$6\r\nABSTTL\r\n".utf8)
+
+    static func decimalDigits(_ n: UInt64) -> Int {
+        var digits = 1, rest = n
+        while rest >= 10 { rest /= 10; digits += 1 }
+        return digits
+    }
+
+    /// Writes `n` in decimal at `offset`; returns the offset after it.
+    static func putDecimal(_ n: UInt64, _ out: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        let digits = decimalDigits(n)
+        var rest = n, i = offset + digits - 1
+        repeat { out[i] = UInt8(ascii: "0") + UInt8(rest % 10); rest /= 10; i -= 1 } while rest > 0
+        return offset + digits
+    }
 
     private func append(_ bytes: inout ByteBuffer, _ words: [[UInt8]]) {
         bytes.writeRESPBulkArray(words, length: { $0.count }, copy: { word, out in

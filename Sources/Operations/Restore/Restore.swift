@@ -114,7 +114,16 @@ public enum Restore {
         switch destination {
         case .dryRun:
             let outcome = try await ArchiveIO.run { () throws(RestoreError) -> ReplayOutcome in
-                try plan.verifyBase()
+                let baseChecked = try plan.verifyBase { checked in
+                    progress?(RestoreProgress(phase: .checking, done: checked, total: plan.generation.size))
+                    return !stop.isSet
+                }
+                guard baseChecked else {
+                    var outcome = ReplayOutcome(generation: plan.generation.gen)
+                    outcome.interrupted = true
+                    outcome.stopReason = "interrupted while checking the base"
+                    return outcome
+                }
                 let cursor = ReplayCursor(plan)
                 var read = 0
                 while try cursor.next() != nil {
@@ -182,6 +191,7 @@ public enum Restore {
             var writer = AOFFolderWriter(plan: plan, folder: folder)
             writer.stop = stop
             writer.progress = { done, total in progress?(RestoreProgress(phase: .stream, done: done, total: total)) }
+            writer.baseProgress = { done, total in progress?(RestoreProgress(phase: .base, done: done, total: total)) }
             return try writer.run()
         }
     }
@@ -220,7 +230,11 @@ public enum Restore {
                 if used > 0 {
                     kept.keepBase(try ArchiveObjectCheck.base(plan.generation, in: store))
                 } else {
-                    try ArchiveObjectCheck.verifyBase(plan.generation, in: store)
+                    let checked = try ArchiveObjectCheck.verifyBase(plan.generation, in: store) { checked in
+                        progress?(RestoreProgress(phase: .checking, done: checked, total: total))
+                        return !stop.isSet
+                    }
+                    if !checked { return }
                 }
                 var done = plan.generation.size
                 progress?(RestoreProgress(phase: .checking, done: done, total: total))

@@ -30,4 +30,10 @@ extension Interpreter {
               let nearest = WordSuggestion.nearest(to: name) else { return nil }
         return "\(name.lowercased()) is neither a Redis command nor a redkeep word; did you mean \(nearest)?"
     }
+
+    /// For a command that could not be sent because no server was reachable to ask: when
+    /// the word is close to a redkeep word, the hint naming it; nil otherwise.
+    func unreachableCommandHint(_ name: String) -> String? {
+        WordSuggestion.nearest(to: name).map { "\(name.lowercased()) is not a redkeep word; did you mean \($0)?" }
+    }
 }

@@ -75,11 +75,11 @@ struct Stop: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop", abstract: "Stop a local server cleanly (it saves what its configuration asks for).",
         discussion: """
-        Also stops a server an earlier redkeep --keep run left running, found by its folder
-        in that run's temporary Lab folder and its pid file; its folder is kept (the report
-        says where). An object store (start NAME --s3) is stopped with SIGTERM and waited
-        for (SeaweedFS takes a few seconds); its folder stays until the run ends, so restart
-        NAME brings it back with its objects.
+        Also stops a server or object store an earlier redkeep --keep run left running,
+        found by its folder in that run's temporary Lab folder and its pid file; its folder
+        is kept (the report says where). An object store (start NAME --s3) is stopped with
+        SIGTERM and waited for (SeaweedFS takes a few seconds); its folder stays until the
+        run ends, so restart NAME brings it back with its objects.
         """)
     @Argument(help: "The server's name.") var name: String
 
@@ -163,7 +163,7 @@ extension Interpreter {
         if action == .stop, await lab?.server(name) == nil, let kept = KeptServer.find(name) {
             await connections[name]?.connection?.close()
             do { try await kept.stop() } catch { throw ShellError.from(error, doing: "", at: location) }
-            return .report([("stopped", .text(name)), ("pid", .integer(Int64(kept.pid))),
+            return .report([("stopped", .text(name)), ("kind", .text(kept.kind.rawValue)), ("pid", .integer(Int64(kept.pid))),
                             ("left_by", .text("an earlier --keep run")), ("dir", .text(kept.directory))])
         }
         let lab = try labInstance(at: location)

@@ -28,12 +28,19 @@ struct RdbCommand: ShellCommand {
         return Self.fields(file, report)
     }
 
+    /// The header as the file spells it: `REDIS0011` (four digits), `VALKEY080` (three).
+    static func magic(_ report: RDBCheckReport) -> String {
+        let (name, digits) = report.valkey ? ("VALKEY", 3) : ("REDIS", 4)
+        let version = String(report.version)
+        return name + String(repeating: "0", count: max(0, digits - version.count)) + version
+    }
+
     /// The report as a table.
     static func fields(_ file: String, _ report: RDBCheckReport) -> RESPValue {
         var fields: [(String, RESPValue)] = [
             ("path", .text(file)),
             ("valid", .boolean(report.isValid)),
-            ("version", .text(report.valkey ? "VALKEY\(report.version)" : "REDIS\(String(repeating: "0", count: max(0, 4 - String(report.version).count)))\(report.version)")),
+            ("version", .text(Self.magic(report))),
         ]
         switch report.checksum {
         case .verified(let crc): fields.append(("checksum", .text("CRC-64 0x\(String(crc, radix: 16)) verified")))

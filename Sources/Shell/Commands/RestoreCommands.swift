@@ -22,11 +22,20 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
         redis-server loads natively), or --start NAME (that folder in a new
         local server, connected as NAME).
 
+        Before the first write --into refuses the archive's own source (the
+        same run_id or replication id as archive.json, the same address, or
+        a replica of it) unless --overwrite-source, and checks the size and
+        sha256 of the base and every chunk the plan needs; only then does
+        --flush empty the target. Reports count what the target
+        acknowledged.
+
         A MULTI block cut by the target and a truncated last command are
         not applied; the report names them with offsets. Without #TS
         annotations the size samples are the time map and the report gives
-        the precision reached. Ctrl-C stops between batches and reports how
-        far it got.
+        the precision reached. A progress bar shows each phase on a
+        terminal (checking the archive, loading the base, rolling forward);
+        Ctrl-C stops in any of them, between batches, and reports how far
+        it got (an interrupted --write-aof leaves no half-written file).
         """)
     @Argument(help: "The point in time.") var time: String?
     @Option(help: "The archive: a folder or s3://BUCKET/PREFIX.") var archive: String

@@ -18,7 +18,13 @@ extension Interpreter {
             collecting!.append((target, command))
             return nil
         }
-        let (name, connection) = try await self.connection(target, at: location)
+        let name: String, connection: RedisConnection
+        do { (name, connection) = try await self.connection(target, at: location) } catch var error as ShellError {
+            // No server to ask whether the word is a Redis command: a word near a redkeep
+            // word still gets its suggestion (`replay-untill` with nothing on 6379).
+            if let hint = unreachableCommandHint(command.name) { error.message += " (\(hint))" }
+            throw error
+        }
         let kind = command.kind
         if kind == .subscription || kind == .monitor {
             return try await streamMessages(command, kind: kind, from: connection, at: location)

@@ -169,14 +169,20 @@ final class ReplicaArchiver: @unchecked Sendable {
             written = try store.write(key, replacing: true) { writer throws(ArchiveError) in
                 var block = [UInt8](repeating: 0, count: 1 << 20)
                 var position = 0
+                var trailer = RDBStreamingChecksum()
                 while position < sync.size {
                     let got = block.withUnsafeMutableBytes { pread(sync.descriptor, $0.baseAddress, min($0.count, sync.size - position), off_t(position)) }
                     if got < 0 && errno == EINTR { continue }
                     guard got > 0 else { throw ArchiveError(.io, "cannot read \(sync.path) at byte \(position): " + String(cString: strerror(errno)), object: sync.path) }
                     try writer.append(block[0..<got])
+                    block.withUnsafeBytes { trailer.update(UnsafeRawBufferPointer(rebasing: $0[..<got])) }
                     position += got
                     self.limiter.charge(got)
                     self.limiter.waitBlocking()
+                }
+                // As the AOF collector does for its bases: a damaged RDB is not archived.
+                if let problem = trailer.problem() {
+                    throw ArchiveError(.damaged, "the RDB is damaged: \(problem); not archived (the next full sync tries again)", object: sync.path)
                 }
             }
         } catch {
