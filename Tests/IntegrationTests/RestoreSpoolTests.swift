@@ -82,6 +82,7 @@ func openSpoolFiles(in folder: String) -> [String] {
 
     /// Keys a cursor hands out, in order.
     static func replayKeys(_ cursor: ReplayCursor) throws -> [String] {
+        defer { cursor.finish() }
         var keys: [String] = []
         while let e = try cursor.next() {
             if e.entry.isCommand { keys.append(e.entry.argument(1) ?? "") }
@@ -123,7 +124,9 @@ func openSpoolFiles(in folder: String) -> [String] {
                     try bucket.write(spoiled.path, bytes: changed, replacing: true)
                 }
                 let afterCheck = bucket.statistics.gets
-                let keys = try await ArchiveIO.run { try Self.replayKeys(ReplayCursor(plan, checked: kept)) }
+                // Read here, not on the thread pool: a pool's closure could hold the
+                // cursor (and the spool) a moment after it returned.
+                let keys = try Self.replayKeys(ReplayCursor(plan, checked: kept))
                 #expect(keys == expected)
                 #expect(bucket.statistics.gets == afterCheck, "the write downloaded \(bucket.statistics.gets - afterCheck) objects again")
                 #expect(kept.bytesSpooled == 0, "each spooled chunk is handed out once")
