@@ -53,8 +53,10 @@ extension S3Client {
         try checkKey(key, operation)
         let exchange = Exchange(method: .GET, key: key, headers: headers, operation: operation,
                                 accepted: range == nil ? [200] : [200, 206], bodyLimit: limit)
+        statistics.countGet()
         let answer = try await perform(exchange)
         let received = answer.body.readableBytes
+        statistics.countReceived(received)
         if let declared = answer.headers["content-length"].first.flatMap({ Int($0) }), declared != received {
             throw failure(.connectionLost, exchange, status: answer.status,
                           reason: "the answer was cut: \(received) of \(declared) bytes arrived")

@@ -60,6 +60,8 @@ extension S3Client {
         let request = prepare(exchange)
         var received = 0
         var declared: Int?
+        statistics.countGet()
+        defer { statistics.countReceived(received) }
         do {
             let response = try await http.execute(request, deadline: .distantFuture)
             let status = Int(response.status.code)

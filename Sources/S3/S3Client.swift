@@ -19,6 +19,8 @@ public final class S3Client: Sendable {
     let http: HTTPClient
     let signer: SigV4Signer
     private let isShutDown = Mutex(false)
+    /// GETs sent and bytes they received.
+    public let statistics = S3ClientStatistics()
 
     /// Creates a client for `bucket`; nothing is sent until the first request.
     public init(configuration: S3Configuration, bucket: String) throws(S3Error) {

@@ -20,6 +20,8 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
     @Option(help: "Commands in the archive.") var commands = 500_000
     @Option(help: "Rounds; medians are reported.") var rounds = 9
     @Flag(help: "Only the restores (no shipping comparison).") var restoreOnly = false
+    @Option(help: "Also restore an archive holding one chunk of this many MB (0: skip), printing the redkeep command's peak memory.")
+    var largeChunkMb = 0
 
     mutating func run() async throws {
         guard let aws = ExternalCommand.find("aws") else { throw ValidationError("the s3 benchmark needs aws (pip install awscli)") }
@@ -48,16 +50,22 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
             // The folder, the bucket, and the bucket read twice (nothing the check read kept
             // for the write: how restores read before CheckedObjects), in rotating order.
             var times: [[Double]] = [[], [], []]
+            // GETs and bytes downloaded by one restore from the bucket (the index included).
+            var downloads: [Int: (gets: Int, bytes: Int)] = [:]
+            let statistics = (bucket as? S3ArchiveStore)?.statistics
             for round in 0..<rounds {
                 for step in 0..<3 {
                     let which = (round + step) % 3
                     var options = RestoreOptions(flush: true)
                     if which == 2 { options.checkedBytesKept = 0 }
+                    let (gets, bytes) = (statistics?.gets ?? 0, statistics?.bytesReceived ?? 0)
                     let start = ContinuousClock.now
                     let report = try await Restore.run(archive: which == 0 ? local : bucket, target: .latest,
                                                        destination: .connection(c, name: "s3-bench", scratch: lab), options: options)
                     guard report.outcome.commands == commands else { throw ValidationError("the restore applied \(report.outcome.commands) commands, not \(commands)") }
                     times[which].append((ContinuousClock.now - start).inSeconds)
+                    if which != 0, let statistics { downloads[which] = (statistics.gets - gets, statistics.bytesReceived - bytes) }
+                    if !report.outcome.notes.isEmpty { print("      notes: \(report.outcome.notes.joined(separator: "; "))") }
                 }
             }
             let (fromFolder, fromBucket, readTwice) = (times[0], times[1], times[2])
@@ -66,6 +74,10 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
             print("  replay-until --into      from the bucket \(fixed(median(fromBucket)))s   from a folder \(fixed(median(fromFolder)))s   ratio \(fixed(restoreRatio))  \(verdict(restoreRatio, goal: 0.9))")
             print("      bucket read twice (nothing kept) \(fixed(median(readTwice)))s   ratio \(fixed(twiceRatio))")
             print("      rounds: bucket \(fromBucket.map { fixed($0) }.joined(separator: " ")) s; folder \(fromFolder.map { fixed($0) }.joined(separator: " ")) s; read twice \(readTwice.map { fixed($0) }.joined(separator: " ")) s")
+            for (which, label) in [(1, "bucket"), (2, "bucket, nothing kept")] {
+                guard let d = downloads[which] else { continue }
+                print("      one restore from the \(label): \(d.gets) GETs for \(chunks.count + 1) objects (+ the index), \(fixed(Double(d.bytes) / 1e6, 1)) MB downloaded for an archive of \(fixed(Double(archived) / 1e6, 1)) MB")
+            }
             // Where the time goes: the check before writing, then the write (one more run of each).
             for (label, store) in [("bucket", bucket), ("folder", local as any ArchiveStore)] {
                 let phases = try await Self.phases(store, into: c, lab: lab)
@@ -75,6 +87,11 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
             peaks.append(("the restores", RestoreBenchmark.peakMemoryMB()))
             // The whole command as a user runs it, from the bucket: its own peak memory.
             let redkeep = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("redkeep").path
+            if largeChunkMb > 0 {
+                guard FileManager.default.isExecutableFile(atPath: redkeep) else { throw ValidationError("--large-chunk-mb needs \(redkeep)") }
+                let large = try ArchiveStores.open("s3://bench/large-chunk/", s3Endpoint: endpoint)
+                try await Self.largeChunk(megabytes: largeChunkMb, work: work, bucket: large, endpoint: endpoint, port: server.port, redkeep: redkeep)
+            }
             if FileManager.default.isExecutableFile(atPath: redkeep) {
                 let script = "connect t 127.0.0.1:\(server.port); replay-until now --archive s3://bench/archive/ --s3-endpoint \(endpoint) --into t --flush"
                 let run = try await ExternalCommand.run("/usr/bin/time", ["-f", "max-rss-kb %M", redkeep, "-c", script])

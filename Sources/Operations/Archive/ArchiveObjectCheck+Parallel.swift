@@ -15,40 +15,85 @@ extension ArchiveObjectCheck {
                               stop: @escaping @Sendable () -> Bool = { false },
                               keep: ((Int, ByteBuffer) -> Void)? = nil,
                               checked: ((Int) -> Void)? = nil) throws(ArchiveError) {
+        let lock = NSLock()
+        try forEach(chunks, in: store, bytesInFlight: bytesInFlight, stop: stop, held: { chunks[$0].length }, check: { at throws(ArchiveError) in
+            let bytes = try chunk(chunks[at], in: store)
+            if let keep { lock.withLock { keep(at, bytes) } }
+        }, checked: checked)
+    }
+
+    /// Runs `check` (which reads and checks chunk `at`, throwing when it fails) for every
+    /// chunk, with `width` readers (by default as ``chunks(_:in:bytesInFlight:stop:keep:checked:)``
+    /// chooses) and no more than `bytesInFlight` bytes held by the checks running at once
+    /// (`held(at)`: the chunk's length when it is read whole, a piece when it is
+    /// streamed). Throws the earliest failure; once `stop` says so, nothing more starts
+    /// and the failures of the checks it cut short are not errors.
+    static func forEach(_ chunks: [ArchiveRecord.Chunk], in store: any ArchiveStore, width: Int? = nil,
+                        bytesInFlight: Int = 16 << 20,
+                        stop: @escaping @Sendable () -> Bool = { false },
+                        held: (Int) -> Int,
+                        check: (Int) throws(ArchiveError) -> Void,
+                        checked: ((Int) -> Void)? = nil) throws(ArchiveError) {
         // Checking is hashing as much as reading: even a folder gets a reader per core
         // (up to 4), so the check that holds back every write ends sooner.
-        let width = min(16, max(1, store.parallelReads, min(4, ProcessInfo.processInfo.activeProcessorCount)), max(1, chunks.count))
-        let work = ParallelCheck(chunks: chunks, bytesInFlight: bytesInFlight, keep: keep, checked: checked)
-        DispatchQueue.concurrentPerform(iterations: width) { _ in
-            while let at = work.claim(stop: stop) {
-                do throws(ArchiveError) {
-                    work.passed(at, try chunk(chunks[at], in: store))
-                } catch {
-                    work.failed(at, error)
+        let width = min(16, max(1, width ?? max(store.parallelReads, min(4, ProcessInfo.processInfo.activeProcessorCount))), max(1, chunks.count))
+        let work = ParallelCheck(costs: chunks.indices.map(held), bytesInFlight: bytesInFlight,
+                                 checked: { at in checked?(chunks[at].length) })
+        withoutActuallyEscaping(check) { check in
+            let readers = Readers(check)
+            // Threads may outlive the wait by a moment: they must not hold `check` then.
+            defer { readers.check = nil }
+            let read: @Sendable () -> Void = {
+                while let at = work.claim(stop: stop) {
+                    do throws(ArchiveError) {
+                        try readers.check!(at)
+                        work.passed(at)
+                    } catch {
+                        work.failed(at, error)
+                    }
                 }
             }
+            // Threads of their own, not concurrentPerform: its width is the core count, and
+            // a reader blocked on a download would hold a core's slot doing nothing.
+            let done = DispatchGroup()
+            for n in 1..<width {
+                done.enter()
+                let thread = Thread {
+                    read()
+                    done.leave()
+                }
+                thread.name = "redkeep-check-\(n)"
+                thread.start()
+            }
+            read()
+            done.wait()
         }
-        if let failure = work.failure { throw failure.error }
+        if let failure = work.failure, !stop() { throw failure.error }
     }
 }
 
-/// The shared state of ``ArchiveObjectCheck/chunks(_:in:bytesInFlight:stop:keep:checked:)``'s readers.
+/// The caller's check, shared by the readers of ``ArchiveObjectCheck/forEach(_:in:width:bytesInFlight:stop:held:check:checked:)``,
+/// which returns only once they are all done (and clears it then).
+private final class Readers: @unchecked Sendable {
+    var check: ((Int) throws(ArchiveError) -> Void)?
+    init(_ check: @escaping (Int) throws(ArchiveError) -> Void) { self.check = check }
+}
+
+/// The shared state of ``ArchiveObjectCheck/forEach(_:in:width:bytesInFlight:stop:held:check:checked:)``'s readers.
 private final class ParallelCheck: @unchecked Sendable {
     // @unchecked: every field is used under `condition`.
     private let condition = NSCondition()
-    private let chunks: [ArchiveRecord.Chunk]
+    private let costs: [Int]
     private let bytesInFlight: Int
-    private let keep: ((Int, ByteBuffer) -> Void)?
-    private let checked: ((Int) -> Void)?
+    private let checked: (Int) -> Void
     private var next = 0
-    /// Bytes of the chunks being read now.
+    /// Bytes held by the checks running now.
     private var reading = 0
     private(set) var failure: (at: Int, error: ArchiveError)?
 
-    init(chunks: [ArchiveRecord.Chunk], bytesInFlight: Int, keep: ((Int, ByteBuffer) -> Void)?, checked: ((Int) -> Void)?) {
-        self.chunks = chunks
+    init(costs: [Int], bytesInFlight: Int, checked: @escaping (Int) -> Void) {
+        self.costs = costs
         self.bytesInFlight = max(1, bytesInFlight)
-        self.keep = keep
         self.checked = checked
     }
 
@@ -58,10 +103,10 @@ private final class ParallelCheck: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while true {
-            guard failure == nil, next < chunks.count, !stop() else { return nil }
-            let length = chunks[next].length
-            if reading == 0 || reading + length <= bytesInFlight {
-                reading += length
+            guard failure == nil, next < costs.count, !stop() else { return nil }
+            let cost = costs[next]
+            if reading == 0 || reading + cost <= bytesInFlight {
+                reading += cost
                 next += 1
                 return next - 1
             }
@@ -70,19 +115,18 @@ private final class ParallelCheck: @unchecked Sendable {
         }
     }
 
-    func passed(_ at: Int, _ bytes: ByteBuffer) {
+    func passed(_ at: Int) {
         condition.lock()
         defer { condition.unlock() }
-        reading -= chunks[at].length
-        keep?(at, bytes)
-        checked?(chunks[at].length)
+        reading -= costs[at]
+        checked(at)
         condition.broadcast()
     }
 
     func failed(_ at: Int, _ error: ArchiveError) {
         condition.lock()
         defer { condition.unlock() }
-        reading -= chunks[at].length
+        reading -= costs[at]
         if failure == nil || at < failure!.at { failure = (at, error) }
         condition.broadcast()
     }

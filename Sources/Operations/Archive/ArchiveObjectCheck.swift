@@ -1,13 +1,12 @@
 import NIOCore
 
-/// Reads archive objects whole and checks them against their records (size, SHA-256)
-/// before any byte is used: the one check every reader of an archive makes (restore,
+/// Reads archive objects (whole, or in pieces for any size) and checks them against their
+/// records (size, SHA-256) before any byte is used: the one check every reader of an archive makes (restore,
 /// `archive log`, `archive verify`, `archive copy`).
 public enum ArchiveObjectCheck {
     /// A chunk's bytes, checked against its record.
     public static func chunk(_ chunk: ArchiveRecord.Chunk, in store: any ArchiveStore) throws(ArchiveError) -> ByteBuffer {
-        let what = "chunk \(store.describe(chunk.path)) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end))"
-        return try object(chunk.path, size: chunk.length, sha256: chunk.sha256, what: what, in: store)
+        try object(chunk.path, size: chunk.length, sha256: chunk.sha256, what: description(of: chunk, in: store), in: store)
     }
 
     /// A generation's base, checked against its record. Bases can be large: only for
@@ -24,33 +23,77 @@ public enum ArchiveObjectCheck {
     @discardableResult
     public static func verifyBase(_ generation: ArchiveRecord.Generation, in store: any ArchiveStore,
                                   continuing: (_ checked: Int) -> Bool = { _ in true }) throws(ArchiveError) -> Bool {
-        let name = store.describe(generation.path)
-        let what = "the base of generation \(generation.gen) (\(name))"
-        guard let size = try store.size(of: generation.path) else {
-            throw ArchiveError(.missing, "\(what) is missing", object: name)
-        }
-        guard size == generation.size else {
-            throw ArchiveError(.damaged, "\(what) has \(size) bytes, the index says \(generation.size)", object: name)
-        }
-        var hasher = SHA256Hasher()
-        var position = 0
-        let piece = 8 << 20
-        while position < size {
-            let bytes = try store.read(generation.path, range: position..<min(size, position + piece))
-            guard !bytes.isEmpty else { throw ArchiveError(.damaged, "\(what) ends at byte \(position), the index says \(size)", object: name) }
-            hasher.update(bytes)
-            position += bytes.count
-            if position < size, !continuing(position) { return false }
-        }
-        let digest = hasher.finish()
-        guard digest == generation.sha256 else {
-            throw ArchiveError(.damaged, "\(what) does not match its sha256 (index \(generation.sha256.prefix(12))..., object \(digest.prefix(12))...)", object: name)
+        let what = "the base of generation \(generation.gen) (\(store.describe(generation.path)))"
+        var stopped = false
+        do throws(ArchiveError) {
+            try stream(generation.path, size: generation.size, sha256: generation.sha256, what: what, in: store) { raw, at throws(ArchiveError) in
+                let checked = at + raw.count
+                if checked < generation.size, !continuing(checked) {
+                    stopped = true
+                    throw ArchiveError(.invalidRequest, "stopped")
+                }
+            }
+        } catch {
+            if stopped { return false }
+            throw error
         }
         return true
     }
 
-    static func object(_ key: String, size: Int, sha256: String, what: String, in store: any ArchiveStore) throws(ArchiveError) -> ByteBuffer {
+    /// Checks a chunk against its record, reading it in pieces and handing each, with its
+    /// offset in the chunk, to `sink` as it arrives (see ``stream(_:size:sha256:what:in:into:)``).
+    public static func chunk(_ chunk: ArchiveRecord.Chunk, in store: any ArchiveStore,
+                             into sink: (UnsafeRawBufferPointer, Int) throws(ArchiveError) -> Void) throws(ArchiveError) {
+        try stream(chunk.path, size: chunk.length, sha256: chunk.sha256, what: description(of: chunk, in: store), in: store, into: sink)
+    }
+
+    /// Reads an object in pieces (``ArchiveStore/readPieces(_:_:)``) and checks its size
+    /// and SHA-256 against the record, handing each piece and its offset to `sink` as it
+    /// arrives, hashed on the way. The pieces are not checked yet when `sink` gets them:
+    /// it may store them (a buffer, a spool file) but nothing may use them before this
+    /// returns. More bytes than `size` fail as soon as they arrive, so `sink` never gets
+    /// a byte past `size`. Memory: one piece, whatever the object's size.
+    public static func stream(_ key: String, size: Int, sha256: String, what: String, in store: any ArchiveStore,
+                              into sink: (UnsafeRawBufferPointer, Int) throws(ArchiveError) -> Void) throws(ArchiveError) {
         let name = store.describe(key)
+        var hasher = SHA256Hasher()
+        var count = 0
+        let found = try store.readPieces(key) { raw throws(ArchiveError) in
+            guard raw.count <= size - count else {
+                throw ArchiveError(.damaged, "\(what) has more than the \(size) bytes the index says", object: name)
+            }
+            hasher.update(raw)
+            try sink(raw, count)
+            count += raw.count
+        }
+        guard found != nil else { throw ArchiveError(.missing, "\(what) is missing", object: name) }
+        guard count == size else {
+            throw ArchiveError(.damaged, "\(what) has \(count) bytes, the index says \(size)", object: name)
+        }
+        let digest = hasher.finish()
+        guard digest == sha256 else {
+            throw ArchiveError(.damaged, "\(what) does not match its sha256 (index \(sha256.prefix(12))..., object \(digest.prefix(12))...)", object: name)
+        }
+    }
+
+    /// How messages name a chunk.
+    static func description(of chunk: ArchiveRecord.Chunk, in store: any ArchiveStore) -> String {
+        "chunk \(store.describe(chunk.path)) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end))"
+    }
+
+    static func object(_ key: String, size: Int, sha256: String, what: String, in store: any ArchiveStore) throws(ArchiveError) -> ByteBuffer {
+        if store.readsAreDownloads {
+            // Pieces into one buffer of the recorded size: no growing and copying as the
+            // body arrives, and never more than `size` bytes held.
+            var bytes = ByteBufferAllocator().buffer(capacity: size)
+            try stream(key, size: size, sha256: sha256, what: what, in: store) { raw, _ throws(ArchiveError) in bytes.writeBytes(raw) }
+            return bytes
+        }
+        let name = store.describe(key)
+        // The size first: an object grown far past its record is refused unread, not
+        // read whole into memory.
+        guard let stored = try store.size(of: key) else { throw ArchiveError(.missing, "\(what) is missing", object: name) }
+        guard stored == size else { throw ArchiveError(.damaged, "\(what) has \(stored) bytes, the index says \(size)", object: name) }
         guard let bytes = try store.readBuffer(key) else { throw ArchiveError(.missing, "\(what) is missing", object: name) }
         guard bytes.readableBytes == size else {
             throw ArchiveError(.damaged, "\(what) has \(bytes.readableBytes) bytes, the index says \(size)", object: name)

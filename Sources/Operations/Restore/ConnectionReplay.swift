@@ -57,6 +57,8 @@ public struct ConnectionReplay {
         // The stream's first batch is read while the base's last replies come back, so
         // the target does not wait for it once they are in.
         let cursor = CursorBox(ReplayCursor(plan, checked: checked))
+        // The restore spool goes when the replay ends, whoever holds the cursor longer.
+        defer { cursor.value.finish() }
         let shifter = ttlAsOfTarget ? ExpiryShifter(targetMs: Int64(plan.targetSecond * 1000)) : nil
         let firstBatch = FirstBatch()
         let size = streamBatchSize
@@ -209,6 +211,11 @@ public struct ConnectionReplay {
         return Task { try await target.pipelineCountingErrors(encoded: batch.bytes, count: batch.count) }
     }
 
+    /// The bytes of one batch at most (but for one larger command or a transaction), 1 MB:
+    /// with ``batchesInFlight`` of them on the wire and one being filled, what the
+    /// stream holds stays a few tens of MB however large the commands are.
+    static let batchBytes = 1 << 20
+
     /// Task.immediate (Swift 6.2 runtime; always on Linux) keeps submissions in order.
     static var canSubmitInOrder: Bool {
         if #available(macOS 26.0, *) { return true }
@@ -226,17 +233,20 @@ public struct ConnectionReplay {
         var first: ReplayOutcome.Position? { positions.first }
     }
 
-    /// Up to `window` commands (more only to finish a transaction, which is never split
-    /// across batches, so an interrupted replay never leaves the target inside MULTI).
+    /// Up to `window` commands and about `maxBytes` bytes (more only to finish a
+    /// transaction, which is never split across batches, so an interrupted replay never
+    /// leaves the target inside MULTI, or for one larger command): the bytes bound keeps
+    /// the batches in flight small whatever the commands' size.
     /// With a shifter (`--ttl-as-of-target`), commands go one by one through it.
-    static func fill(_ cursor: ReplayCursor, window: Int, shifter: ExpiryShifter? = nil) throws(RestoreError) -> Batch {
+    static func fill(_ cursor: ReplayCursor, window: Int, maxBytes: Int = batchBytes, shifter: ExpiryShifter? = nil) throws(RestoreError) -> Batch {
         var batch = Batch(bytes: ByteBufferAllocator().buffer(capacity: 256 * 1024), outcome: cursor.outcome)
         batch.positions.reserveCapacity(window)
         var inTransaction = false
         shifter?.startBatch()
-        while batch.count < window || inTransaction {
+        while (batch.count < window && batch.bytes.readableBytes < maxBytes) || inTransaction {
             if !inTransaction, shifter == nil {
-                let appended = try cursor.appendPlainCommands(to: &batch.bytes, positions: &batch.positions, max: window - batch.count)
+                let appended = try cursor.appendPlainCommands(to: &batch.bytes, positions: &batch.positions, max: window - batch.count,
+                                                              bytesUpTo: maxBytes)
                 if appended > 0 { batch.count += appended; continue }
             }
             guard let e = try cursor.next() else { break }

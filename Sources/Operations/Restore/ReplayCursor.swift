@@ -15,8 +15,9 @@ public struct ReplayEntry: Sendable {
 /// Walks a plan's streams chunk by chunk and hands out, in order, the entries to apply up
 /// to the target: a chunk's sha256 is checked before any of its bytes are used, a MULTI
 /// block is held back until its EXEC (and dropped when the cut or the archive's end comes
-/// first), and a truncated last command is left out. Memory: one chunk reader's block plus
-/// the transaction being held.
+/// first), and a truncated last command is left out. Memory: one chunk (at most
+/// ``ChunkPrefetcher/wholeChunkLimit``; larger ones are read from a spool file a block at
+/// a time) plus the transaction being held.
 public final class ReplayCursor {
     /// The plan.
     public let plan: RestorePlan
@@ -28,7 +29,11 @@ public final class ReplayCursor {
     private var reader: AOFFileReader?
     private var chunk: ArchiveRecord.Chunk?
     private var chunkStream = 0
+    /// What to add to the reader's offsets to get the stream's: the chunk's offset in its
+    /// stream, less where its bytes start in the spool file when read from there.
     private var chunkOffset = 0
+    /// The spool region the reader reads, kept (and its file open) until the chunk is done.
+    private var spooled: SpooledBytes?
     /// An entry the fast path read but left to the transaction machinery.
     private var pushedBack: ReplayEntry?
     private var tracker = AOFTransactionTracker()
@@ -55,6 +60,8 @@ public final class ReplayCursor {
     public var wholeChunkCopier: ((ArchiveRecord.Chunk, ByteBuffer) throws(RestoreError) -> Bool)?
     /// Reads and checks the plan's chunks ahead, on its own thread.
     private let prefetcher: ChunkPrefetcher
+    /// How much of a spooled chunk is read at once.
+    static let spoolBlockSize = 1 << 20
 
     /// Starts before the first entry of the plan's first stream.
     public convenience init(_ plan: RestorePlan, prefetch ahead: Int = 2) {
@@ -63,9 +70,10 @@ public final class ReplayCursor {
 
     /// Starts before the first entry, taking the chunks `checked` holds from there
     /// instead of reading them again.
-    init(_ plan: RestorePlan, prefetch ahead: Int = 2, checked: CheckedObjects?) {
+    init(_ plan: RestorePlan, prefetch ahead: Int = 2, checked: CheckedObjects?, spoolFolder: String? = nil) {
         self.plan = plan
-        self.prefetcher = ChunkPrefetcher(chunks: plan.streams.flatMap(\.chunks), store: plan.index.store, ahead: ahead, checked: checked)
+        self.prefetcher = ChunkPrefetcher(chunks: plan.streams.flatMap(\.chunks), store: plan.index.store, ahead: ahead, checked: checked,
+                                          spoolFolder: spoolFolder)
         self.outcome = ReplayOutcome(generation: plan.generation.gen)
         if case .mark(let name) = plan.target { markKey = ArchiveRecord.Mark.key(for: name) } else { markKey = nil }
         switch plan.target {
@@ -78,6 +86,17 @@ public final class ReplayCursor {
     }
 
     deinit { prefetcher.finish() }
+
+    /// Stops reading ahead and lets go of what was read (and of the restore spool's file):
+    /// for a caller done with the cursor that cannot be sure when it is released (a
+    /// closure on a thread pool may hold it a moment longer). Call it once done with the cursor.
+    public func finish() {
+        prefetcher.finish()
+        reader = nil
+        chunk = nil
+        spooled = nil
+        finished = true
+    }
 
     /// The full name of a chunk, for messages.
     private func name(_ chunk: ArchiveRecord.Chunk) -> String { plan.index.store.describe(chunk.path) }
@@ -135,8 +154,9 @@ public final class ReplayCursor {
     /// to `max` commands, and returns how many. It stops at the chunk's end, at the cut,
     /// and before MULTI, EXEC or DISCARD, which go through ``next()``; 0 means: call
     /// ``next()``. Only for targets that are a time or everything; the outcome counts the
-    /// same as entry by entry.
-    public func appendPlainCommands(to out: inout ByteBuffer, positions: inout [ReplayOutcome.Position], max: Int) throws(RestoreError) -> Int {
+    /// same as entry by entry. It also stops once `out` holds `bytesUpTo` bytes.
+    public func appendPlainCommands(to out: inout ByteBuffer, positions: inout [ReplayOutcome.Position], max: Int,
+                                    bytesUpTo: Int = .max) throws(RestoreError) -> Int {
         guard kind == .latest || kind == .time, max > 0, !finished, released.isEmpty, held.isEmpty, tracker.open == nil,
               pushedBack == nil, let reader else { return 0 }
         let stream = chunkStream, base = chunkOffset, limit = self.limit, lastSecond = self.lastSecond
@@ -151,7 +171,7 @@ public final class ReplayCursor {
             outcome.firstTimestamp = firstTimestamp
             outcome.lastTimestamp = lastTimestamp
         }
-        while appended < max {
+        while appended < max && out.readableBytes < bytesUpTo {
             let next: AOFEntry?
             do { next = try reader.next() } catch {
                 let chunk = self.chunk!
@@ -270,7 +290,7 @@ public final class ReplayCursor {
                 let stream = plan.streams[streamIndex]
                 if reader.pendingBytes > 0 {
                     let isLast = streamIndex == plan.streams.count - 1 && chunkIndex == stream.chunks.count - 1
-                    let at = ReplayOutcome.Position(stream: chunk.stream, offset: chunk.offset + reader.offset)
+                    let at = ReplayOutcome.Position(stream: chunk.stream, offset: chunkOffset + reader.offset)
                     guard isLast else {
                         throw RestoreError("chunk \(name(chunk)) ends inside a command at \(at) (\(reader.pendingBytes) bytes); nothing past it applied", progress: outcome)
                     }
@@ -278,6 +298,9 @@ public final class ReplayCursor {
                 }
                 self.reader = nil
                 self.chunk = nil
+                // Read to its end: its place in the spool is free for others.
+                spooled?.release()
+                spooled = nil
                 chunkIndex += 1
                 continue
             }
@@ -314,9 +337,26 @@ public final class ReplayCursor {
             }
             let next = stream.chunks[chunkIndex]
             limit = stream.sampleLimit ?? Int.max
-            let bytes: ByteBuffer
-            do { bytes = try prefetcher.take(next) } catch {
+            let checkedBytes: CheckedBytes
+            do { checkedBytes = try prefetcher.take(next) } catch {
                 throw RestoreError(archive: error.kind, "\(error.message); nothing past stream \(next.stream) byte \(next.offset) applied", progress: outcome, underlying: error)
+            }
+            outcome.notes += prefetcher.takeNotes()
+            let bytes: ByteBuffer
+            switch checkedBytes {
+            case .memory(let b):
+                bytes = b
+            case .spooled(let region):
+                // Checked on its way into the spool: read back a block at a time.
+                reader = AOFFileReader(descriptor: region.spool.descriptor,
+                                       name: "\(name(next)) (checked copy in the restore spool, from byte \(region.offset))",
+                                       from: region.offset, to: region.offset + region.length, blockSize: Self.spoolBlockSize)
+                spooled = region
+                chunk = next
+                chunkStream = next.stream
+                chunkOffset = next.offset - region.offset
+                bytesRead += next.length
+                continue
             }
             if let copier = wholeChunkCopier, tracker.open == nil, held.isEmpty, isWhollyBeforeCut(next),
                streamIndex < plan.streams.count - 1 || chunkIndex < stream.chunks.count - 1, try copier(next, bytes) {

@@ -67,6 +67,9 @@ public struct ReplayOutcome: Sendable {
     public var firstError: String?
     /// True when Ctrl-C stopped the replay.
     public var interrupted = false
+    /// What the restore wants its reader to know that is not a problem with the data:
+    /// chunks downloaded twice because the local spool had no room for them, say.
+    public var notes: [String] = []
     /// Seconds the whole restore took.
     public var duration: Double = 0
 

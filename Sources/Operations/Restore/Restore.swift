@@ -37,6 +37,11 @@ public struct RestoreOptions: Sendable, Hashable {
     /// the write, which then does not read them again (0...``maxCheckedBytesKept``).
     public var checkedBytesKept = 16 << 20
 
+    /// Where a restore from a bucket keeps the chunks it checked beyond
+    /// ``checkedBytesKept`` (a private, unlinked file; see ``RestoreSpool``), so the
+    /// write does not download them again. Nil: `$TMPDIR`, else `/tmp`.
+    public var spoolFolder: String?
+
     /// The largest window: more buys nothing and costs memory per command in flight.
     public static let maxWindow = 1_000_000
     /// The most checked bytes kept for the write.
@@ -159,7 +164,8 @@ public enum Restore {
                                options: RestoreOptions, stop: StopFlag,
                                progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) -> RestoreReport {
         if !options.overwriteSource { try await refuseSource(plan.index.descriptor, target: connection, name: name) }
-        let checked = try await checkObjects(plan, keeping: options.checkedBytesKept, stop: stop, progress: progress)
+        let checked = try await checkObjects(plan, keeping: options.checkedBytesKept, spoolFolder: options.spoolFolder,
+                                             stop: stop, progress: progress)
         if stop.isSet {
             var outcome = ReplayOutcome(generation: plan.generation.gen)
             outcome.interrupted = true
@@ -174,7 +180,8 @@ public enum Restore {
         replay.makeLab = scratch
         replay.ttlAsOfTarget = options.ttlAsOfTarget
         replay.checked = checked
-        let outcome = try await replay.run()
+        var outcome = try await replay.run()
+        outcome.notes = checked.notes + outcome.notes
         return RestoreReport(plan: plan, outcome: outcome, destination: "\(name) (\(connection.endpoint))")
     }
 
@@ -190,20 +197,38 @@ public enum Restore {
     }
 
     /// Checks the size and sha256 of the base and of every chunk the plan may read, on
-    /// the thread pool, before anything is written. Returns the checked bytes of the base
-    /// and the first chunks, `budget` bytes at most, for the write (see ``CheckedObjects``).
-    static func checkObjects(_ plan: RestorePlan, keeping budget: Int = 0, stop: StopFlag,
-                             progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) -> CheckedObjects {
+    /// the thread pool, before anything is written. Returns what the write may use
+    /// instead of reading the store again (see ``CheckedObjects``): the checked bytes of
+    /// the base and the first chunks in memory, `budget` bytes at most, and, from a store
+    /// whose reads are downloads, every other chunk in a private spool file in
+    /// `spoolFolder` (the system's temporary folder when nil), as far as its file system
+    /// has room, so each object is downloaded once. Chunks that do not fit are read again
+    /// by the write, and a note says so.
+    static func checkObjects(_ plan: RestorePlan, keeping budget: Int = 0, spoolFolder: String? = nil, spoolCapacity: Int? = nil,
+                             stop: StopFlag, progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) -> CheckedObjects {
         let chunks = plan.neededChunks
         let total = plan.generation.size + chunks.reduce(0) { $0 + $1.length }
-        let kept = CheckedObjects(budget: budget)
-        try await ArchiveIO.run { () throws(RestoreError) in
+        let store = plan.index.store
+        let used = plan.generation.size <= max(0, budget) ? plan.generation.size : 0
+        let keepFirst = CheckedObjects(budget: budget).chunksThatFit(chunks, after: used)
+        let kept = makeCheckedObjects(budget: budget, spooling: store.readsAreDownloads ? chunks[keepFirst...] : [],
+                                      folder: spoolFolder, capacity: spoolCapacity)
+        // Where each chunk's checked bytes go: memory, a region of the spool, or nowhere.
+        var regions: [Int: Int] = [:]
+        if let spool = kept.spool {
+            for at in keepFirst..<chunks.count {
+                guard let offset = spool.reserve(chunks[at].length) else {
+                    let left = chunks[at...].reduce(0) { $0 + $1.length }
+                    kept.note("the restore spool in \(spool.folder) has room for \(Self.megabytes(spool.bytesReserved)) of the chunks it should hold, not the other \(Self.megabytes(left)) (\(chunks.count - at) chunks): the write downloads those again")
+                    break
+                }
+                regions[at] = offset
+            }
+        }
+        try await ArchiveIO.run { [regions] () throws(RestoreError) in
             do throws(ArchiveError) {
-                let store = plan.index.store
-                var used = 0
-                if plan.generation.size <= kept.budget {
+                if used > 0 {
                     kept.keepBase(try ArchiveObjectCheck.base(plan.generation, in: store))
-                    used = plan.generation.size
                 } else {
                     let checked = try ArchiveObjectCheck.verifyBase(plan.generation, in: store) { checked in
                         progress?(RestoreProgress(phase: .checking, done: checked, total: total))
@@ -213,10 +238,29 @@ public enum Restore {
                 }
                 var done = plan.generation.size
                 progress?(RestoreProgress(phase: .checking, done: done, total: total))
-                let keepFirst = kept.chunksThatFit(chunks, after: used)
-                // Several reads in flight for a bucket (one for a folder).
-                try ArchiveObjectCheck.chunks(chunks, in: store, stop: { stop.isSet },
-                                              keep: { at, bytes in if at < keepFirst { kept.keep(chunks[at], bytes) } }) { length in
+                // Chunks kept in memory are read whole (their memory is the budget's, so
+                // they do not hold back other reads); the others stream through a piece at
+                // a time, into the spool or only through the hash.
+                let streamed = LocalArchiveStore.pieceSize
+                let width = store.readsAreDownloads ? checkReadersForDownloads : nil
+                try ArchiveObjectCheck.forEach(chunks, in: store, width: width, stop: { stop.isSet },
+                                               held: { at in at < keepFirst ? 0 : min(chunks[at].length, streamed) },
+                                               check: { at throws(ArchiveError) in
+                    let chunk = chunks[at]
+                    if at < keepFirst {
+                        kept.keep(chunk, try ArchiveObjectCheck.chunk(chunk, in: store))
+                    } else if let spool = kept.spool, let offset = regions[at] {
+                        try ArchiveObjectCheck.chunk(chunk, in: store) { raw, at throws(ArchiveError) in
+                            if stop.isSet { throw ArchiveError(.invalidRequest, "interrupted") }
+                            try spool.write(raw, at: offset + at)
+                        }
+                        kept.keep(chunk, spooled: SpooledBytes(spool: spool, offset: offset, length: chunk.length))
+                    } else {
+                        try ArchiveObjectCheck.chunk(chunk, in: store) { _, _ throws(ArchiveError) in
+                            if stop.isSet { throw ArchiveError(.invalidRequest, "interrupted") }
+                        }
+                    }
+                }) { length in
                     done += length
                     progress?(RestoreProgress(phase: .checking, done: done, total: total))
                 }
@@ -228,6 +272,30 @@ public enum Restore {
             }
         }
         return kept
+    }
+
+    /// Readers the check runs against a store whose reads are downloads: the streamed
+    /// reads hold a piece each, not a chunk, so more of them cost no memory and hide more
+    /// of the round trips.
+    static let checkReadersForDownloads = 6
+
+    /// The checked objects of a restore, with a spool for `spooling` when it is not empty
+    /// (or a note saying why there is none).
+    private static func makeCheckedObjects(budget: Int, spooling: ArraySlice<ArchiveRecord.Chunk>, folder: String?, capacity: Int?) -> CheckedObjects {
+        guard !spooling.isEmpty else { return CheckedObjects(budget: budget, spoolFolder: folder) }
+        do throws(ArchiveError) {
+            return CheckedObjects(budget: budget, spool: try RestoreSpool(in: folder, capacity: capacity), spoolFolder: folder)
+        } catch {
+            let kept = CheckedObjects(budget: budget, spoolFolder: folder)
+            let bytes = spooling.reduce(0) { $0 + $1.length }
+            kept.note("\(error.message): the write downloads \(spooling.count) chunks (\(megabytes(bytes))) again")
+            return kept
+        }
+    }
+
+    /// Bytes as megabytes, for notes.
+    static func megabytes(_ bytes: Int) -> String {
+        String(format: "%.1f MB", Double(bytes) / 1_000_000)
     }
 
     /// Refuses a target that is the archive's source: the same `run_id`, the same

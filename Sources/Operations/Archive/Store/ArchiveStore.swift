@@ -34,6 +34,13 @@ public protocol ArchiveStore: Sendable {
     /// Bytes `range` of the object (fewer only when the object is shorter).
     func read(_ key: String, range: Range<Int>) throws(ArchiveError) -> [UInt8]
 
+    /// Reads the whole object in order, in pieces of bounded size (a file's blocks, a
+    /// bucket's HTTP body as it arrives), handing each to `body`, and returns how many
+    /// bytes there were; nil when there is no such object. An object of any size is read
+    /// this way without being held whole. An error `body` throws ends the read and is
+    /// rethrown as it is.
+    func readPieces(_ key: String, _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) -> Int?
+
     /// Writes an object durably under `key` and returns its size and SHA-256: `body`
     /// appends the bytes through the writer it is given, in one or many calls. Nothing is
     /// visible under `key` unless the whole object was written; an existing object of
@@ -59,12 +66,31 @@ public protocol ArchiveStore: Sendable {
 
     /// How many reads in flight suit the store (see the default in the extension).
     var parallelReads: Int { get }
+
+    /// True when every read is a download (a bucket): reading an object twice then costs
+    /// the network twice, so a restore keeps what it checked in a local spool instead.
+    var readsAreDownloads: Bool { get }
 }
 
 extension ArchiveStore {
     /// How many reads in flight suit the store (restores prefetch that many chunks at
     /// once): 1 for a local disk, a few for object storage, whose latency they hide.
     public var parallelReads: Int { 1 }
+
+    /// Reads are local unless the store says otherwise.
+    public var readsAreDownloads: Bool { false }
+
+    /// The whole object through ``readBuffer(_:)``, as one piece: for stores that do not
+    /// read in pieces themselves.
+    public func readPieces(_ key: String, _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) -> Int? {
+        guard let bytes = try readBuffer(key) else { return nil }
+        var failure: ArchiveError?
+        bytes.withUnsafeReadableBytes { raw in
+            do throws(ArchiveError) { try body(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return bytes.readableBytes
+    }
 
     /// The whole object, copied from ``read(_:)``.
     public func readBuffer(_ key: String) throws(ArchiveError) -> ByteBuffer? {

@@ -57,6 +57,14 @@ public final class ForwardingArchiveStore: ArchiveStore, @unchecked Sendable {
         return try remote.readBuffer(key)
     }
 
+    public func readPieces(_ key: String, _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) -> Int? {
+        if let count = try spool.readPieces(key, body) { return count }
+        return try remote.readPieces(key, body)
+    }
+
+    /// Reads of objects already shipped are the remote's.
+    public var readsAreDownloads: Bool { remote.readsAreDownloads }
+
     public func read(_ key: String, range: Range<Int>) throws(ArchiveError) -> [UInt8] {
         if try spool.size(of: key) != nil { return try spool.read(key, range: range) }
         return try remote.read(key, range: range)

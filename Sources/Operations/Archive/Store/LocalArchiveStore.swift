@@ -67,6 +67,27 @@ public struct LocalArchiveStore: ArchiveStore {
         }
     }
 
+    /// Reads the file a block at a time into one reused buffer: memory stays at a block
+    /// whatever the object's size.
+    public func readPieces(_ key: String, _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) -> Int? {
+        try withWholeFile(key) { fd, _, path throws(ArchiveError) -> Int in
+            let block = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.pieceSize, alignment: 16)
+            defer { block.deallocate() }
+            var position = 0
+            while true {
+                let n = pread(fd, block.baseAddress!, block.count, off_t(position))
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { throw ArchiveError(.io, "cannot read \(path) at byte \(position): \(String(cString: strerror(errno)))", object: path) }
+                if n == 0 { return position }
+                try body(UnsafeRawBufferPointer(rebasing: block[0..<n]))
+                position += n
+            }
+        }
+    }
+
+    /// The piece ``readPieces(_:_:)`` reads at a time.
+    static let pieceSize = 1 << 20
+
     /// Opens the object and calls `body` with its descriptor, size and path; nil when
     /// there is no such object.
     private func withWholeFile<T>(_ key: String, _ body: (Int32, Int, String) throws(ArchiveError) -> T) throws(ArchiveError) -> T? {

@@ -10,13 +10,13 @@ extension S3ArchiveStore {
     ///
     /// The wait has no timeout of its own: every request the client sends is bounded by
     /// its configuration's connect and request timeouts, so `body` always ends.
-    func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws(S3Error) -> T) throws(S3Error) -> T {
+    func blocking<T: Sendable, Failure: Error>(_ body: @escaping @Sendable () async throws(Failure) -> T) throws(Failure) -> T {
         precondition(MultiThreadedEventLoopGroup.currentEventLoop == nil,
                      "an S3 archive store was called on an event loop; run archive work through ArchiveIO.run")
-        let box = BlockingResult<T>()
+        let box = BlockingResult<T, Failure>()
         let done = DispatchSemaphore(value: 0)
         Task.detached {
-            do throws(S3Error) { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+            do throws(Failure) { box.result = .success(try await body()) } catch { box.result = .failure(error) }
             done.signal()
         }
         done.wait()
@@ -50,6 +50,6 @@ extension S3ArchiveStore {
 }
 
 /// Carries a result from the task to the blocked thread (ordered by a semaphore).
-private final class BlockingResult<T: Sendable>: @unchecked Sendable {
-    var result: Result<T, S3Error>?
+private final class BlockingResult<T: Sendable, Failure: Error>: @unchecked Sendable {
+    var result: Result<T, Failure>?
 }

@@ -55,6 +55,12 @@ public struct S3ArchiveStore: ArchiveStore {
     /// Several reads in flight hide the round trips of object storage.
     public var parallelReads: Int { 4 }
 
+    /// Every read is a download.
+    public var readsAreDownloads: Bool { true }
+
+    /// GETs this store's client sent and the bytes they received.
+    public var statistics: S3ClientStatistics { client.statistics }
+
     public func size(of key: String) throws(ArchiveError) -> Int? {
         let full = root.key(key)
         return try call(key) { client throws(S3Error) in try await client.headObject(full)?.size }
@@ -82,6 +88,34 @@ public struct S3ArchiveStore: ArchiveStore {
                 throw error
             }
         }
+    }
+
+    /// One streamed GET: each piece of the body is handed on as it arrives (the calling
+    /// thread waits meanwhile, so `body` runs as if on it), never the object whole.
+    public func readPieces(_ key: String, _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) -> Int? {
+        let full = root.key(key)
+        let client = self.client
+        let name = describe(key)
+        let outcome = withoutActuallyEscaping(body) { body -> Result<Int?, ArchiveError> in
+            let sink = PieceSink(body)
+            // The task may outlive the wait by a moment: it must not hold `body` then.
+            defer { sink.body = nil }
+            return blocking { () async -> Result<Int?, ArchiveError> in
+                do {
+                    return .success(try await client.getObject(full) { piece in
+                        try piece.withUnsafeReadableBytes { raw in try sink.body!(raw) }
+                    })
+                } catch let error as ArchiveError {
+                    return .failure(error)
+                } catch let error as S3Error {
+                    if error.kind == .noSuchKey { return .success(nil) }
+                    return .failure(archiveError(error, key: key))
+                } catch {
+                    return .failure(ArchiveError(.io, "\(name): \(error)", object: name))
+                }
+            }
+        }
+        return try outcome.get()
     }
 
     public func read(_ key: String, range: Range<Int>) throws(ArchiveError) -> [UInt8] {
@@ -152,4 +186,12 @@ public struct S3ArchiveStore: ArchiveStore {
     public func openIndexWriter(creating descriptor: ArchiveDescriptor?) throws(ArchiveError) -> any ArchiveIndexWriting {
         try S3IndexWriter(store: self, creating: descriptor)
     }
+}
+
+/// Carries a caller's piece handler into the task that reads the body. The caller's
+/// thread is blocked until that task is done with it, so the handler never runs
+/// concurrently with it, nor after it returned (it is cleared then).
+private final class PieceSink: @unchecked Sendable {
+    var body: ((UnsafeRawBufferPointer) throws(ArchiveError) -> Void)?
+    init(_ body: @escaping (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) { self.body = body }
 }
