@@ -108,8 +108,8 @@ public struct S3ArchiveStore: ArchiveStore {
         // `body`, which archive copy uses to refuse a damaged base before it reaches the
         // bucket; and comparing it below with the client's digest is the only check of the
         // staging for writes no record names (index segments, lease, descriptor). Its cost
-        // is small: SHA-256 runs at about 1.7 GB/s here (SHA-NI), about 0.2% of a core at
-        // s3-impact's 50 MB per run (docs/performance.md).
+        // is small: SHA-256 runs at about 1.7 GB/s here (SHA-NI), about 0.1% of a core at
+        // the 1.6 MB/s s3-impact ships (docs/performance.md), of the collector's 6%.
         var writer = ArchiveObjectWriter { raw throws(ArchiveError) in try staging.append(raw) }
         try body(&writer)
         let info = writer.finish()
