@@ -31,6 +31,8 @@ struct S3ImpactCollector {
     /// 1 has gone through the spool and is published in the bucket (at most 60 s).
     static func start(redkeep: String, port: Int, archive: String, endpoint: String, spool: String, chunkSize: Int,
                       intervalMilliseconds: Int, pinning: S3ImpactPinning, cpu: Int?) async throws -> S3ImpactCollector {
+        // Opened first: nothing to clean up if the location is refused.
+        let remote = try ArchiveStores.open(archive, s3Endpoint: endpoint)
         let outputPath = spool + ".out"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         let script = "connect s 127.0.0.1:\(port); chunk run --archive \(archive) --s3-endpoint \(endpoint) --spool \(spool) "
@@ -40,10 +42,11 @@ struct S3ImpactCollector {
         process.executableURL = URL(fileURLWithPath: ExternalCommand.find(command[0]) ?? command[0])
         process.arguments = Array(command.dropFirst())
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle(forWritingAtPath: outputPath)
-        process.standardError = process.standardOutput
+        let log = FileHandle(forWritingAtPath: outputPath)
+        defer { try? log?.close() }
+        process.standardOutput = log
+        process.standardError = log
         try process.run()
-        let remote = try ArchiveStores.open(archive, s3Endpoint: endpoint)
         let collector = S3ImpactCollector(process: process, archive: archive, spool: spool, outputPath: outputPath, remote: remote)
         for _ in 0..<300 {
             guard process.isRunning else { throw ValidationError("the collector (\(script)) ended at its start: \(collector.output)") }
