@@ -9,42 +9,67 @@ import Glibc
 
 /// The live server's cost of shipping its AOF off the host (issue 17's goal: with shipping
 /// >= 0.98 of without): `redis-benchmark -c 50` against a server with AOF, rounds without a
-/// collector and with one archiving into a local SeaweedFS bucket (spool + uploader, small
-/// chunks so uploads run during the benchmark), the two orders alternating round by round
-/// (A/B, B/A, ...) so drift on this shared machine falls on both sides alike.
+/// collector and with one (`redkeep chunk run --archive s3://...`, its own process)
+/// archiving into a local SeaweedFS bucket (spool + uploader, small chunks so uploads run
+/// during the benchmark), the two orders alternating round by round (A/B, B/A, ...) so
+/// drift on this shared machine falls on both sides alike.
+///
+/// What a user feels is the Redis host's throughput; in a deployment the clients and the
+/// object store are other hosts and the collector runs on the Redis host. `--pin hosts`
+/// (the default) models that with CPU affinity (see ``S3ImpactPinning``).
 struct S3ImpactBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s3-impact",
-        abstract: "redis-benchmark -c 50 with a collector shipping to a local object store vs without (goal >= 0.98).")
+        abstract: "redis-benchmark -c 50 with a collector shipping to a local object store vs without (goal >= 0.98).",
+        discussion: """
+        --pin hosts (default) models separate hosts on one machine with taskset: redis-server and \
+        the collector on --redis-host-cpu (the Redis host), redis-benchmark, the object store and \
+        this process on --remote-cpu (the clients and the store are other hosts in a deployment). \
+        --pin none pins nothing (the collector and the store then take CPU from redis-benchmark). \
+        Without taskset it runs unpinned and says so.
+        """)
+
+    /// Where processes run: see ``S3ImpactPinning``.
+    enum PinMode: String, ExpressibleByArgument, CaseIterable, Sendable { case hosts, none }
 
     @Option(help: "Requests per redis-benchmark test (1000 to 10,000,000).") var requests = 200_000
     @Option(help: "Rounds, each one run without and one with (1 to 99); medians are reported.") var rounds = 9
     @Option(help: "redis-benchmark's tests.") var tests = "set,incr,lpush"
-    @Option(help: "The collector's --chunk-size in bytes (1024 to 64 MB).") var chunkSize = 256 << 10
+    @Option(help: "The collector's --chunk-size in bytes, a multiple of 1024 (1024 to 64 MB).") var chunkSize = 256 << 10
     @Option(help: "The collector's --interval in milliseconds (10 to 10,000).") var intervalMilliseconds = 1000
-    @Option(help: "CPU the server is pinned to.") var serverCPU = 0
-    @Option(help: "CPU redis-benchmark is pinned to.") var clientCPU = 1
-    @Option(help: "Pin the object store (every weed thread) to this CPU (default: not pinned).") var storeCPU: Int?
+    @Option(help: "hosts: pin the Redis host's and the remote hosts' processes to one CPU each (default); none: pin nothing.") var pin = PinMode.hosts
+    @Option(help: "With --pin hosts: the Redis host's CPU (redis-server, the collector).") var redisHostCPU = 0
+    @Option(help: "With --pin hosts: the remote hosts' CPU (redis-benchmark, weed, this process).") var remoteCPU = 1
+    @Option(help: "Also run redis-benchmark -P N in each run, reported apart, never as the goal figure (0: no; 2 to 64).") var pipeline = 0
+    @Option(help: "The redkeep binary that collects (default: the one beside this benchmark).") var redkeep: String?
 
     func validate() throws {
         guard (1000...10_000_000).contains(requests) else { throw ValidationError("--requests takes 1000 to 10000000") }
         guard (1...99).contains(rounds) else { throw ValidationError("--rounds takes 1 to 99") }
-        guard (1024...(64 << 20)).contains(chunkSize) else { throw ValidationError("--chunk-size takes 1024 to 67108864 bytes") }
+        guard (1024...(64 << 20)).contains(chunkSize), chunkSize % 1024 == 0 else {
+            throw ValidationError("--chunk-size takes a multiple of 1024 from 1024 to 67108864 bytes")
+        }
         guard (10...10_000).contains(intervalMilliseconds) else { throw ValidationError("--interval-milliseconds takes 10 to 10000") }
-        for (name, cpu) in [("--server-cpu", serverCPU), ("--client-cpu", clientCPU), ("--store-cpu", storeCPU ?? 0)] {
+        guard pipeline == 0 || (2...64).contains(pipeline) else { throw ValidationError("--pipeline takes 0 (none) or 2 to 64") }
+        for (name, cpu) in [("--redis-host-cpu", redisHostCPU), ("--remote-cpu", remoteCPU)] {
             guard (0...1023).contains(cpu) else { throw ValidationError("\(name) takes a CPU number from 0 to 1023") }
         }
     }
 
     mutating func run() async throws {
-        guard ExternalCommand.find("redis-benchmark") != nil, ExternalCommand.find("taskset") != nil else {
-            throw ValidationError("the s3-impact benchmark needs redis-benchmark (apt-get install redis-tools) and taskset (util-linux)")
+        guard ExternalCommand.find("redis-benchmark") != nil else {
+            throw ValidationError("the s3-impact benchmark needs redis-benchmark (apt-get install redis-tools)")
         }
+        let binary = try redkeepBinary(redkeep)
+        let pinning = try S3ImpactPinning.resolve(pin, redisHostCPU: redisHostCPU, remoteCPU: remoteCPU)
+        // This process only starts things and reads /proc between runs: a remote host.
+        try await pinning.pin(getpid(), to: pinning.cpus?.remote, what: "this benchmark")
         let objects = try await LocalObjectStore.start(bucket: "bench")
         do {
+            try await pinning.pin(objects.pid, to: pinning.cpus?.remote, what: "the object store")
             setenv("AWS_ACCESS_KEY_ID", objects.credentials.accessKeyID, 1)
             setenv("AWS_SECRET_ACCESS_KEY", objects.credentials.secretAccessKey.revealed, 1)
-            try await withLab { lab in try await measure(lab, objects) }
+            try await withLab { lab in try await measure(lab, objects, binary, pinning) }
             await objects.stop()
         } catch {
             await objects.stop()
@@ -52,90 +77,89 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
         }
     }
 
-    private func measure(_ lab: Lab, _ objects: LocalObjectStore) async throws {
+    private func measure(_ lab: Lab, _ objects: LocalObjectStore, _ redkeep: String, _ pinning: S3ImpactPinning) async throws {
         let server = try await lab.start("s3-impact", CollectorBenchmark.aofOptions())
-        _ = try await ExternalCommand.run("taskset", ["-p", "-c", String(serverCPU), String(server.pid)])
+        try await pinning.pin(server.pid, to: pinning.cpus?.redisHost, what: "redis-server")
         let control = try await lab.connect("s3-impact")
-        if let storeCPU { _ = try await ExternalCommand.run("taskset", ["-a", "-p", "-c", String(storeCPU), String(objects.pid)]) }
         let work = try CollectorBenchmark.temporaryFolder("s3-impact")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
         print("""
-            Shipping impact: redis-benchmark -c 50 -t \(tests) -n \(grouped(Double(requests))) on \(lab.binary) (AOF, appendfsync everysec), \
-            server on CPU \(serverCPU), redis-benchmark on CPU \(clientCPU); with: a collector in this process shipping to \(objects) \
-            (--chunk-size \(chunkSize / 1024)KB --interval \(intervalMilliseconds)ms, spool + uploader), \
-            store \(storeCPU.map { "pinned to CPU \($0)" } ?? "not pinned"); \(rounds) rounds, order alternating; \
-            load average at start \(load)
+            Shipping impact: redis-benchmark -c 50 -t \(tests) -n \(grouped(Double(requests))) -d 64 on \(lab.binary) (AOF, appendfsync everysec); \
+            with shipping: \(redkeep) chunk run --archive s3://bench/impact-N/ --chunk-size \(chunkSize / 1024)KB --interval \(intervalMilliseconds)ms \
+            (spool + uploader, its own process) to \(objects); \(rounds) rounds, order alternating; \(nproc()) CPUs online, load average at start \(loadAverage())
+              \(pinning.description)
             """)
-        var without: [String: [Double]] = [:], with: [String: [Double]] = [:]
-        var uploadedDuring: [Int] = [], uploadedTotal: [Int] = []
-        // CPU of what shipping adds, as a share of one core over each run with shipping: this
-        // process (the collector: AOF reads, sha256, spool, uploads) and the store (weed, which
-        // a real deployment runs on another host), and the server's own in both kinds of run.
-        var collectorCPU: [Double] = [], storeCPU: [Double] = [], serverWith: [Double] = [], serverWithout: [Double] = []
-        var serverPerRequestWith: [Double] = [], serverPerRequestWithout: [Double] = []
+        var samples = S3ImpactSamples()
         for round in 0..<rounds {
             for shipping in round % 2 == 0 ? [false, true] : [true, false] {
-                // Each run starts from a small AOF, so runs are alike.
-                _ = try await control.send(RESPCommand("FLUSHALL"))
-                _ = try await control.send(RESPCommand("BGREWRITEAOF"))
-                try await CollectorBenchmark.waitForRewrite(control)
-                var running: (collector: Collector, task: Task<Void, Never>)?
-                if shipping {
-                    var options = CollectorOptions(archive: "s3://bench/impact-\(round)/", chunkSize: chunkSize,
-                                                   interval: .milliseconds(intervalMilliseconds))
-                    options.s3Endpoint = objects.endpoint.description
-                    options.spool = work + "/spool-\(round)"
-                    let collector = try await Collector.open(name: "impact", source: server.connectionConfiguration, options: options)
-                    running = (collector, Task.detached { await collector.run() })
-                }
-                let cpuBefore = (me: try CollectorBenchmark.cpuSeconds(getpid()), store: try CollectorBenchmark.cpuSeconds(objects.pid),
-                                 server: try CollectorBenchmark.cpuSeconds(server.pid))
-                let started = ContinuousClock.now
-                let rb = try await ExternalCommand.run("taskset", ["-c", String(clientCPU), "redis-benchmark", "-h", "127.0.0.1", "-p", String(server.port),
-                                                                   "-c", "50", "-n", String(requests), "-t", tests, "-d", "64", "--csv"])
-                guard rb.succeeded else { throw ValidationError("redis-benchmark failed: \(rb.output.prefix(300))") }
-                let elapsed = (ContinuousClock.now - started).inSeconds
-                let serverSeconds = try CollectorBenchmark.cpuSeconds(server.pid) - cpuBefore.server
-                let serverShare = serverSeconds / elapsed
-                // The server's own work per request: what a client-bound run's req/s cannot show.
-                let perRequest = serverSeconds / Double(requests * tests.split(separator: ",").count) * 1e6
-                if shipping { serverPerRequestWith.append(perRequest) } else { serverPerRequestWithout.append(perRequest) }
-                if shipping {
-                    collectorCPU.append((try CollectorBenchmark.cpuSeconds(getpid()) - cpuBefore.me) / elapsed)
-                    storeCPU.append((try CollectorBenchmark.cpuSeconds(objects.pid) - cpuBefore.store) / elapsed)
-                    serverWith.append(serverShare)
-                } else {
-                    serverWithout.append(serverShare)
-                }
-                for (test, rate) in CollectorBenchmark.rates(rb.output) {
-                    if shipping { with[test, default: []].append(rate) } else { without[test, default: []].append(rate) }
-                }
-                if let (collector, task) = running {
-                    uploadedDuring.append(collector.status().upload?.uploadedObjects ?? 0)
-                    collector.requestStop()
-                    await task.value
-                    let status = collector.status()
-                    guard status.errors == 0 else { throw ValidationError("the collector failed: \(status.lastError ?? "?")") }
-                    uploadedTotal.append(status.upload?.uploadedObjects ?? 0)
-                }
+                try await oneRun(round: round, shipping: shipping, server, control, objects, redkeep, pinning, work, &samples)
             }
         }
-        var ratios: [Double] = []
-        for test in without.keys.sorted() {
-            let a = median(without[test] ?? []), b = median(with[test] ?? [])
-            ratios.append(b / a)
-            print("  \(test.padding(toLength: 6, withPad: " ", startingAt: 0)) with shipping \(grouped(b))/s   without \(grouped(a))/s   ratio \(fixed(b / a, 3))  \(verdict(b / a, goal: 0.98))")
-            print("      rounds: with \((with[test] ?? []).map { grouped($0) }.joined(separator: " ")); without \((without[test] ?? []).map { grouped($0) }.joined(separator: " "))")
-        }
-        print("  objects uploaded while redis-benchmark ran, per round: \(uploadedDuring.map(String.init).joined(separator: " ")) (by the stop: \(uploadedTotal.map(String.init).joined(separator: " ")))")
-        func percent(_ values: [Double]) -> String { "\(fixed(median(values) * 100, 1))% (max \(fixed((values.max() ?? 0) * 100, 1))%)" }
-        print("  CPU while redis-benchmark ran, share of one core, median: collector \(percent(collectorCPU)), object store (weed) \(percent(storeCPU)); redis-server with shipping \(percent(serverWith)), without \(percent(serverWithout))")
-        let a = median(serverPerRequestWithout), b = median(serverPerRequestWith)
-        print("  redis-server CPU per request, median: with shipping \(fixed(b, 2)) µs, without \(fixed(a, 2)) µs, without/with \(fixed(a / b, 3))")
-        print("      rounds: with \(serverPerRequestWith.map { fixed($0, 2) }.joined(separator: " ")); without \(serverPerRequestWithout.map { fixed($0, 2) }.joined(separator: " ")) µs")
-        let after = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
-        print("  load average at the end \(after)")
+        samples.report(pipeline: pipeline)
+        print("  load average at the end \(loadAverage())")
         await control.close()
     }
+
+    /// One run: a fresh small AOF, the collector started (when shipping) and shipping,
+    /// redis-benchmark timed, CPU counted, what was shipped read, the collector stopped.
+    private func oneRun(round: Int, shipping: Bool, _ server: LocalServer, _ control: RedisConnection, _ objects: LocalObjectStore,
+                     _ redkeep: String, _ pinning: S3ImpactPinning, _ work: String, _ samples: inout S3ImpactSamples) async throws {
+        _ = try await control.send(RESPCommand("FLUSHALL"))
+        _ = try await control.send(RESPCommand("BGREWRITEAOF"))
+        try await CollectorBenchmark.waitForRewrite(control)
+        var collector: S3ImpactCollector?
+        if shipping {
+            collector = try await S3ImpactCollector.start(
+                redkeep: redkeep, port: server.port, archive: "s3://bench/impact-\(round)/", endpoint: objects.endpoint.description,
+                spool: work + "/spool-\(round)", chunkSize: chunkSize, intervalMilliseconds: intervalMilliseconds,
+                pinning: pinning, cpu: pinning.cpus?.redisHost)
+        }
+        do {
+            let before = (server: try CollectorBenchmark.cpuSeconds(server.pid), store: try CollectorBenchmark.cpuSeconds(objects.pid),
+                          collector: try collector.map { try CollectorBenchmark.cpuSeconds($0.pid) } ?? 0, cpus: CPUTimes.now())
+            let started = ContinuousClock.now
+            let rates = try await benchmark(server.port, pinning, pipelined: nil)
+            let elapsed = (ContinuousClock.now - started).inSeconds
+            let cpus = CPUTimes.now()
+            let serverSeconds = try CollectorBenchmark.cpuSeconds(server.pid) - before.server
+            var sample = S3ImpactSamples.Run(rates: rates)
+            sample.serverShare = serverSeconds / elapsed
+            // The server's own work per request: what a client-bound run's req/s cannot show.
+            sample.serverPerRequest = serverSeconds / Double(requests * tests.split(separator: ",").count) * 1e6
+            sample.storeShare = (try CollectorBenchmark.cpuSeconds(objects.pid) - before.store) / elapsed
+            if let cpu = pinning.cpus {
+                sample.hostBusy = cpus.busyShare(of: cpu.redisHost, since: before.cpus)
+                sample.remoteBusy = cpus.busyShare(of: cpu.remote, since: before.cpus)
+            }
+            if let collector {
+                sample.collectorShare = (try CollectorBenchmark.cpuSeconds(collector.pid) - before.collector) / elapsed
+                (sample.published, sample.backlog) = try await collector.shipped()
+            }
+            if pipeline > 0 { sample.pipelinedRates = try await benchmark(server.port, pinning, pipelined: pipeline) }
+            if let collector {
+                try await collector.stop()
+                sample.shippedByStop = try await collector.published()
+            }
+            samples.add(sample, shipping: shipping)
+        } catch {
+            try? await collector?.stop()
+            throw error
+        }
+    }
+
+    /// redis-benchmark's req/s per test, on the remote CPU.
+    private func benchmark(_ port: Int, _ pinning: S3ImpactPinning, pipelined: Int?) async throws -> [String: Double] {
+        let command = pinning.prefix(pinning.cpus?.remote) + ["redis-benchmark", "-h", "127.0.0.1", "-p", String(port), "-c", "50",
+                                                             "-n", String(requests), "-t", tests, "-d", "64", "--csv"]
+            + (pipelined.map { ["-P", String($0)] } ?? [])
+        let result = try await ExternalCommand.run(command[0], Array(command.dropFirst()))
+        guard result.succeeded else { throw ValidationError("\(command.joined(separator: " ")) failed: \(result.output.prefix(300))") }
+        return CollectorBenchmark.rates(result.output)
+    }
+
+    private func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    }
+
+    private func nproc() -> Int { sysconf(Int32(_SC_NPROCESSORS_ONLN)) }
 }
