@@ -186,6 +186,9 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
         fields.append(("error_replies", .integer(Int64(o.errorReplies))))
         if let e = o.firstError { fields.append(("first_error", .text(e))) }
         if o.interrupted { fields.append(("interrupted", .boolean(true))) }
+        // What the restore chose on the operator's behalf (e.g. chunks downloaded a second
+        // time because the spool had no room) is part of the report, not only a log line.
+        if !o.notes.isEmpty { fields.append(("notes", .array(o.notes.map { .text($0) }))) }
         fields += [
             ("duration", .text(DurationText.format(.nanoseconds(Int64(o.duration * 1e9))))),
             ("commands_per_second", .integer(Int64(o.commandsPerSecond.rounded()))),
