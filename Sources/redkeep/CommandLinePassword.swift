@@ -1,4 +1,5 @@
 import Foundation
+import Shell
 
 /// The password of the first connection: `-a PASS`, `--askpass`, or REDISCLI_AUTH, as
 /// redis-cli takes it.
@@ -7,7 +8,8 @@ enum CommandLinePassword {
     /// --password-env), so the password is never part of a statement's text.
     static let variable = "REDKEEP_FIRST_CONNECTION_PASSWORD"
 
-    /// Overwrites the bytes of `-a PASS` / `--pass PASS` / `-aPASS` / `--pass=PASS` in the
+    /// Overwrites the bytes of `-a PASS` / `--pass PASS` / `-aPASS` / `--pass=PASS`, the
+    /// password of a `-u`/`--url` URL and the secrets in `-c`/`--command` statements in the
     /// process's argv with `*`, so `ps` and /proc/PID/cmdline no longer show the password.
     /// (Between exec and this moment it was visible: hence redis-cli's warning.)
     static func scrub() {
@@ -24,7 +26,30 @@ enum CommandLinePassword {
             }
             if text.hasPrefix("--pass=") { blank(word, from: 7) }
             else if text.hasPrefix("-a"), text.count > 2, !text.hasPrefix("--") { blank(word, from: 2) }
+            else if (text == "-u" || text == "--url" || text == "-c" || text == "--command"), index + 1 < argc, let value = argv[index + 1] {
+                blankSecrets(value, from: 0, statements: text == "-c" || text == "--command")
+                index += 2
+                continue
+            }
+            else if text.hasPrefix("--url=") { blankSecrets(word, from: 6, statements: false) }
+            else if text.hasPrefix("--command=") { blankSecrets(word, from: 10, statements: true) }
             index += 1
+        }
+    }
+
+    /// Overwrites with `*` the passwords ``SecretFilter`` finds in `word` from byte
+    /// `offset`: the password of a `-u redis://user:PASS@host` URL (user, host and port stay
+    /// readable), and in `-c` statements every secret the history filter hides (`AUTH u PW`,
+    /// `connect redis://u:PW@h`, `CONFIG SET masterauth PW`). In place and at the same length,
+    /// since the kernel shows argv's bytes as they are. A word that is not valid UTF-8 is
+    /// left alone: its offsets would not match the filter's.
+    private static func blankSecrets(_ word: UnsafeMutablePointer<CChar>, from offset: Int, statements: Bool) {
+        let length = strlen(word)
+        guard length > offset else { return }
+        let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(word + offset).assumingMemoryBound(to: UInt8.self), count: length - offset)
+        guard let text = String(validating: bytes, as: UTF8.self) else { return }
+        for span in SecretFilter.secretByteRanges(in: text, commands: statements) where span.upperBound <= bytes.count && !span.isEmpty {
+            memset(word + offset + span.lowerBound, Int32(UInt8(ascii: "*")), span.count)
         }
     }
 

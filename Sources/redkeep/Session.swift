@@ -41,6 +41,9 @@ struct Session {
 
     /// Runs and returns the exit code.
     func run() -> Int32 {
+        // The options are parsed: hide the passwords of -a, -u URLs and -c statements from
+        // ps (the -a one is hidden already, after redis-cli's warning; this is idempotent).
+        CommandLinePassword.scrub()
         installSignalHandlers()
         let interpreter = self.interpreter
         // Quietly, as redis-cli connects: the connection's report would come before the

@@ -225,9 +225,37 @@ import Testing
                 _ = try await ArchiveDrill.run(options)
             } throws: { error in
                 guard let e = error as? ArchiveDrillError else { return false }
+                // The error names the step that ran out of the drill's time, and the bound.
                 return e.kind == .markNotArchived && e.message.contains("is a collector running for this archive?")
+                    && e.message.contains("while waiting for the mark") && e.message.contains("(\(options.timeout))")
             }
             try await live.expectWritable()
+            await c.close()
+        }
+    }
+
+    /// `--timeout` bounds the whole drill, its first steps too: a live server frozen by
+    /// another client's `CLIENT PAUSE ... ALL` holds the drill's checks (INFO server), which
+    /// on their own would wait for the pause (10 s) or the connection's timeout (30 s); the
+    /// drill stops at its 1 s, naming the step.
+    @Test func theTimeoutBoundsTheFirstStepsOnAFrozenServer() async throws {
+        try await withLab { lab in
+            let live = try await Protected.start(lab)
+            await live.stop()
+            let c = try await RedisConnection.connect(live.server.connectionConfiguration)
+            var options = try live.options(.localServer(name: "scratch", lab: lab, keep: false))
+            options.timeout = .seconds(1)
+            _ = try await c.send(["CLIENT", "PAUSE", "10000", "ALL"])
+            let started = ContinuousClock.now
+            await #expect {
+                _ = try await ArchiveDrill.run(options)
+            } throws: { error in
+                guard let e = error as? ArchiveDrillError else { return false }
+                return e.kind == .timeout && e.message.contains("while checking the live server 127.0.0.1:\(live.server.port)")
+                    && e.message.contains("(\(options.timeout))") && e.message.contains("raise --timeout")
+            }
+            // Generous: far under the pause (10 s) and the connection's own timeout (30 s).
+            #expect(ContinuousClock.now - started < .seconds(7))
             await c.close()
         }
     }

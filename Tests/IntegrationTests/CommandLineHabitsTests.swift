@@ -135,26 +135,67 @@ import Testing
     @Test(.timeLimit(.minutes(2))) func thePasswordIsScrubbedFromTheCommandLine() async throws {
         try await withLab { lab in
             let server = try await Self.serverWithPassword(lab)
-            var probeSettings = server.connectionConfiguration
-            probeSettings.password = RedisSecret(Self.password)
-            let probe = try await RedisConnection.connect(probeSettings)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: RedkeepBinaryTests.binary)
-            process.arguments = ["-p", "\(server.port)", "-a", Self.password, "-c", "BLPOP never 0"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            defer { process.terminate(); process.waitUntilExit() }
-            // Once it blocks on the server, it has long parsed (and scrubbed) its arguments.
-            while try await probe.info("clients").int("blocked_clients") != 1 {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            let cmdline = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "/proc/\(process.processIdentifier)/cmdline")), as: UTF8.self)
+            let cmdline = try await Self.commandLineWhileBlocked(server, ["-p", "\(server.port)", "-a", Self.password, "-c", "BLPOP never 0"])
             #expect(cmdline.contains("-a\0****"), "\(cmdline.debugDescription)")
             #expect(!cmdline.contains(Self.password), "\(cmdline.debugDescription)")
-            await probe.close()
         }
+    }
+
+    /// `-u redis://user:PASS@host:port`: only the password's bytes are blanked; the user,
+    /// host and port stay readable in ps.
+    @Test(.timeLimit(.minutes(2))) func theURLPasswordIsScrubbedFromTheCommandLine() async throws {
+        try await withLab { lab in
+            let server = try await Self.serverWithPassword(lab)
+            let url = "redis://default:\(Self.password)@127.0.0.1:\(server.port)"
+            let stars = String(repeating: "*", count: Self.password.utf8.count)
+            for arguments in [["-u", url, "-c", "BLPOP never 0"], ["--url=\(url)", "-c", "BLPOP never 0"]] {
+                let cmdline = try await Self.commandLineWhileBlocked(server, arguments)
+                #expect(!cmdline.contains(Self.password), "\(cmdline.debugDescription)")
+                #expect(cmdline.contains("redis://default:\(stars)@127.0.0.1:\(server.port)"), "\(cmdline.debugDescription)")
+            }
+        }
+    }
+
+    /// Passwords typed in `-c` statements (a `connect` URL, `CONFIG SET masterauth`) are
+    /// blanked in place as the history filter finds them; the rest of the text stays.
+    @Test(.timeLimit(.minutes(2))) func passwordsInCommandTextAreScrubbedFromTheCommandLine() async throws {
+        try await withLab { lab in
+            let server = try await Self.serverWithPassword(lab)
+            let other = "Other-\(Self.password)-2"
+            let script = "CONFIG SET masterauth \(other); connect second redis://default:\(Self.password)@127.0.0.1:\(server.port); BLPOP never 0"
+            let cmdline = try await Self.commandLineWhileBlocked(server, ["-p", "\(server.port)", "-a", Self.password, "-c", script])
+            #expect(!cmdline.contains(Self.password), "\(cmdline.debugDescription)")
+            let stars = String(repeating: "*", count: Self.password.utf8.count)
+            #expect(cmdline.contains("CONFIG SET masterauth \(String(repeating: "*", count: other.utf8.count)); connect second redis://default:\(stars)@127.0.0.1:\(server.port); BLPOP never 0"),
+                    "\(cmdline.debugDescription)")
+        }
+    }
+
+    /// redkeep ended before blocking: the arguments were not understood or the connection failed.
+    struct ExitedEarly: Error { let status: Int32; let arguments: Int }
+
+    /// Runs redkeep with `arguments` until its `BLPOP never 0` blocks on `server` (by then
+    /// it has long parsed, and scrubbed, its arguments) and returns its /proc cmdline.
+    static func commandLineWhileBlocked(_ server: LocalServer, _ arguments: [String]) async throws -> String {
+        var probeSettings = server.connectionConfiguration
+        probeSettings.password = RedisSecret(Self.password)
+        let probe = try await RedisConnection.connect(probeSettings)
+        defer { Task { await probe.close() } }
+        // A redkeep of an earlier call may still be counted until the server sees it gone.
+        while try await probe.info("clients").int("blocked_clients") != 0 { try await Task.sleep(for: .milliseconds(20)) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RedkeepBinaryTests.binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        while try await probe.info("clients").int("blocked_clients") != 1 {
+            guard process.isRunning else { throw ExitedEarly(status: process.terminationStatus, arguments: arguments.count) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return String(decoding: try Data(contentsOf: URL(fileURLWithPath: "/proc/\(process.processIdentifier)/cmdline")), as: UTF8.self)
     }
 
     /// A prompt session with HOME set and no REDKEEP_HISTFILE.

@@ -25,6 +25,7 @@ import Testing
         let help = await runScript("help archive drill")
         #expect(help.outcome == .completed)
         #expect(help.out.contains("CLIENT PAUSE WRITE") && help.out.contains("--max-pause"), "\(help.out)")
+        #expect(help.out.contains("every step included"), "\(help.out)")
         let group = await runScript("help archive")
         #expect(group.out.contains("drill"), "\(group.out)")
     }

@@ -17,27 +17,35 @@ public enum ArchiveDrill {
     public static func run(_ options: ArchiveDrillOptions, markName: String? = nil) async throws(ArchiveDrillError) -> ArchiveDrillReport {
         try options.validate()
         let started = ContinuousClock.now
-        let deadline = started + options.timeout
+        // One deadline for the whole drill: every step gets what is left of it.
+        let deadline = CommandDeadline(drill: options.timeout)
         let name = markName ?? "drill-\(Int64(Date().timeIntervalSince1970 * 1000))"
         guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw ArchiveDrillError(.invalidRequest, "a mark name is printable text without blanks, not \"\(name.prefix(80))\"")
         }
         let markKey = ArchiveRecord.Mark.key(for: name)
 
-        let live = try await connect(options.live, "the live server")
-        defer { Task { await live.close() } }
-        let index: ArchiveIndex
-        do { index = try await ArchiveIO.run { () throws(ArchiveError) in try ArchiveIndex.read(options.archive) } } catch {
-            throw ArchiveDrillError(.archive, "cannot read the archive \(options.archive.location): \(error.message)", underlying: error)
+        let live = try await step("connecting to the live server (\(options.live.endpoint))", within: deadline) { () async throws(ArchiveDrillError) in
+            try await connect(options.live, "the live server")
         }
-        try await requireSource(index.descriptor, live: live, archive: options.archive.location)
-        try await refuseLiveAsScratch(options.destination, live: live)
-        try await requirePauseWrite(live)
+        defer { Task { await live.close() } }
+        let index = try await step("reading the index of the archive \(options.archive.location)", within: deadline) { () async throws(ArchiveDrillError) in
+            do throws(ArchiveError) { return try await ArchiveIO.run { () throws(ArchiveError) in try ArchiveIndex.read(options.archive) } } catch {
+                throw ArchiveDrillError(.archive, "cannot read the archive \(options.archive.location): \(error.message)", underlying: error)
+            }
+        }
         let reader = KeySpaceReader(connection: live)
-        try await refuseTooLarge(reader, maxPause: options.maxPause)
+        try await step("checking the live server \(live.endpoint), the archive and the scratch server", within: deadline) { () async throws(ArchiveDrillError) -> Void in
+            try await requireSource(index.descriptor, live: live, archive: options.archive.location)
+            try await refuseLiveAsScratch(options.destination, live: live)
+            try await requirePauseWrite(live)
+            try await refuseTooLarge(reader, maxPause: options.maxPause)
+        }
 
         var locator = MarkLocator(store: options.archive, key: markKey, before: index)
-        let capture = try await capture(reader, markKey: markKey, maxPause: options.maxPause, configuration: options.live)
+        let capture = try await step("marking and capturing the live server \(live.endpoint)", within: deadline) { () async throws(ArchiveDrillError) in
+            try await ArchiveDrill.capture(reader, markKey: markKey, maxPause: options.maxPause, configuration: options.live)
+        }
         var report = ArchiveDrillReport(
             verdict: .inconclusive, markName: name, markKey: markKey, markedAt: capture.markedAt, writesHeld: capture.held,
             keysAtMark: capture.keys.count, keysRestored: 0, keysCompared: 0, expiredSinceMark: 0, differenceCount: 0,
@@ -77,23 +85,28 @@ public enum ArchiveDrill {
 
     /// Reads the restored server and compares it with the capture.
     static func compare(_ atMark: [DrillKey: KeyFingerprint], restoredAt scratch: RedisConnectionConfiguration, options: ArchiveDrillOptions,
-                        until deadline: ContinuousClock.Instant, report: inout ArchiveDrillReport) async throws(ArchiveDrillError) -> DrillComparison {
-        let restored = try await connect(scratch, "the scratch server")
+                        until deadline: CommandDeadline, report: inout ArchiveDrillReport) async throws(ArchiveDrillError) -> DrillComparison {
+        let restored = try await step("connecting to the scratch server (\(scratch.endpoint))", within: deadline) { () async throws(ArchiveDrillError) in
+            try await connect(scratch, "the scratch server")
+        }
         defer { Task { await restored.close() } }
         var back = KeySpaceReader(connection: restored)
-        back.deadline = deadline
-        let read: (keys: [DrillKey: KeyFingerprint], complete: Bool)
-        do { read = try await back.read() } catch {
-            throw ArchiveDrillError(.scratch, "cannot read the keys of the scratch server \(restored.endpoint) after the restore: \(error.message)", underlying: error)
+        back.deadline = deadline.instant
+        let reader = back
+        let doing = "reading the restored keys of the scratch server \(restored.endpoint)"
+        let read = try await step(doing, within: deadline) { () async throws(ArchiveDrillError) in
+            do throws(RedisClientError) { return try await reader.read() } catch {
+                throw ArchiveDrillError(.scratch, "cannot read the keys of the scratch server \(restored.endpoint) after the restore: \(error.message)", underlying: error)
+            }
         }
-        guard read.complete else { throw timedOut(options.timeout, "reading the restored keys") }
+        guard read.complete else { throw timedOut(deadline.timeout, doing) }
         report.keysRestored = read.keys.count
         return DrillComparison(live: atMark, restored: read.keys, now: Int64(Date().timeIntervalSince1970 * 1000),
                                toleranceMs: Int64(seconds(options.expiryTolerance) * 1000))
     }
 
     /// Polls the archive until the mark's write is archived, or the deadline.
-    static func waitForMark(_ locator: inout MarkLocator, archive: String, until deadline: ContinuousClock.Instant,
+    static func waitForMark(_ locator: inout MarkLocator, archive: String, until deadline: CommandDeadline,
                             every interval: Duration) async throws(ArchiveDrillError) -> MarkLocator.Position {
         while true {
             let current = locator
@@ -111,8 +124,8 @@ public enum ArchiveDrill {
             if Task.isCancelled {
                 throw ArchiveDrillError(.markNotArchived, "the drill was interrupted while waiting for the mark \(locator.key) to reach the archive \(archive)")
             }
-            guard ContinuousClock.now + interval < deadline, (try? await Task.sleep(for: interval)) != nil else {
-                throw ArchiveDrillError(.markNotArchived, "the mark \(locator.key) was written on the live server but did not reach the archive \(archive) within the drill's timeout (\(locator.searched.count) chunks searched); is a collector running for this archive? (chunk status)")
+            guard ContinuousClock.now + interval < deadline.instant, (try? await Task.sleep(for: interval)) != nil else {
+                throw ArchiveDrillError(.markNotArchived, "the drill ran out of its time (\(deadline.timeout)) while waiting for the mark \(locator.key) to reach the archive \(archive): it was written on the live server but not archived (\(locator.searched.count) chunks searched); is a collector running for this archive? (chunk status)")
             }
         }
     }
@@ -120,7 +133,7 @@ public enum ArchiveDrill {
     /// Restores into the destination, cancelled at the deadline. Returns the report and
     /// how to reach the restored server.
     static func restore(_ options: ArchiveDrillOptions, target: ReplayTarget,
-                        until deadline: ContinuousClock.Instant) async throws(ArchiveDrillError) -> (RestoreReport, RedisConnectionConfiguration) {
+                        until deadline: CommandDeadline) async throws(ArchiveDrillError) -> (RestoreReport, RedisConnectionConfiguration) {
         let destination: RestoreDestination
         var restoreOptions = RestoreOptions()
         let into: RedisConnection?
@@ -129,7 +142,9 @@ public enum ArchiveDrill {
             destination = .localServer(name: name, lab: lab, port: nil)
             into = nil
         case .connection(let configuration, let name, let scratch, let flush):
-            let connection = try await connect(configuration, "the scratch server \(name)")
+            let connection = try await step("connecting to the scratch server \(name) (\(configuration.endpoint))", within: deadline) { () async throws(ArchiveDrillError) in
+                try await connect(configuration, "the scratch server \(name)")
+            }
             destination = .connection(connection, name: name, scratch: scratch)
             restoreOptions.flush = flush
             into = connection
@@ -140,7 +155,7 @@ public enum ArchiveDrill {
             do throws(RestoreError) { return .success(try await Restore.run(archive: archive, target: target, destination: destination, options: restoreOptions)) }
             catch { return .failure(error) }
         }
-        let timer = Task { if (try? await Task.sleep(until: deadline)) != nil { work.cancel() } }
+        let timer = Task { if (try? await Task.sleep(until: deadline.instant)) != nil { work.cancel() } }
         let result = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
         timer.cancel()
         let report: RestoreReport
@@ -150,7 +165,7 @@ public enum ArchiveDrill {
         case .success(let r):
             report = r
         }
-        if report.outcome.interrupted { throw timedOut(options.timeout, "restoring") }
+        if report.outcome.interrupted { throw timedOut(deadline.timeout, "restoring the archive to the mark (\(target))") }
         switch options.destination {
         case .connection(let configuration, _, _, _):
             return (report, configuration)

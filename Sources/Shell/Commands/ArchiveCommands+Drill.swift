@@ -27,7 +27,7 @@ struct ArchiveDrillCommand: ShellCommand {
     @Flag(help: "With --into: FLUSHALL a scratch server that holds keys (after every check).") var flush = false
     @Flag(help: "Leave the fresh local server running (connected under its name) after the drill.") var keep = false
     @Option(name: .customLong("max-pause"), help: "Hold the live server's writes at most this long (10ms to 60s).") var maxPause: String = "2s"
-    @Option(help: "The whole drill at most this long (1s to 24h).") var timeout: String = "10m"
+    @Option(help: "The whole drill at most this long, every step included: connecting, the checks, the wait for the archive, the restore, the comparison (1s to 24h).") var timeout: String = "10m"
     @Option(help: "List at most this many differing keys (1 to 1000).") var show: Int = 10
     @Option(help: "The mark's name (default drill-UNIXMS).") var mark: String?
 
