@@ -114,6 +114,7 @@ import Testing
             #expect(try await p.send(["DBSIZE"]).int == 11)
             #expect(today.outcome.baseKeysExpiredSinceTarget == 10 && today.outcome.baseKeysTTLShifted == 0)
             #expect(today.outcome.baseKeysExpiredBeforeTarget == 1, "the key that expired before the target")
+            #expect(today.outcome.incrExpiriesPassedSinceTarget == 2, "incr:short and incr:expireat, deleted on replay")
 
             let forensic = try await lab.start("forensic")
             let f = try await RedisConnection.connect(forensic.connectionConfiguration)
@@ -124,7 +125,7 @@ import Testing
             #expect(asOf.outcome.baseKeysTTLShifted == 10 && asOf.outcome.baseKeysExpiredSinceTarget == 0)
             #expect(try await f.send(["DBSIZE"]).int == 23)
             let expectedTTL = expiresAt - targetMs
-            #expect(asOf.outcome.incrExpiriesShifted == 2)
+            #expect(asOf.outcome.incrExpiriesShifted == 2 && asOf.outcome.incrExpiriesPassedSinceTarget == 0)
             let incrTTL = try #require(try await f.send(["PTTL", "incr:short"]).int)
             // SET PX is archived as SET PXAT: an absolute time, moved like the base's.
             #expect(abs(Int64(incrTTL) - expectedTTL) <= 1000, "incr:short has PTTL \(incrTTL), it had about \(expectedTTL) at the target")
