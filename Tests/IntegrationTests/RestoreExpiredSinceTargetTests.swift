@@ -23,10 +23,7 @@ import Testing
             _ = try await c.send(["SET", "incr:expire", "v"])
             _ = try await c.send(["EXPIRE", "incr:expire", .string(String(ttlMs / 1000))])
             _ = try await c.send(["SET", "incr:keep", "v"])
-            try await Task.sleep(for: .milliseconds(1100))  // appendfsync everysec
-            let archive = try restoreTemporaryFolder("archive", in: lab)
-            let builder = try RestoreArchiveBuilder(root: archive, serverDirectory: source.directory)
-            try builder.collect()
+            let archive = try await RestoreRDBBaseTests.archive(source, in: lab)
             let index = try ArchiveIndex.read(archive)
             #expect(index.generations.last?.format == .aof, "the base should be in AOF format")
             let second = currentSecond()
@@ -34,22 +31,14 @@ import Testing
             // Until the short keys have expired everywhere.
             while Int64(Date().timeIntervalSince1970 * 1000) <= written + ttlMs + 1100 { try await Task.sleep(for: .milliseconds(100)) }
 
-            let plain = try await lab.start("plain")
-            let p = try await RedisConnection.connect(plain.connectionConfiguration)
-            let today = try await Restore.run(archive: LocalArchiveStore(root: archive), target: .time(second: second, inclusive: true),
-                                              destination: .connection(p, name: "plain", scratch: nil))
+            let (p, today) = try await RestoreRDBBaseTests.restore(archive, second: second, into: "plain", ttlAsOfTarget: false, in: lab)
             #expect(try await p.send(["EXISTS", "base:0", "base:1", "base:2", "incr:px", "incr:expire"]).int == 0)
             #expect(try await p.send(["DBSIZE"]).int == 2, "base:keep and incr:keep")
             #expect(today.outcome.incrExpiriesPassedSinceTarget == 2, "\(today.outcome)")
             #expect(today.outcome.baseKeysExpiredSinceTarget == 3 && today.outcome.baseKeysTTLShifted == 0, "\(today.outcome)")
             #expect(today.outcome.incrExpiriesShifted == 0)
 
-            let forensic = try await lab.start("forensic")
-            let f = try await RedisConnection.connect(forensic.connectionConfiguration)
-            var options = RestoreOptions()
-            options.ttlAsOfTarget = true
-            let asOf = try await Restore.run(archive: LocalArchiveStore(root: archive), target: .time(second: second, inclusive: true),
-                                             destination: .connection(f, name: "forensic", scratch: nil), options: options)
+            let (f, asOf) = try await RestoreRDBBaseTests.restore(archive, second: second, into: "forensic", ttlAsOfTarget: true, in: lab)
             #expect(try await f.send(["EXISTS", "base:0", "base:1", "base:2", "incr:px", "incr:expire"]).int == 5)
             #expect(try await f.send(["DBSIZE"]).int == 7)
             #expect(asOf.outcome.incrExpiriesShifted == 2 && asOf.outcome.incrExpiriesPassedSinceTarget == 0, "\(asOf.outcome)")

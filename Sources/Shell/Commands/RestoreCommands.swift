@@ -167,7 +167,9 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
             }
         }
         if o.incrExpiriesShifted > 0 { fields.append(("incr_expiries_shifted", .integer(Int64(o.incrExpiriesShifted)))) }
-        fields.append(("incr_expiries_passed_since_target", .integer(Int64(o.incrExpiriesPassedSinceTarget))))
+        if o.incrExpiriesPassedSinceTarget > 0 {
+            fields.append(("incr_expiries_passed_since_target", .integer(Int64(o.incrExpiriesPassedSinceTarget))))
+        }
         if o.incrExpiriesPassedSinceTarget > 0 || o.baseKeysExpiredSinceTarget > 0 {
             fields.append(("expired_since_target_hint", .text("keys alive at the target whose expiry passed before the restore are gone on the target; --ttl-as-of-target keeps them with the TTL they had then")))
         }
