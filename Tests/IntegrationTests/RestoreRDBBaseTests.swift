@@ -18,6 +18,27 @@ import Testing
         Issue.record("BGREWRITEAOF did not finish within 20 s")
     }
 
+    /// Archives what `source` has written, once its AOF is on disk (appendfsync everysec),
+    /// in a new folder of the lab; returns the folder.
+    static func archive(_ source: LocalServer, in lab: Lab) async throws -> String {
+        try await Task.sleep(for: .milliseconds(1100))
+        let archive = try restoreTemporaryFolder("archive", in: lab)
+        try RestoreArchiveBuilder(root: archive, serverDirectory: source.directory).collect()
+        return archive
+    }
+
+    /// Restores `archive` as of the end of `second` into a new server of the lab named
+    /// `name`, with `--ttl-as-of-target` or without; returns its connection and the report.
+    static func restore(_ archive: String, second: Int64, into name: String, ttlAsOfTarget: Bool, in lab: Lab) async throws -> (RedisConnection, RestoreReport) {
+        let server = try await lab.start(name)
+        let connection = try await RedisConnection.connect(server.connectionConfiguration)
+        var options = RestoreOptions()
+        options.ttlAsOfTarget = ttlAsOfTarget
+        let report = try await Restore.run(archive: LocalArchiveStore(root: archive), target: .time(second: second, inclusive: true),
+                                           destination: .connection(connection, name: name, scratch: nil), options: options)
+        return (connection, report)
+    }
+
     @Test func anRDBBaseOfEveryTypeLoadsWithNoServerBinaryAtAll() async throws {
         try await withLab { lab in
             var options = RDBRoundTripTests.options([("aof-disable-auto-gc", "yes")])
@@ -28,10 +49,7 @@ import Testing
             try await RDBRoundTripTests.populate(c)
             try await Self.rewrite(c)
             _ = try await c.pipeline((0..<500).map { ["SET", .string("incr:\($0)"), "v"] })
-            try await Task.sleep(for: .milliseconds(1100))  // appendfsync everysec
-            let archive = try restoreTemporaryFolder("archive", in: lab)
-            let builder = try RestoreArchiveBuilder(root: archive, serverDirectory: source.directory)
-            try builder.collect()
+            let archive = try await Self.archive(source, in: lab)
             let index = try ArchiveIndex.read(archive)
             #expect(index.generations.first?.format == .rdb, "the base should be an RDB")
             let expected = try await RDBRoundTripTests.digest(c)
@@ -95,36 +113,26 @@ import Testing
             _ = try await c.send(["EXPIREAT", "incr:expireat", .string(String(expiresAt / 1000))])
             try await Task.sleep(for: .milliseconds(1100))
             _ = try await c.send(["SET", "incr:after", "v"])
-            try await Task.sleep(for: .milliseconds(1100))  // appendfsync everysec
-            let archive = try restoreTemporaryFolder("archive", in: lab)
-            let builder = try RestoreArchiveBuilder(root: archive, serverDirectory: source.directory)
-            try builder.collect()
+            let archive = try await Self.archive(source, in: lab)
             let second = currentSecond()
             let targetMs = (second + 1) * 1000
             #expect(targetMs < expiresAt, "the short keys must be alive at the target")
             // Until the short keys have expired everywhere.
             while Int64(Date().timeIntervalSince1970 * 1000) <= expiresAt + 100 { try await Task.sleep(for: .milliseconds(100)) }
 
-            let plain = try await lab.start("plain")
-            let p = try await RedisConnection.connect(plain.connectionConfiguration)
-            let today = try await Restore.run(archive: LocalArchiveStore(root: archive), target: .time(second: second, inclusive: true),
-                                              destination: .connection(p, name: "plain", scratch: nil))
+            let (p, today) = try await Self.restore(archive, second: second, into: "plain", ttlAsOfTarget: false, in: lab)
             #expect(try await p.send(["EXISTS", "short:0"]).int == 0)
             #expect(try await p.send(["EXISTS", "incr:short", "incr:expireat"]).int == 0)
             #expect(try await p.send(["DBSIZE"]).int == 11)
             #expect(today.outcome.baseKeysExpiredSinceTarget == 10 && today.outcome.baseKeysTTLShifted == 0)
             #expect(today.outcome.baseKeysExpiredBeforeTarget == 1, "the key that expired before the target")
+            #expect(today.outcome.incrExpiriesPassedSinceTarget == 2, "incr:short and incr:expireat, deleted on replay")
 
-            let forensic = try await lab.start("forensic")
-            let f = try await RedisConnection.connect(forensic.connectionConfiguration)
-            var options = RestoreOptions()
-            options.ttlAsOfTarget = true
-            let asOf = try await Restore.run(archive: LocalArchiveStore(root: archive), target: .time(second: second, inclusive: true),
-                                             destination: .connection(f, name: "forensic", scratch: nil), options: options)
+            let (f, asOf) = try await Self.restore(archive, second: second, into: "forensic", ttlAsOfTarget: true, in: lab)
             #expect(asOf.outcome.baseKeysTTLShifted == 10 && asOf.outcome.baseKeysExpiredSinceTarget == 0)
             #expect(try await f.send(["DBSIZE"]).int == 23)
             let expectedTTL = expiresAt - targetMs
-            #expect(asOf.outcome.incrExpiriesShifted == 2)
+            #expect(asOf.outcome.incrExpiriesShifted == 2 && asOf.outcome.incrExpiriesPassedSinceTarget == 0)
             let incrTTL = try #require(try await f.send(["PTTL", "incr:short"]).int)
             // SET PX is archived as SET PXAT: an absolute time, moved like the base's.
             #expect(abs(Int64(incrTTL) - expectedTTL) <= 1000, "incr:short has PTTL \(incrTTL), it had about \(expectedTTL) at the target")

@@ -38,6 +38,25 @@ import Testing
         #expect(Self.words(shifter, try Self.entry("HSET", "h", "PXAT", "1")) == nil)
     }
 
+    /// The count without `--ttl-as-of-target` recognises the same commands as the shift,
+    /// and only expiries in (target, now].
+    @Test func passedExpiriesAreThoseBetweenTheTargetAndNow() throws {
+        var window = PassedExpiryWindow(targetMs: 1_000_000)
+        window.nowMs = 2_000_000
+        #expect(window.passed(try Self.entry("SET", "k", "v", "PXAT", "1500000")))
+        #expect(window.passed(try Self.entry("set", "k", "v", "exat", "2000")), "at now: already gone")
+        #expect(window.passed(try Self.entry("PEXPIREAT", "k", "1000001")))
+        #expect(window.passed(try Self.entry("EXPIREAT", "k", "1500")))
+        #expect(window.passed(try Self.entry("GETEX", "k", "PXAT", "1500000")))
+        #expect(window.passed(try Self.entry("RESTORE", "k", "1500000", "payload", "ABSTTL")))
+        #expect(!window.passed(try Self.entry("PEXPIREAT", "k", "1000000")), "expired at the target: not alive then")
+        #expect(!window.passed(try Self.entry("PEXPIREAT", "k", "2000001")), "still alive now")
+        #expect(!window.passed(try Self.entry("RESTORE", "k", "1500000", "payload")), "a relative TTL")
+        #expect(!window.passed(try Self.entry("SET", "k", "v", "PX", "1500000")))
+        #expect(!window.passed(try Self.entry("HSET", "h", "PXAT", "1500000")))
+        #expect(ExpiryShifter.absoluteExpiryMs(try Self.entry("SET", "k", "v", "EXAT", "7")) == 7000)
+    }
+
     @Test func payloadVersionFollowsTheTargetsVersion() {
         func version(_ text: String) -> Int? { RDBTargetVersion.of(RedisInfo(parsing: text)) }
         #expect(version("redis_version:7.0.15\r\n") == 10)

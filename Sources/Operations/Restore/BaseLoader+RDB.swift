@@ -7,9 +7,11 @@ import RedisClient
 struct BaseLoadResult: Sendable {
     /// Keys (RDB) or commands (AOF) the target acknowledged.
     var applied = 0
-    /// RDB keys restored with the TTL they had at the target (`--ttl-as-of-target`).
+    /// RDB keys restored with the TTL they had at the target (`--ttl-as-of-target`); for
+    /// an AOF base, its commands whose absolute expiry was moved.
     var ttlShifted = 0
-    /// RDB keys alive at the target second whose expiry has passed since: not restored.
+    /// RDB keys alive at the target second whose expiry has passed since: not restored;
+    /// for an AOF base, its commands setting such an expiry (the server drops their key).
     var expiredSinceTarget = 0
     /// RDB keys whose expiry was at or before the target second: not restored.
     var expiredBeforeTarget = 0

@@ -29,12 +29,15 @@ struct BaseLoader {
     /// Loads it and returns what the target acknowledged: keys (RDB) or commands (AOF).
     func load() async throws(RestoreError) -> BaseLoadResult {
         switch plan.generation.format {
-        case .aof: return BaseLoadResult(applied: try await loadCommands())
+        case .aof: return try await loadCommands()
         case .rdb: return try await loadRDBWithRestore()
         }
     }
 
-    private func loadCommands() async throws(RestoreError) -> Int {
+    /// Sends an AOF base's commands as archived, except that the absolute expiries are
+    /// moved with `--ttl-as-of-target` (``ExpiryShifter``) and, without it, those that
+    /// passed since the target are counted: the counts are the acknowledged batches'.
+    private func loadCommands() async throws(RestoreError) -> BaseLoadResult {
         let path = plan.baseName
         let plan = self.plan
         var bytes: ByteBuffer
@@ -46,15 +49,26 @@ struct BaseLoader {
             }
         }
         let reader = AOFFileReader(bytes: bytes, name: path)
+        let targetMs = Int64(plan.targetSecond * 1000)
+        let shifter = ttlAsOfTarget ? ExpiryShifter(targetMs: targetMs) : nil
+        var passedWindow = ttlAsOfTarget ? nil : PassedExpiryWindow(targetMs: targetMs)
+        var result = BaseLoadResult()
         var sent = 0
         while !stop.isSet {
             var bytes = ByteBufferAllocator().buffer(capacity: 256 * 1024)
-            var count = 0
+            var count = 0, passed = 0
+            shifter?.startBatch()
+            passedWindow?.startBatch()
             do {
                 while count < window, let entry = try reader.next() {
                     guard entry.isCommand else { continue }
-                    var b = entry.bytes
-                    bytes.writeBuffer(&b)
+                    if let shifter {
+                        shifter.append(entry, to: &bytes)
+                    } else {
+                        if let passedWindow, passedWindow.passed(entry) { passed += 1 }
+                        var b = entry.bytes
+                        bytes.writeBuffer(&b)
+                    }
                     count += 1
                 }
             } catch {
@@ -69,10 +83,13 @@ struct BaseLoader {
                 throw RestoreError(.target, "the target \(target.endpoint) refused a command of the base \(path): \(bad.message)")
             }
             sent += count
+            result.expiredSinceTarget += passed
+            result.ttlShifted = shifter?.rewritten ?? 0
             progress?(RestoreProgress(phase: .base, done: reader.offset, total: plan.generation.size))
         }
         if !stop.isSet, reader.pendingBytes > 0 { throw RestoreError(.damagedArchive, "the base \(path) ends inside a command at byte \(reader.offset)") }
-        return sent
+        result.applied = sent
+        return result
     }
 
     /// Copies `keys` (whose payloads could not be made here) out of a temporary server

@@ -59,7 +59,9 @@ public struct ConnectionReplay {
         let cursor = CursorBox(ReplayCursor(plan, checked: checked))
         // The restore spool goes when the replay ends, whoever holds the cursor longer.
         defer { cursor.value.finish() }
-        let shifter = ttlAsOfTarget ? ExpiryShifter(targetMs: Int64(plan.targetSecond * 1000)) : nil
+        let targetMs = Int64(plan.targetSecond * 1000)
+        let shifter = ttlAsOfTarget ? ExpiryShifter(targetMs: targetMs) : nil
+        if !ttlAsOfTarget { cursor.value.passedExpiries = PassedExpiryWindow(targetMs: targetMs) }
         let firstBatch = FirstBatch()
         let size = streamBatchSize
         loader.lastBatchSent = { firstBatch.start { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter) } }
@@ -237,12 +239,14 @@ public struct ConnectionReplay {
     /// transaction, which is never split across batches, so an interrupted replay never
     /// leaves the target inside MULTI, or for one larger command): the bytes bound keeps
     /// the batches in flight small whatever the commands' size.
-    /// With a shifter (`--ttl-as-of-target`), commands go one by one through it.
+    /// With a shifter (`--ttl-as-of-target`), commands go one by one through it; without,
+    /// the cursor counts the expiries that passed since the target (taking now per batch).
     static func fill(_ cursor: ReplayCursor, window: Int, maxBytes: Int = batchBytes, shifter: ExpiryShifter? = nil) throws(RestoreError) -> Batch {
         var batch = Batch(bytes: ByteBufferAllocator().buffer(capacity: 256 * 1024), outcome: cursor.outcome)
         batch.positions.reserveCapacity(window)
         var inTransaction = false
         shifter?.startBatch()
+        cursor.passedExpiries?.startBatch()
         while (batch.count < window && batch.bytes.readableBytes < maxBytes) || inTransaction {
             if !inTransaction, shifter == nil {
                 let appended = try cursor.appendPlainCommands(to: &batch.bytes, positions: &batch.positions, max: window - batch.count,

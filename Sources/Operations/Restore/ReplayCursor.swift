@@ -58,6 +58,10 @@ public final class ReplayCursor {
     /// to have the chunk read entry by entry (when it holds a MULTI, say). Nil: every
     /// chunk is read entry by entry.
     public var wholeChunkCopier: ((ArchiveRecord.Chunk, ByteBuffer) throws(RestoreError) -> Bool)?
+    /// Set by a replay into a connection without `--ttl-as-of-target`: the applied commands
+    /// whose absolute expiry lies in it are counted in the outcome's
+    /// ``ReplayOutcome/incrExpiriesPassedSinceTarget``.
+    var passedExpiries: PassedExpiryWindow?
     /// Reads and checks the plan's chunks ahead, on its own thread.
     private let prefetcher: ChunkPrefetcher
     /// How much of a spooled chunk is read at once.
@@ -161,13 +165,15 @@ public final class ReplayCursor {
               pushedBack == nil, let reader else { return 0 }
         let stream = chunkStream, base = chunkOffset, limit = self.limit, lastSecond = self.lastSecond
         var ts = timestamp
-        var commands = 0, bytes = 0, appended = 0
+        var commands = 0, bytes = 0, appended = 0, passed = 0
+        let passedExpiries = self.passedExpiries
         var firstTimestamp = outcome.firstTimestamp
         var lastTimestamp = outcome.lastTimestamp
         defer {
             timestamp = ts
             outcome.commands += commands
             outcome.bytes += bytes
+            outcome.incrExpiriesPassedSinceTarget += passed
             outcome.firstTimestamp = firstTimestamp
             outcome.lastTimestamp = lastTimestamp
         }
@@ -200,6 +206,7 @@ public final class ReplayCursor {
                 }
                 var copy = entry.bytes
                 out.writeBuffer(&copy)
+                if let passedExpiries, passedExpiries.passed(entry) { passed += 1 }
                 positions.append(.init(stream: stream, offset: offset))
                 appended += 1
                 commands += 1
@@ -215,6 +222,7 @@ public final class ReplayCursor {
         outcome.bytes += e.entry.length
         guard e.entry.isCommand else { return }
         outcome.commands += 1
+        if let passedExpiries, passedExpiries.passed(e.entry) { outcome.incrExpiriesPassedSinceTarget += 1 }
         if outcome.firstTimestamp == nil { outcome.firstTimestamp = timestamp }
         outcome.lastTimestamp = timestamp
     }

@@ -48,6 +48,10 @@ public struct ReplayOutcome: Sendable {
     /// Incr commands whose absolute expiry was moved to keep the TTL it had at the
     /// target (`--ttl-as-of-target`).
     public var incrExpiriesShifted = 0
+    /// Incr commands giving their key an absolute expiry after the target but before the
+    /// restore (without `--ttl-as-of-target`): the key was alive at the target and the
+    /// server deleted it on replay; counted so it is not dropped silently.
+    public var incrExpiriesPassedSinceTarget = 0
     /// `#TS` second of the first and last applied command.
     public var firstTimestamp: Int64?
     public var lastTimestamp: Int64?

@@ -155,15 +155,23 @@ struct ReplayUntil: ShellCommand, AcceptsRelativeTimes {
             ("base", .text("\(plan.generation.format.rawValue) \(plan.generation.path), as of \(TimeFormat.text(plan.generation.asOf))")),
         ]
         if let keys = o.baseKeys { fields.append(("base_keys", .integer(Int64(keys)))) }
-        if plan.generation.format == .rdb, o.baseKeys != nil {
+        if o.baseKeys != nil {
             fields += [("base_keys_ttl_as_of_target", .integer(Int64(o.baseKeysTTLShifted))),
-                       ("base_keys_expired_since_target", .integer(Int64(o.baseKeysExpiredSinceTarget))),
-                       ("base_keys_expired_before_target", .integer(Int64(o.baseKeysExpiredBeforeTarget)))]
-            if o.incrExpiriesShifted > 0 { fields.append(("incr_expiries_shifted", .integer(Int64(o.incrExpiriesShifted)))) }
+                       ("base_keys_expired_since_target", .integer(Int64(o.baseKeysExpiredSinceTarget)))]
+        }
+        if plan.generation.format == .rdb, o.baseKeys != nil {
+            fields.append(("base_keys_expired_before_target", .integer(Int64(o.baseKeysExpiredBeforeTarget))))
             if o.baseKeysThroughTemporaryServer > 0 {
                 fields.append(("base_keys_through_temporary_server", .integer(Int64(o.baseKeysThroughTemporaryServer))))
                 fields.append(("base_keys_through_temporary_server_why", .array(o.baseKeysThroughTemporaryServerWhy.map { .text($0) })))
             }
+        }
+        if o.incrExpiriesShifted > 0 { fields.append(("incr_expiries_shifted", .integer(Int64(o.incrExpiriesShifted)))) }
+        if o.incrExpiriesPassedSinceTarget > 0 {
+            fields.append(("incr_expiries_passed_since_target", .integer(Int64(o.incrExpiriesPassedSinceTarget))))
+        }
+        if o.incrExpiriesPassedSinceTarget > 0 || o.baseKeysExpiredSinceTarget > 0 {
+            fields.append(("expired_since_target_hint", .text("keys alive at the target whose expiry passed before the restore are gone on the target; --ttl-as-of-target keeps them with the TTL they had then")))
         }
         fields += [
             ("commands", .integer(Int64(o.commands))),
