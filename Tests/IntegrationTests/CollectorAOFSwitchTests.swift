@@ -53,4 +53,71 @@ import Testing
             #expect(plan.generation.gen >= 2)
         }
     }
+
+    /// An off/on toggle well inside one interval: `aof_enabled` is looked at once at the
+    /// start (the next look is an hour away), so only the folder watch (the `temp-*.incr`
+    /// Redis creates when the AOF is switched on) can see it.
+    @Test func aToggleBetweenTwoLooksIsSeenInTheFolderAndIsAGap() async throws {
+        try await withLab { lab in
+            let server = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [
+                ("auto-aof-rewrite-percentage", "0"), ReplicaCollectorTests.debug,
+            ]))
+            let archive = try restoreTemporaryFolder("archive", in: lab)
+            let collector = try await Collector.open(name: "c", source: server.connectionConfiguration,
+                                                     options: CollectorOptions(archive: archive, pause: .zero, interval: .seconds(3600)))
+            let running = Task { await collector.run() }
+            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            _ = try await c.send(["SET", "before", "1"])
+            // After the collector's first look (which saw the AOF on).
+            try await Task.sleep(for: .milliseconds(1200))
+
+            // Off, writes, on: about a second, between two looks. The window spans a
+            // second boundary, so a second in it is older than the base Redis writes when
+            // the AOF comes back (a base taken later in the same second would serve it).
+            try await sleepUntilFraction(0.2)
+            _ = try await c.send(["CONFIG", "SET", "appendonly", "no"])
+            _ = try await c.send(["SET", "lost", "1"])
+            let offSecond = currentSecond()
+            try await sleepUntilFraction(0.2)
+            _ = try await c.send(["SET", "lost-too", "1"])
+            _ = try await c.send(["CONFIG", "SET", "appendonly", "yes"])
+            var rewritten = false
+            for _ in 0..<400 {
+                let info = try await c.info("persistence")
+                if info.int("aof_enabled") == 1 && info.int("aof_rewrite_in_progress") == 0 && info.int("aof_rewrite_scheduled") == 0 {
+                    rewritten = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try #require(rewritten, "the rewrite after appendonly yes did not finish in 20 s")
+            // A second after the new base was written.
+            try await Task.sleep(for: .milliseconds(1100))
+            try await sleepUntilFraction(0.2)
+            _ = try await c.send(["SET", "after", "1"])
+            let afterSecond = currentSecond()
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(!collector.status().warnings.contains { $0.contains("appendonly is off") }, "the look at aof_enabled saw the toggle; the test proves nothing")
+            collector.requestStop()
+            await running.value
+            let sourceDigest = try await RDBRoundTripTests.digest(c)
+            await c.close()
+
+            let index = try ArchiveIndex.read(archive)
+            let gap = try #require(index.gaps.first { $0.reason.contains("switched off and on") }, "no gap: \(index.gaps)")
+            #expect(gap.reason.contains("temp-") && gap.reason.contains("only when the AOF is switched on"), "\(gap.reason)")
+            #expect(gap.from <= Double(offSecond) && Double(offSecond) < gap.to)
+            do throws(RestoreError) {
+                _ = try RestorePlan.make(index, target: .time(second: offSecond, inclusive: true))
+                Issue.record("a restore to a second with the AOF off was planned")
+            } catch {
+                #expect(error.kind == .notInArchive && error.message.contains("switched off and on"), "\(error.message)")
+            }
+            // The base Redis wrote when the AOF came back, and its stream, serve the times after it.
+            let newest = try #require(index.generations.last)
+            #expect(newest.asOf < Double(afterSecond))
+            let restored = try await ReplicaCollectorTests.restored(archive, .time(second: afterSecond, inclusive: true), in: lab)
+            #expect(restored.digest == sourceDigest)
+        }
+    }
 }
