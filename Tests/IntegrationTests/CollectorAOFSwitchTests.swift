@@ -7,14 +7,23 @@ import Testing
 /// Writes made while `appendonly` is off never reach the AOF: the collector records the
 /// window as a gap, and a restore into it is refused instead of silently missing them.
 @Suite(.serialized) struct CollectorAOFSwitchTests {
+    /// A source with `#TS` annotations, no automatic rewrites and DEBUG DIGEST, a collector
+    /// on it looking every `interval`, and a connection to the source.
+    static func start(in lab: Lab, interval: Duration) async throws
+        -> (archive: String, collector: Collector, running: Task<Void, Never>, source: RedisConnection) {
+        let server = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [
+            ("auto-aof-rewrite-percentage", "0"), ReplicaCollectorTests.debug,
+        ]))
+        let archive = try restoreTemporaryFolder("archive", in: lab)
+        let collector = try await Collector.open(name: "c", source: server.connectionConfiguration,
+                                                 options: CollectorOptions(archive: archive, pause: .zero, interval: interval))
+        let running = Task { await collector.run() }
+        return (archive, collector, running, try await RedisConnection.connect(server.connectionConfiguration))
+    }
+
     @Test func aWindowWithTheAOFOffIsAGapAndRestoresIntoItAreRefused() async throws {
         try await withLab { lab in
-            let server = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [("auto-aof-rewrite-percentage", "0")]))
-            let archive = try restoreTemporaryFolder("archive", in: lab)
-            let collector = try await Collector.open(name: "c", source: server.connectionConfiguration,
-                                                     options: CollectorOptions(archive: archive, pause: .zero, interval: .milliseconds(200)))
-            let running = Task { await collector.run() }
-            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            let (archive, collector, running, c) = try await Self.start(in: lab, interval: .milliseconds(200))
             _ = try await c.send(["SET", "before", "1"])
             try await Task.sleep(for: .milliseconds(1200))
 
@@ -59,14 +68,7 @@ import Testing
     /// Redis creates when the AOF is switched on) can see it.
     @Test func aToggleBetweenTwoLooksIsSeenInTheFolderAndIsAGap() async throws {
         try await withLab { lab in
-            let server = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [
-                ("auto-aof-rewrite-percentage", "0"), ReplicaCollectorTests.debug,
-            ]))
-            let archive = try restoreTemporaryFolder("archive", in: lab)
-            let collector = try await Collector.open(name: "c", source: server.connectionConfiguration,
-                                                     options: CollectorOptions(archive: archive, pause: .zero, interval: .seconds(3600)))
-            let running = Task { await collector.run() }
-            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            let (archive, collector, running, c) = try await Self.start(in: lab, interval: .seconds(3600))
             _ = try await c.send(["SET", "before", "1"])
             // After the collector's first look (which saw the AOF on).
             try await Task.sleep(for: .milliseconds(1200))
@@ -118,6 +120,32 @@ import Testing
             #expect(newest.asOf < Double(afterSecond))
             let restored = try await ReplicaCollectorTests.restored(archive, .time(second: afterSecond, inclusive: true), in: lab)
             #expect(restored.digest == sourceDigest)
+        }
+    }
+
+    /// A plain BGREWRITEAOF under writes opens a regular incr file, not the temporary one
+    /// of a switch back on: the folder watch records no gap for it.
+    @Test func aRewriteUnderWritesIsNoToggle() async throws {
+        try await withLab { lab in
+            let (archive, collector, running, c) = try await Self.start(in: lab, interval: .milliseconds(200))
+            let writer = try await RedisConnection.connect(c.configuration)
+            let writes = Task {
+                for n in 0..<2000 { _ = try await writer.send(["SET", .string("k\(n % 100)"), .string("\(n)")]) }
+            }
+            for _ in 0..<3 {
+                try await CollectorTests.rewrite(c)
+                try await Task.sleep(for: .milliseconds(400))  // a look in between, so each base is followed
+            }
+            try await writes.value
+            try await Task.sleep(for: .milliseconds(500))
+            collector.requestStop()
+            await running.value
+            await writer.close()
+            await c.close()
+
+            let index = try ArchiveIndex.read(archive)
+            #expect(index.generations.count >= 2, "\(index.generations.count) generations: the rewrites were not followed")
+            #expect(index.gaps.isEmpty, "\(index.gaps)")
         }
     }
 }

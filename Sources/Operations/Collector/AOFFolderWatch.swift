@@ -28,12 +28,9 @@ final class AOFFolderWatch: Sendable {
 
     /// The inotify descriptor, -1 once closed.
     private let descriptor: Mutex<Int32>
-    /// The folder watched, for messages.
-    let directory: String
 
-    private init(descriptor: Int32, directory: String) {
+    private init(descriptor: Int32) {
         self.descriptor = Mutex(descriptor)
-        self.directory = directory
     }
 
     deinit { close() }
@@ -56,7 +53,7 @@ final class AOFFolderWatch: Sendable {
             Glibc.close(fd)
             return .failure(WatchUnavailable("inotify_add_watch on \(directory) failed: \(why)"))
         }
-        return .success(AOFFolderWatch(descriptor: fd, directory: directory))
+        return .success(AOFFolderWatch(descriptor: fd))
         #else
         return .failure(WatchUnavailable("inotify is Linux only"))
         #endif
