@@ -77,11 +77,13 @@ public final class Collector: Sendable {
         var nextRewrite = schedule.next(after: Date())
         shared.withLock { $0.status.nextRewrite = nextRewrite?.timeIntervalSince1970 }
         let interval = Self.seconds(options.interval)
+        let folder = openAOFFolderWatch()
+        defer { folder?.close() }
         while !stopRequested {
             let started = RateLimiter.now()
             // Before the pass: a gap for an off window is recorded before the base Redis
             // writes when the AOF comes back, which serves the times after it.
-            await watchAOF()
+            await watchAOF(folder: folder)
             await pass(pausing: true)
             if let due = nextRewrite, Date() >= due, !stopRequested {
                 await scheduledRewrite()
@@ -91,6 +93,8 @@ public final class Collector: Sendable {
             await sleep(until: started + interval)
         }
         setState(.stopping)
+        // A toggle in the last interval is seen (and its gap recorded) before the last pass.
+        await watchAOF(folder: folder)
         await pass(pausing: false)
         await recordAOFStillOff()
         let connection = shared.withLock { s in
