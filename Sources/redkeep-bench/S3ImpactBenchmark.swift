@@ -26,11 +26,17 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
         the collector on --redis-host-cpu (the Redis host), redis-benchmark, the object store and \
         this process on --remote-cpu (the clients and the store are other hosts in a deployment). \
         --pin none pins nothing (the collector and the store then take CPU from redis-benchmark). \
-        Without taskset it runs unpinned and says so.
+        Without taskset it runs unpinned and says so. --store-priority idle (default) runs the \
+        object store at SCHED_IDLE (chrt -i): on a 2-CPU machine redis-benchmark keeps the remote \
+        CPU busy, and the store, another host in a deployment, then uses only the cycles it \
+        leaves (uploads lag and the spool holds the backlog, as with a slow store); --store-priority \
+        normal lets it take its share from redis-benchmark.
         """)
 
     /// Where processes run: see ``S3ImpactPinning``.
     enum PinMode: String, ExpressibleByArgument, CaseIterable, Sendable { case hosts, none }
+    /// The object store's CPU scheduling: see the discussion above.
+    enum StorePriority: String, ExpressibleByArgument, CaseIterable, Sendable { case idle, normal }
 
     @Option(help: "Requests per redis-benchmark test (1000 to 10,000,000).") var requests = 200_000
     @Option(help: "Rounds, each one run without and one with (1 to 99); medians are reported.") var rounds = 9
@@ -40,6 +46,7 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
     @Option(help: "hosts: pin the Redis host's and the remote hosts' processes to one CPU each (default); none: pin nothing.") var pin = PinMode.hosts
     @Option(help: "With --pin hosts: the Redis host's CPU (redis-server, the collector).") var redisHostCPU = 0
     @Option(help: "With --pin hosts: the remote hosts' CPU (redis-benchmark, weed, this process).") var remoteCPU = 1
+    @Option(help: "idle: the object store runs at SCHED_IDLE, on cycles the remote clients leave (default); normal: it competes with them.") var storePriority = StorePriority.idle
     @Option(help: "Also run redis-benchmark -P N in each run, reported apart, never as the goal figure (0: no; 2 to 64).") var pipeline = 0
     @Option(help: "The redkeep binary that collects (default: the one beside this benchmark).") var redkeep: String?
 
@@ -67,6 +74,8 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
         let objects = try await LocalObjectStore.start(bucket: "bench")
         do {
             try await pinning.pin(objects.pid, to: pinning.cpus?.remote, what: "the object store")
+            if storePriority == .idle { try await S3ImpactPinning.runIdle(objects.pid, what: "the object store") }
+            print("object store priority: \(storePriority == .idle ? "SCHED_IDLE (chrt -i: only cycles nothing else wants, as a store on another host)" : "normal (it competes with redis-benchmark for the remote CPU)")")
             setenv("AWS_ACCESS_KEY_ID", objects.credentials.accessKeyID, 1)
             setenv("AWS_SECRET_ACCESS_KEY", objects.credentials.secretAccessKey.revealed, 1)
             try await withLab { lab in try await measure(lab, objects, binary, pinning) }

@@ -31,6 +31,15 @@ struct S3ImpactPinning: Sendable {
         }
     }
 
+    /// Moves every thread of `pid` to SCHED_IDLE (`chrt -a -i -p 0`), so it runs only on
+    /// cycles no other process of its CPU wants.
+    static func runIdle(_ pid: Int32, what: String) async throws {
+        let result = try await ExternalCommand.run("chrt", ["-a", "-i", "-p", "0", String(pid)])
+        guard result.succeeded else {
+            throw ValidationError("chrt -a -i -p 0 \(pid) (\(what)) failed: \(result.output.prefix(300))")
+        }
+    }
+
     /// What the report says about the placement.
     var description: String {
         guard let cpus else { return "nothing pinned (\(unpinnedReason ?? "--pin none")): every process competes for every CPU" }
