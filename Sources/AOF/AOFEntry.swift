@@ -69,6 +69,15 @@ public struct AOFEntry: Sendable {
         argumentRanges().map { bytes.getSlice(at: bytes.readerIndex + $0.lowerBound, length: $0.count)! }
     }
 
+    /// A command's arguments after its name, exactly as archived (`$3\r\nkey\r\n...`),
+    /// sharing storage with ``bytes``: what another command taking the same arguments
+    /// (a run of SETs sent as one MSET) copies without parsing them. Empty for annotations.
+    public var argumentsAfterName: ByteBuffer {
+        guard let name = nameRange else { return ByteBuffer() }
+        let start = name.upperBound + 2  // past the name's "\r\n"
+        return bytes.getSlice(at: bytes.readerIndex + start, length: max(0, bytes.readableBytes - start))!
+    }
+
     /// Argument `index` (0 is the name) as text, lossy for binary values.
     public func argument(_ index: Int) -> String? {
         let ranges = argumentRanges()

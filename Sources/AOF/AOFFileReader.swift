@@ -18,6 +18,8 @@ public final class AOFFileReader {
     private let ownsDescriptor: Bool
     private let blockSize: Int
     private let end: Int?
+    /// Where blocks come from instead of the descriptor (see ``init(name:to:blockSize:reading:)``).
+    private let source: ((UnsafeMutableRawBufferPointer, Int) throws(AOFError) -> Int)?
     /// The mutable state, behind a pointer: `next()` runs once per command, and stored
     /// properties of a class passed `inout` cost two dynamic exclusivity checks per call
     /// (about a tenth of the scan time); the pointer has none. Only this class touches it.
@@ -45,6 +47,15 @@ public final class AOFFileReader {
         self.init(descriptor: descriptor, name: name, from: start, to: end, blockSize: blockSize, owns: false)
     }
 
+    /// Reads `count` bytes through `reading`, which copies up to a buffer's size of them
+    /// from the offset given into it and returns how many (0 only at the end): bytes
+    /// coming from somewhere else than a file (an object store read in ranges), read a
+    /// block at a time like a file's.
+    public convenience init(name: String, to count: Int, blockSize: Int = 1 << 20,
+                            reading: @escaping (UnsafeMutableRawBufferPointer, Int) throws(AOFError) -> Int) {
+        self.init(descriptor: -1, name: name, from: 0, to: count, blockSize: blockSize, owns: false, source: reading)
+    }
+
     /// Reads entries from bytes already in memory (a chunk fetched from an archive store);
     /// offsets count from the first byte.
     public convenience init(bytes: ByteBuffer, name: String) {
@@ -53,8 +64,10 @@ public final class AOFFileReader {
         state.pointee.exhausted = true
     }
 
-    private init(descriptor: Int32, name: String, from start: Int, to end: Int?, blockSize: Int, owns: Bool) {
+    private init(descriptor: Int32, name: String, from start: Int, to end: Int?, blockSize: Int, owns: Bool,
+                 source: ((UnsafeMutableRawBufferPointer, Int) throws(AOFError) -> Int)? = nil) {
         self.descriptor = descriptor
+        self.source = source
         self.ownsDescriptor = owns
         self.name = name
         self.blockSize = max(blockSize, 4096)
@@ -117,6 +130,20 @@ public final class AOFFileReader {
         let want = min(fresh.writableBytes, remaining)
         let position = state.pointee.readPosition
         let descriptor = self.descriptor
+        if let source {
+            var failure: AOFError?
+            let got = fresh.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { raw in
+                do throws(AOFError) { return try source(UnsafeMutableRawBufferPointer(rebasing: raw.prefix(want)), position) } catch {
+                    failure = error
+                    return 0
+                }
+            }
+            if let failure { throw failure }
+            if got == 0 { state.pointee.exhausted = true }
+            state.pointee.readPosition += got
+            state.pointee.buffer = fresh
+            return
+        }
         var result = 0
         var failure: Int32 = 0
         repeat {

@@ -101,6 +101,7 @@ struct ReplyQueue {
                 counted.firstErrors.append(.init(index: countedReplies, message: token.value.errorMessage ?? ""))
             }
             counted.errors += 1
+            counted.errorIndexes.append(countedReplies)
         }
         countedReplies += 1
         if countedReplies == head.expected {

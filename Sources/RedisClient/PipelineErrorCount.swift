@@ -16,6 +16,9 @@ public struct PipelineErrorCount: Sendable, Equatable {
     public var errors = 0
     /// The first ``kept`` error replies, in order.
     public var firstErrors: [ErrorReply] = []
+    /// The index (from 0) of every error reply, in order: for a caller whose commands
+    /// stand for different amounts of work (an MSET carrying many SETs).
+    public var errorIndexes: [Int] = []
 
     /// No errors.
     public init() {}

@@ -22,8 +22,10 @@ public final class S3Client: Sendable {
     /// GETs sent and bytes they received.
     public let statistics = S3ClientStatistics()
 
-    /// Creates a client for `bucket`; nothing is sent until the first request.
-    public init(configuration: S3Configuration, bucket: String) throws(S3Error) {
+    /// Creates a client for `bucket`; nothing is sent until the first request. Its
+    /// connections run on `eventLoopGroup` (nil: NIO's shared group), which must outlive
+    /// the client's ``shutdown()``.
+    public init(configuration: S3Configuration, bucket: String, eventLoopGroup: (any EventLoopGroup)? = nil) throws(S3Error) {
         if let problem = S3Location.bucketNameProblem(bucket) {
             throw S3Error(.invalidLocation, operation: "use the bucket", endpoint: configuration.endpoint.description, reason: problem)
         }
@@ -40,7 +42,7 @@ public final class S3Client: Sendable {
         // Fail a request at once when the endpoint cannot be reached, rather than retrying
         // the connection until the request's deadline: the caller decides about retries.
         http.connectionPool.retryConnectionEstablishment = false
-        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+        self.http = HTTPClient(eventLoopGroup: eventLoopGroup ?? HTTPClient.defaultEventLoopGroup, configuration: http)
     }
 
     /// Closes the connections. The client cannot be used afterwards; calling it again

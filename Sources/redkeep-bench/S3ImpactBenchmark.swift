@@ -23,8 +23,13 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
         abstract: "redis-benchmark -c 50 with a collector shipping to a local object store vs without (goal >= 0.98).",
         discussion: """
         --pin hosts (default) models separate hosts on one machine with taskset: redis-server and \
-        the collector on --redis-host-cpu (the Redis host), redis-benchmark, the object store and \
-        this process on --remote-cpu (the clients and the store are other hosts in a deployment). \
+        the collector on --redis-host-cpu (the Redis host), redis-benchmark and this process on \
+        --remote-cpu (the clients are other hosts in a deployment). The object store, another host \
+        in a deployment too, has no CPU of its own on a 2-CPU machine: --store-cpu redis-host \
+        (default) puts it on the Redis host's CPU, a worse case for the server than a deployment \
+        (the store's work competes with redis-server) that leaves the clients' CPU to the clients, \
+        which set the rate; --store-cpu remote puts it beside redis-benchmark (the earlier method: \
+        it then takes its CPU from the client, which no deployment does). \
         --pin none pins nothing (the collector and the store then take CPU from redis-benchmark). \
         Without taskset it runs unpinned and says so. --store-priority idle (default) runs the \
         object store at SCHED_IDLE (chrt -i): on a 2-CPU machine redis-benchmark keeps the remote \
@@ -37,6 +42,10 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
     enum PinMode: String, ExpressibleByArgument, CaseIterable, Sendable { case hosts, none }
     /// The object store's CPU scheduling: see the discussion above.
     enum StorePriority: String, ExpressibleByArgument, CaseIterable, Sendable { case idle, normal }
+    /// Which modelled host's CPU the object store shares: see the discussion above.
+    enum StoreCPU: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case redisHost = "redis-host", remote
+    }
 
     @Option(help: "Requests per redis-benchmark test (1000 to 10,000,000).") var requests = 200_000
     @Option(help: "Rounds, each one run without and one with (1 to 99); medians are reported.") var rounds = 9
@@ -46,8 +55,10 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
     @Option(help: "hosts: pin the Redis host's and the remote hosts' processes to one CPU each (default); none: pin nothing.") var pin = PinMode.hosts
     @Option(help: "With --pin hosts: the Redis host's CPU (redis-server, the collector).") var redisHostCPU = 0
     @Option(help: "With --pin hosts: the remote hosts' CPU (redis-benchmark, weed, this process).") var remoteCPU = 1
-    @Option(help: "idle: the object store runs at SCHED_IDLE, on cycles the remote clients leave (default); normal: it competes with them.") var storePriority = StorePriority.idle
+    @Option(help: "idle: the object store runs at SCHED_IDLE, on cycles the processes beside it leave (default); normal: it competes with them.") var storePriority = StorePriority.idle
+    @Option(help: "With --pin hosts: redis-host, the object store shares the Redis host's CPU (default); remote, it shares redis-benchmark's.") var storeCPU = StoreCPU.redisHost
     @Option(help: "Also run redis-benchmark -P N in each run, reported apart, never as the goal figure (0: no; 2 to 64).") var pipeline = 0
+    @Option(help: "The collector's --upload-priority: normal, low or idle (default: none given, so the collector's default, low).") var uploadPriority: String?
     @Option(help: "The redkeep binary that collects (default: the one beside this benchmark).") var redkeep: String?
 
     func validate() throws {
@@ -58,6 +69,9 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
         }
         guard (10...10_000).contains(intervalMilliseconds) else { throw ValidationError("--interval-milliseconds takes 10 to 10000") }
         guard pipeline == 0 || (2...64).contains(pipeline) else { throw ValidationError("--pipeline takes 0 (none) or 2 to 64") }
+        if let uploadPriority, UploadPriority(rawValue: uploadPriority) == nil {
+            throw ValidationError("--upload-priority takes normal, low or idle, not \"\(uploadPriority.prefix(80))\"")
+        }
         for (name, cpu) in [("--redis-host-cpu", redisHostCPU), ("--remote-cpu", remoteCPU)] {
             guard (0...1023).contains(cpu) else { throw ValidationError("\(name) takes a CPU number from 0 to 1023") }
         }
@@ -73,9 +87,11 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
         try await pinning.pin(getpid(), to: pinning.cpus?.remote, what: "this benchmark")
         let objects = try await LocalObjectStore.start(bucket: "bench")
         do {
-            try await pinning.pin(objects.pid, to: pinning.cpus?.remote, what: "the object store")
+            let storeCPU = self.storeCPU == .redisHost ? pinning.cpus?.redisHost : pinning.cpus?.remote
+            try await pinning.pin(objects.pid, to: storeCPU, what: "the object store")
             if storePriority == .idle { try await S3ImpactPinning.runIdle(objects.pid, what: "the object store") }
-            print("object store priority: \(storePriority == .idle ? "SCHED_IDLE (chrt -i: only cycles nothing else wants, as a store on another host)" : "normal (it competes with redis-benchmark for the remote CPU)")")
+            if let storeCPU { print("object store (weed) on CPU \(storeCPU), \(self.storeCPU == .redisHost ? "the Redis host's (--store-cpu redis-host)" : "the remote hosts' (--store-cpu remote)")") }
+            print("object store priority: \(storePriority == .idle ? "SCHED_IDLE (chrt -i: only cycles nothing else wants, as a store on another host)" : "normal (it competes with the processes beside it)")")
             setenv("AWS_ACCESS_KEY_ID", objects.credentials.accessKeyID, 1)
             setenv("AWS_SECRET_ACCESS_KEY", objects.credentials.secretAccessKey.revealed, 1)
             try await withLab { lab in try await measure(lab, objects, binary, pinning) }
@@ -95,7 +111,8 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
         print("""
             Shipping impact: redis-benchmark -c 50 -t \(tests) -n \(grouped(Double(requests))) -d 64 on \(lab.binary) (AOF, appendfsync everysec); \
             with shipping: \(redkeep) chunk run --archive s3://bench/impact-N/ --chunk-size \(chunkSize / 1024)KB --interval \(intervalMilliseconds)ms \
-            (spool + uploader, its own process) to \(objects); \(rounds) rounds, order alternating; \(nproc()) CPUs online, load average at start \(loadAverage())
+            \(uploadPriority.map { "--upload-priority \($0) " } ?? "")(spool + uploader, its own process) to \(objects); \(rounds) rounds, order alternating; \(nproc()) CPUs online, load average at start \(loadAverage())
+              upload priority: \(uploadPriority.map { "\($0) (--upload-priority \($0))" } ?? "\(UploadPriority.default.rawValue) (the collector's default: no --upload-priority given)")
               \(pinning.description)
             """)
         var samples = S3ImpactSamples()
@@ -120,7 +137,7 @@ struct S3ImpactBenchmark: AsyncParsableCommand {
         if shipping {
             collector = try await S3ImpactCollector.start(
                 redkeep: redkeep, port: server.port, archive: "s3://bench/impact-\(round)/", endpoint: objects.endpoint.description,
-                spool: work + "/spool-\(round)", chunkSize: chunkSize, intervalMilliseconds: intervalMilliseconds,
+                spool: work + "/spool-\(round)", chunkSize: chunkSize, intervalMilliseconds: intervalMilliseconds, uploadPriority: uploadPriority,
                 pinning: pinning, cpu: pinning.cpus?.redisHost)
         }
         do {

@@ -27,16 +27,18 @@ struct S3ImpactCollector {
     let remote: any ArchiveStore
 
     /// Starts `redkeep` collecting from the server on `port` into `archive` through the
-    /// spool folder `spool`, and returns once the pipeline is up: the base of generation
-    /// 1 has gone through the spool and is published in the bucket (at most 60 s).
+    /// spool folder `spool` (shipping at `uploadPriority`, nil: the collector's default),
+    /// and returns once the pipeline is up: the base of generation 1 has gone through the
+    /// spool and is published in the bucket (at most 60 s).
     static func start(redkeep: String, port: Int, archive: String, endpoint: String, spool: String, chunkSize: Int,
-                      intervalMilliseconds: Int, pinning: S3ImpactPinning, cpu: Int?) async throws -> S3ImpactCollector {
+                      intervalMilliseconds: Int, uploadPriority: String?, pinning: S3ImpactPinning, cpu: Int?) async throws -> S3ImpactCollector {
         // Opened first: nothing to clean up if the location is refused.
         let remote = try ArchiveStores.open(archive, s3Endpoint: endpoint)
         let outputPath = spool + ".out"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         let script = "connect s 127.0.0.1:\(port); chunk run --archive \(archive) --s3-endpoint \(endpoint) --spool \(spool) "
             + "--chunk-size \(chunkSize / 1024)KB --interval \(intervalMilliseconds)ms"
+            + (uploadPriority.map { " --upload-priority \($0)" } ?? "")
         let command = pinning.prefix(cpu) + [redkeep, "-c", script]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ExternalCommand.find(command[0]) ?? command[0])

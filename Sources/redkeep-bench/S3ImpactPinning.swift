@@ -45,7 +45,7 @@ struct S3ImpactPinning: Sendable {
         guard let cpus else { return "nothing pinned (\(unpinnedReason ?? "--pin none")): every process competes for every CPU" }
         return """
             pinned with taskset: CPU \(cpus.redisHost) is the "Redis host" (redis-server, and the collector when shipping), \
-            CPU \(cpus.remote) the "remote" hosts (redis-benchmark, the object store weed, this benchmark process)
+            CPU \(cpus.remote) the "remote" hosts (redis-benchmark, this benchmark process); the object store as said above
             """
     }
 

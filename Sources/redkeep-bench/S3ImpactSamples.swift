@@ -52,8 +52,12 @@ struct S3ImpactSamples {
             let w = with.compactMap { $0[test] }, wo = without.compactMap { $0[test] }
             let a = median(wo), b = median(w)
             let label = goal ? verdict(b / a, goal: 0.98) : "(extra)"
-            print("  \(test.padding(toLength: 6, withPad: " ", startingAt: 0)) with shipping \(grouped(b))/s   without \(grouped(a))/s   ratio \(fixed(b / a, 3))  \(label)")
-            print("      rounds: with \(w.map { grouped($0) }.joined(separator: " ")); without \(wo.map { grouped($0) }.joined(separator: " "))")
+            // Each round ran both, back to back: their ratio cancels the machine's slow
+            // drift, which the ratio of medians (the goal figure) does not.
+            let paired = zip(with, without).compactMap { w, wo in w[test].flatMap { x in wo[test].map { x / $0 } } }
+            print("  \(test.padding(toLength: 6, withPad: " ", startingAt: 0)) with shipping \(grouped(b))/s   without \(grouped(a))/s   ratio of medians \(fixed(b / a, 3))  \(label)"
+                  + "   (second statistic: median of per-round paired ratios \(paired.isEmpty ? "-" : fixed(median(paired), 3)))")
+            print("      rounds: with \(w.map { grouped($0) }.joined(separator: " ")); without \(wo.map { grouped($0) }.joined(separator: " ")); paired with/without \(paired.map { fixed($0, 3) }.joined(separator: " "))")
         }
     }
 

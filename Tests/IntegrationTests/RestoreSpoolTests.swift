@@ -8,24 +8,33 @@ import Testing
 
 @testable import Operations
 
-/// An archive folder made by hand: an AOF base of one SET and one stream whose chunks are
-/// SETs, written piece by piece (a chunk of hundreds of megabytes is never held whole).
+/// An archive folder made by hand: an AOF base of one SET (and as many more as asked) and
+/// one stream whose chunks are SETs, written piece by piece (a chunk or a base of hundreds
+/// of megabytes is never held whole).
 struct HandMadeArchive {
     let root: String
     /// Commands in the stream.
     let commands: Int
 
-    /// Chunk `n` holds `perChunk[n]` commands `SET k<i % keys> <value of valueBytes>`.
-    init(root: String, perChunk: [Int], valueBytes: Int, keys: Int = 100) throws {
+    /// Chunk `n` holds `perChunk[n]` commands `SET k<i % keys> <value of valueBytes>`; the
+    /// base `SET base 1` then `baseCommands` commands `SET b<i % keys> <value of
+    /// baseValueBytes>`.
+    init(root: String, perChunk: [Int], valueBytes: Int, keys: Int = 100, baseCommands: Int = 0, baseValueBytes: Int = 0) throws {
         self.root = root
         let store = LocalArchiveStore(root: root)
         let writer = try store.openIndexWriter(creating: ArchiveDescriptor(created: 1000, source: "hand-made"))
         defer { writer.close() }
-        let base = Array("*3\r\n$3\r\nSET\r\n$4\r\nbase\r\n$1\r\n1\r\n".utf8)
+        let baseValue = String(repeating: "b", count: baseValueBytes)
         let basePath = ArchiveLayout.basePath(gen: 1, format: .aof)
-        let baseInfo = try store.write(basePath, bytes: base)
+        let baseInfo = try store.write(basePath, replacing: false) { out throws(ArchiveError) in
+            try out.append(Array("*3\r\n$3\r\nSET\r\n$4\r\nbase\r\n$1\r\n1\r\n".utf8))
+            for j in 0..<baseCommands {
+                let key = "b\(j % keys)"
+                try out.append(Array("*3\r\n$3\r\nSET\r\n$\(key.utf8.count)\r\n\(key)\r\n$\(baseValue.utf8.count)\r\n\(baseValue)\r\n".utf8))
+            }
+        }
         try writer.append(.generation(.init(gen: 1, sourceFile: "appendonly.aof.1.base.aof", sourceSeq: 1, format: .aof, path: basePath,
-                                            size: base.count, sha256: baseInfo.sha256, firstStream: 1, asOf: 100, recordedAt: 100)))
+                                            size: baseInfo.size, sha256: baseInfo.sha256, firstStream: 1, asOf: 100, recordedAt: 100)))
         try writer.append(.stream(.init(stream: 1, sourceFile: "appendonly.aof.1.incr.aof", sourceSeq: 1, openedBy: 100, recordedAt: 100)))
         let value = String(repeating: "v", count: valueBytes)
         var offset = 0, i = 0
@@ -140,9 +149,11 @@ func openSpoolFiles(in folder: String) -> [String] {
         try await withBucketArchive { bucket, archive, spoolFolder, _ in
             let plan = try await ArchiveIO.run { try RestorePlan.make(try ArchiveIndex.read(bucket), target: .latest) }
             let chunks = plan.neededChunks
-            // Nothing kept in memory; room in the spool for two chunks of five.
+            // Nothing kept in memory; room in the spool for the base (spooled first) and
+            // two chunks of five.
             let kept = try await Restore.checkObjects(plan, keeping: 0, spoolFolder: spoolFolder,
-                                                      spoolCapacity: chunks[0].length + chunks[1].length, stop: StopFlag(), progress: nil)
+                                                      spoolCapacity: plan.generation.size + chunks[0].length + chunks[1].length,
+                                                      stop: StopFlag(), progress: nil)
             #expect(kept.holdsSpooled(chunks[0]) && kept.holdsSpooled(chunks[1]))
             #expect(!kept.holds(chunks[2]) && !kept.holds(chunks[3]) && !kept.holds(chunks[4]))
             let note = try #require(kept.notes.first)

@@ -19,14 +19,17 @@ public enum ArchiveObjectCheck {
     /// Checks a base's size and SHA-256, reading it in pieces (memory stays bounded).
     /// `continuing` is called after each piece with the bytes checked so far (a progress
     /// bar's count); when it returns false the check stops there (Ctrl-C) and this
-    /// returns false: the base was not wholly checked.
+    /// returns false: the base was not wholly checked. `sink` gets each piece as it is
+    /// hashed, as ``stream(_:size:sha256:what:in:into:)``'s does (a restore's spool).
     @discardableResult
     public static func verifyBase(_ generation: ArchiveRecord.Generation, in store: any ArchiveStore,
+                                  into sink: (UnsafeRawBufferPointer, Int) throws(ArchiveError) -> Void = { _, _ in },
                                   continuing: (_ checked: Int) -> Bool = { _ in true }) throws(ArchiveError) -> Bool {
         let what = "the base of generation \(generation.gen) (\(store.describe(generation.path)))"
         var stopped = false
         do throws(ArchiveError) {
             try stream(generation.path, size: generation.size, sha256: generation.sha256, what: what, in: store) { raw, at throws(ArchiveError) in
+                try sink(raw, at)
                 let checked = at + raw.count
                 if checked < generation.size, !continuing(checked) {
                     stopped = true

@@ -53,7 +53,8 @@ extension Collector {
                 guard !(opened is LocalArchiveStore) else { return opened }
                 // Object storage: spool locally, upload in the background.
                 let spool = options.spool ?? (aofDirectory as NSString).deletingLastPathComponent + "/redkeep-spool-\(name)"
-                return try ForwardingArchiveStore(remote: opened, spool: spool, pause: options.pause, rate: options.rate)
+                return try ForwardingArchiveStore(remote: opened, spool: spool, pause: options.pause, rate: options.rate,
+                                                  priority: options.uploadPriority)
             }
         } catch {
             await connection.close()
@@ -79,6 +80,8 @@ extension Collector {
         }
         var status = CollectorStatus(name: name, source: endpoint, archive: options.archive)
         status.upload = (store as? ForwardingArchiveStore)?.uploadStatus()
+        // The uploader started with the engine: whether it could lower its priority is known.
+        if let problem = status.upload?.priorityProblem { warnings.append(problem) }
         status.aofDirectory = aofDirectory
         status.mode = engine.mode.label
         status.warnings = warnings

@@ -7,6 +7,9 @@ public struct CollectorOptions: Sendable, Hashable {
     /// For an `s3://` archive: the local folder where chunks wait for their upload (nil:
     /// `redkeep-spool-NAME` next to the AOF folder). See ``ForwardingArchiveStore``.
     public var spool: String?
+    /// For an `s3://` archive: the CPU priority of the shipping (the upload thread and its
+    /// network I/O), never of the copying. See ``UploadPriority``.
+    public var uploadPriority = UploadPriority.default
     /// The AOF folder to follow: the one holding the manifest (Redis 7+) or the single
     /// `appendonly.aof` (Redis <= 6). Nil: what CONFIG GET dir/appenddirname says.
     public var aofDirectory: String?

@@ -21,6 +21,7 @@ final class CollectorThread: Sendable {
     init(name: String, nice: Int32 = 10) {
         let jobs = self.jobs
         let thread = Thread {
+            ThreadName.setCurrent(name)
             // On Linux the nice value belongs to the calling thread only.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
             while true {

@@ -222,6 +222,12 @@ public final class LocalObjectStore: Sendable, CustomStringConvertible {
             }
             do {
                 if bucket != nil && creatingBucket { try await client.createBucket() } else { _ = try await client.bucketExists() }
+                // A restarted store answers for its bucket before its volume server is back
+                // with the master: until then reading an object it holds fails (500). Ready
+                // means an object can be read.
+                if bucket != nil && !creatingBucket, let object = try await client.listObjects(maxKeys: 1).objects.first {
+                    _ = try await client.getObject(object.key, range: object.size > 0 ? 0..<1 : nil, allowingShorter: true)
+                }
                 await client.shutdown()
                 return
             } catch {

@@ -34,64 +34,6 @@ struct BaseLoader {
         }
     }
 
-    /// Sends an AOF base's commands as archived, except that the absolute expiries are
-    /// moved with `--ttl-as-of-target` (``ExpiryShifter``) and, without it, those that
-    /// passed since the target are counted: the counts are the acknowledged batches'.
-    private func loadCommands() async throws(RestoreError) -> BaseLoadResult {
-        let path = plan.baseName
-        let plan = self.plan
-        var bytes: ByteBuffer
-        if let kept = checked?.takeBase() {
-            bytes = kept
-        } else {
-            do { bytes = try await ArchiveIO.run { () throws(ArchiveError) in try ArchiveObjectCheck.base(plan.generation, in: plan.index.store) } } catch {
-                throw RestoreError(error)
-            }
-        }
-        let reader = AOFFileReader(bytes: bytes, name: path)
-        let targetMs = Int64(plan.targetSecond * 1000)
-        let shifter = ttlAsOfTarget ? ExpiryShifter(targetMs: targetMs) : nil
-        var passedWindow = ttlAsOfTarget ? nil : PassedExpiryWindow(targetMs: targetMs)
-        var result = BaseLoadResult()
-        var sent = 0
-        while !stop.isSet {
-            var bytes = ByteBufferAllocator().buffer(capacity: 256 * 1024)
-            var count = 0, passed = 0
-            shifter?.startBatch()
-            passedWindow?.startBatch()
-            do {
-                while count < window, let entry = try reader.next() {
-                    guard entry.isCommand else { continue }
-                    if let shifter {
-                        shifter.append(entry, to: &bytes)
-                    } else {
-                        if let passedWindow, passedWindow.passed(entry) { passed += 1 }
-                        var b = entry.bytes
-                        bytes.writeBuffer(&b)
-                    }
-                    count += 1
-                }
-            } catch {
-                throw RestoreError(.damagedArchive, "the base \(path) does not parse: \(error)", underlying: error)
-            }
-            if count == 0 { break }
-            let counted: PipelineErrorCount
-            do { counted = try await target.pipelineCountingErrors(encoded: bytes, count: count) } catch {
-                throw RestoreError(.target, "the target \(target.endpoint) failed while loading the base (\(sent) of its commands acknowledged): \(error)", underlying: error)
-            }
-            if let bad = counted.firstErrors.first {
-                throw RestoreError(.target, "the target \(target.endpoint) refused a command of the base \(path): \(bad.message)")
-            }
-            sent += count
-            result.expiredSinceTarget += passed
-            result.ttlShifted = shifter?.rewritten ?? 0
-            progress?(RestoreProgress(phase: .base, done: reader.offset, total: plan.generation.size))
-        }
-        if !stop.isSet, reader.pendingBytes > 0 { throw RestoreError(.damagedArchive, "the base \(path) ends inside a command at byte \(reader.offset)") }
-        result.applied = sent
-        return result
-    }
-
     /// Copies `keys` (whose payloads could not be made here) out of a temporary server
     /// that loads the base, their expiries moved in its copy for `--ttl-as-of-target`
     /// (``TemporaryServerBase``; `trailer` is the base's, from its reader).

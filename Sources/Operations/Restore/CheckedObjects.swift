@@ -9,14 +9,15 @@ import NIOCore
 ///
 /// What is kept: in memory, up to a byte budget, the base when it fits, then the first
 /// chunks in plan order (the write needs them first, and while it sends them the
-/// prefetcher reads the rest); from a bucket, every other chunk in a private spool file
-/// (``RestoreSpool``) as far as the disk has room, so each is downloaded once. Each
+/// prefetcher reads the rest); from a bucket, a base over the budget and every other
+/// chunk in a private spool file (``RestoreSpool``) as far as the disk has room, so each
+/// is downloaded once and none is held whole. Each
 /// object is handed out once, so the memory goes down as the write goes on. Thread-safe.
 final class CheckedObjects: @unchecked Sendable {
     // @unchecked: `chunks`, `base` and `notes` are used under `lock`.
     private let lock = NSLock()
     private var chunks: [ArchiveRecord.Chunk: CheckedBytes] = [:]
-    private var base: ByteBuffer?
+    private var base: CheckedBytes?
     private var noted: [String] = []
     /// The byte budget in memory it was given.
     let budget: Int
@@ -50,8 +51,8 @@ final class CheckedObjects: @unchecked Sendable {
     /// Keeps a chunk's checked bytes that are in the spool.
     func keep(_ chunk: ArchiveRecord.Chunk, spooled: SpooledBytes) { lock.withLock { chunks[chunk] = .spooled(spooled) } }
 
-    /// Keeps the base's checked bytes.
-    func keepBase(_ bytes: ByteBuffer) { lock.withLock { base = bytes } }
+    /// Keeps the base's checked bytes (in memory, or in the spool).
+    func keepBase(_ bytes: CheckedBytes) { lock.withLock { base = bytes } }
 
     /// The chunk's checked bytes, once (nil: not kept, or already taken).
     func take(_ chunk: ArchiveRecord.Chunk) -> CheckedBytes? { lock.withLock { chunks.removeValue(forKey: chunk) } }
@@ -70,12 +71,12 @@ final class CheckedObjects: @unchecked Sendable {
     }
 
     /// The base's checked bytes, once.
-    func takeBase() -> ByteBuffer? { lock.withLock { defer { base = nil }; return base } }
+    func takeBase() -> CheckedBytes? { lock.withLock { defer { base = nil }; return base } }
 
     /// Bytes held in memory now.
     var bytesHeld: Int {
         lock.withLock {
-            chunks.values.reduce(base?.readableBytes ?? 0) { total, bytes in
+            (Array(chunks.values) + [base].compactMap { $0 }).reduce(0) { total, bytes in
                 if case .memory(let b) = bytes { total + b.readableBytes } else { total }
             }
         }
@@ -84,7 +85,7 @@ final class CheckedObjects: @unchecked Sendable {
     /// Bytes held in the spool now.
     var bytesSpooled: Int {
         lock.withLock {
-            chunks.values.reduce(0) { total, bytes in
+            (Array(chunks.values) + [base].compactMap { $0 }).reduce(0) { total, bytes in
                 if case .spooled(let s) = bytes { total + s.length } else { total }
             }
         }

@@ -5,9 +5,9 @@ import RESP
 import RedisClient
 
 /// Rolls a server forward through a connection: loads the plan's base, then sends the
-/// incr commands exactly as archived (their raw bytes, never re-encoded), pipelined with
-/// at most `window` commands in flight. The next batch is read from the archive while the
-/// previous one is on the wire.
+/// incr commands as archived (their raw bytes, never re-encoded; runs of plain SETs as
+/// MSETs, see ``SetRunMerger``), pipelined with at most `window` commands in flight. The
+/// next batch is read from the archive while the previous one is on the wire.
 public struct ConnectionReplay {
     /// The plan.
     public let plan: RestorePlan
@@ -27,6 +27,8 @@ public struct ConnectionReplay {
     var makeLab: (@Sendable () async -> Lab?)?
     /// Restore the base's keys with the TTL they had at the target second.
     public var ttlAsOfTarget = false
+    /// Send runs of plain SETs as MSETs when the target has MSET (see ``SetRunMerger``).
+    public var mergeSets = true
     /// Set to stop cleanly between batches.
     public var stop = StopFlag()
     /// Called as the base loads and after each batch of the stream.
@@ -49,6 +51,8 @@ public struct ConnectionReplay {
         let clock = ContinuousClock.now
         let endpoint = target.endpoint
         try await prepareTarget()
+        let unmerged = mergeSets ? await whySETsCannotMerge() : nil
+        let merger = mergeSets && unmerged == nil ? SetRunMerger() : nil
         var outcome: ReplayOutcome
         var loader = BaseLoader(plan: plan, target: target, lab: lab, window: window, stop: stop, progress: progress)
         loader.ttlAsOfTarget = ttlAsOfTarget
@@ -56,7 +60,7 @@ public struct ConnectionReplay {
         loader.makeLab = makeLab
         // The stream's first batch is read while the base's last replies come back, so
         // the target does not wait for it once they are in.
-        let cursor = CursorBox(ReplayCursor(plan, checked: checked))
+        let cursor = CursorBox(ReplayCursor(plan, checked: checked), merger: merger)
         // The restore spool goes when the replay ends, whoever holds the cursor longer.
         defer { cursor.value.finish() }
         let targetMs = Int64(plan.targetSecond * 1000)
@@ -64,7 +68,7 @@ public struct ConnectionReplay {
         if !ttlAsOfTarget { cursor.value.passedExpiries = PassedExpiryWindow(targetMs: targetMs) }
         let firstBatch = FirstBatch()
         let size = streamBatchSize
-        loader.lastBatchSent = { firstBatch.start { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter) } }
+        loader.lastBatchSent = { firstBatch.start { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter, merger: cursor.merger) } }
         let base: BaseLoadResult
         do { base = try await loader.load() } catch {
             await firstBatch.discard()
@@ -89,6 +93,7 @@ public struct ConnectionReplay {
             return interrupted
         }
         outcome = try await streamIncr(cursor, shifter: shifter, first: firstBatch)
+        if let unmerged { outcome.notes.append("plain SETs were sent one by one: \(unmerged)") }
         outcome.baseKeys = baseKeys
         outcome.record(base)
         _ = try? await target.send(["SELECT", "0"])
@@ -116,6 +121,27 @@ public struct ConnectionReplay {
         }
     }
 
+    /// Why runs of SETs cannot go to the target as MSETs, nil when they can: it must know
+    /// MSET (`rename-command MSET ""` removes it; a server that cannot say is not sent
+    /// one), and not be in cluster mode, where one MSET must hold keys of one slot.
+    private func whySETsCannotMerge() async -> String? {
+        let endpoint = target.endpoint
+        let infos: [RESPValue]
+        do {
+            // One entry per name asked: the command's description, or null when unknown.
+            guard case .array(let described) = try await target.send(["COMMAND", "INFO", "MSET"]) else {
+                return "the target \(endpoint) answered COMMAND INFO MSET with no list"
+            }
+            infos = described
+        } catch {
+            return "the target \(endpoint) cannot say whether it has MSET (COMMAND INFO MSET: \(error))"
+        }
+        guard let info = infos.first, case .array = info else { return "the target \(endpoint) does not offer MSET (renamed or disabled)" }
+        guard let cluster = try? await target.info("cluster") else { return "cannot read INFO cluster of the target \(endpoint)" }
+        if cluster.int("cluster_enabled") == 1 { return "the target \(endpoint) is in cluster mode, where one MSET must hold keys of one slot" }
+        return nil
+    }
+
     /// Sends the incr commands up to the cut: `batchesInFlight` batches of the window in flight,
     /// so the server always has the next batch queued while the replies of the previous
     /// one travel back, and the batch after is read from the archive meanwhile.
@@ -132,7 +158,7 @@ public struct ConnectionReplay {
         /// Waits for what is on the wire, then fails with what the target acknowledged.
         func fail(_ error: RestoreError) async -> RestoreError {
             for other in inFlight {
-                if let counted = try? await other.replies.value { acknowledged = other.batch.outcome; errors += counted.errors }
+                if let counted = try? await other.replies.value { acknowledged = other.batch.outcome; errors += other.batch.commandsRefused(counted) }
             }
             var failure = error
             acknowledged.errorReplies = errors
@@ -144,14 +170,14 @@ public struct ConnectionReplay {
         var next: Batch
         do {
             if let prepared = try await first.take() { next = prepared }
-            else { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter) } }
+            else { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter, merger: cursor.merger) } }
         } catch {
             throw await fail(error)
         }
         while true {
             while !stopping, inFlight.count < depth, next.count > 0 {
                 inFlight.append((next, submit(next)))
-                do { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter) } } catch {
+                do { next = try await ArchiveIO.run { () throws(RestoreError) in try Self.fill(cursor.value, window: size, shifter: shifter, merger: cursor.merger) } } catch {
                     throw await fail(error)
                 }
             }
@@ -162,9 +188,10 @@ public struct ConnectionReplay {
                 throw await fail(RestoreError(.target, "the target \(endpoint) failed after \(acknowledged.commands) commands of the incr stream (applied up to \(batch.first.map(String.init(describing:)) ?? "the start")): \(error)",
                                               underlying: error as? RedisClientError))
             }
-            errors += counted.errors
+            errors += batch.commandsRefused(counted)
             if firstError == nil, let first = counted.firstErrors.first {
-                firstError = "\(first.message) (command at \(batch.positions[first.index]))"
+                let carried = batch.merged[first.index].map { ", an MSET carrying the \($0) SETs from there" } ?? ""
+                firstError = "\(first.message) (command at \(batch.positions[first.index])\(carried))"
             }
             acknowledged = batch.outcome
             progress?(RestoreProgress(phase: .stream, done: batch.bytesRead, total: planned))
@@ -182,6 +209,7 @@ public struct ConnectionReplay {
             }
         }
         var outcome = cursor.value.outcome
+        outcome.setsSentAsMSET = cursor.merger?.setsSentAsMSET ?? 0
         outcome.incrExpiriesShifted = shifter?.rewritten ?? 0
         outcome.errorReplies = errors
         outcome.firstError = firstError
@@ -196,7 +224,12 @@ public struct ConnectionReplay {
     /// The cursor, handed to the thread pool one batch at a time (never two at once).
     final class CursorBox: @unchecked Sendable {
         let value: ReplayCursor
-        init(_ value: ReplayCursor) { self.value = value }
+        /// Merges runs of SETs across the batches (nil: every command as archived).
+        let merger: SetRunMerger?
+        init(_ value: ReplayCursor, merger: SetRunMerger? = nil) {
+            self.value = value
+            self.merger = merger
+        }
     }
 
     /// Writes a batch now, in call order, and returns the task that collects its replies.
@@ -232,7 +265,16 @@ public struct ConnectionReplay {
         var outcome: ReplayOutcome
         /// Archive bytes read once this batch was filled (for progress).
         var bytesRead = 0
+        /// The MSETs among the commands: index -> the SETs it carries.
+        var merged: [Int: Int] = [:]
         var first: ReplayOutcome.Position? { positions.first }
+
+        /// The archive's commands the error replies in `counted` refused: an MSET's
+        /// refusal refuses every SET it carries.
+        func commandsRefused(_ counted: PipelineErrorCount) -> Int {
+            guard !merged.isEmpty else { return counted.errors }
+            return counted.errorIndexes.reduce(0) { $0 + (merged[$1] ?? 1) }
+        }
     }
 
     /// Up to `window` commands and about `maxBytes` bytes (more only to finish a
@@ -241,17 +283,27 @@ public struct ConnectionReplay {
     /// the batches in flight small whatever the commands' size.
     /// With a shifter (`--ttl-as-of-target`), commands go one by one through it; without,
     /// the cursor counts the expiries that passed since the target (taking now per batch).
-    static func fill(_ cursor: ReplayCursor, window: Int, maxBytes: Int = batchBytes, shifter: ExpiryShifter? = nil) throws(RestoreError) -> Batch {
+    static func fill(_ cursor: ReplayCursor, window: Int, maxBytes: Int = batchBytes, shifter: ExpiryShifter? = nil,
+                     merger: SetRunMerger? = nil) throws(RestoreError) -> Batch {
         var batch = Batch(bytes: ByteBufferAllocator().buffer(capacity: 256 * 1024), outcome: cursor.outcome)
         batch.positions.reserveCapacity(window)
         var inTransaction = false
         shifter?.startBatch()
+        merger?.startBatch()
         cursor.passedExpiries?.startBatch()
-        while (batch.count < window && batch.bytes.readableBytes < maxBytes) || inTransaction {
+        // The window counts the archive's commands; `batch.count` the commands written
+        // (fewer when SETs go as MSETs).
+        var taken = 0
+        while (taken < window && batch.bytes.readableBytes < maxBytes) || inTransaction {
             if !inTransaction, shifter == nil {
-                let appended = try cursor.appendPlainCommands(to: &batch.bytes, positions: &batch.positions, max: window - batch.count,
-                                                              bytesUpTo: maxBytes)
-                if appended > 0 { batch.count += appended; continue }
+                let before = cursor.outcome.commands
+                let written = try cursor.appendPlainCommands(to: &batch.bytes, positions: &batch.positions, max: window - taken,
+                                                             bytesUpTo: maxBytes, merger: merger)
+                if written > 0 {
+                    batch.count += written
+                    taken += cursor.outcome.commands - before
+                    continue
+                }
             }
             guard let e = try cursor.next() else { break }
             guard e.entry.isCommand else { continue }
@@ -263,9 +315,14 @@ public struct ConnectionReplay {
                 batch.bytes.writeBuffer(&bytes)
             }
             batch.count += 1
+            taken += 1
             batch.positions.append(.init(stream: e.stream, offset: e.offset))
         }
         batch.outcome = cursor.outcome
+        if let merger {
+            batch.merged = merger.merged
+            batch.outcome.setsSentAsMSET = merger.setsSentAsMSET
+        }
         if let shifter { batch.outcome.incrExpiriesShifted = shifter.rewritten }
         batch.bytesRead = cursor.bytesRead
         return batch

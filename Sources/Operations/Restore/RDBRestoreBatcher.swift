@@ -4,7 +4,9 @@ import RDB
 import RESP
 
 /// Turns an RDB base into `RESTORE key ttl payload REPLACE ABSTTL` commands, a batch at a
-/// time, reading the base through its archive store (``ArchiveRDBSource``). Blocking:
+/// time, reading the base's checked bytes (in memory, or a block at a time from the
+/// restore spool), else through its archive store, hashed as it is read
+/// (``ArchiveRDBSource``). Blocking:
 /// ``fill(window:)`` runs on the thread pool; one caller at a time.
 final class RDBRestoreBatcher: @unchecked Sendable {
     // @unchecked: used by one task at a time, each call awaited before the next.
@@ -55,6 +57,8 @@ final class RDBRestoreBatcher: @unchecked Sendable {
     }
 
     let reader: RDBReader
+    /// The base read again from the store, whose sha256 it checks (nil: checked bytes).
+    private let reread: ArchiveRDBSource?
     let name: String
     let targetVersion: Int?
     let ttl: TTLPolicy
@@ -72,32 +76,47 @@ final class RDBRestoreBatcher: @unchecked Sendable {
     }
 
     /// Opens the base (reading its header): `checkedBase` when the check before writing
-    /// kept its bytes, else through the store. Throws ``RestoreError`` for a base that is
-    /// not an RDB this reader reads.
-    init(plan: RestorePlan, targetVersion: Int?, ttl: TTLPolicy, checkedBase: ByteBuffer? = nil) throws(RestoreError) {
+    /// kept its bytes, else through the store, checked against its sha256 as it is read.
+    /// Throws ``RestoreError`` for a base that is not an RDB this reader reads.
+    init(plan: RestorePlan, targetVersion: Int?, ttl: TTLPolicy, checkedBase: CheckedBytes? = nil) throws(RestoreError) {
         let g = plan.generation
         name = plan.baseName
-        let source: any RDBByteSource = if let checkedBase { ByteBufferRDBSource(checkedBase) }
-                                        else { ArchiveRDBSource(store: plan.index.store, key: g.path, count: g.size) }
+        let source: any RDBByteSource
+        switch checkedBase {
+        case .memory(let bytes): source = ByteBufferRDBSource(bytes); reread = nil
+        case .spooled(let bytes): source = SpooledRDBSource(bytes: bytes, name: name); reread = nil
+        case nil:
+            let again = ArchiveRDBSource(store: plan.index.store, key: g.path, count: g.size, sha256: g.sha256, what: "the base \(name)")
+            source = again; reread = again
+        }
         do { reader = try RDBReader(source: source) } catch {
+            if let mismatch = reread?.mismatch { throw RestoreError(mismatch) }
             throw RestoreError(.damagedArchive, "the base \(name) is not an RDB this redkeep reads: \(error)", underlying: error)
         }
         self.targetVersion = targetVersion
         self.ttl = ttl
     }
 
-    /// The next `window` keys at most, as commands. An empty batch with ``finished`` set
+    /// The next `window` keys at most, and about ``ConnectionReplay/batchBytes`` (large
+    /// values do not make batches of hundreds of MB), as commands. An empty batch with ``finished`` set
     /// means the base is done (its CRC-64 checked).
     func fill(window: Int) throws(RestoreError) -> Batch {
         var batch = Batch(bytes: ByteBufferAllocator().buffer(capacity: 256 * 1024))
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
         let shift = nowMs - ttl.targetMs
-        while batch.keys < window, !finished {
+        while batch.keys < window, batch.bytes.readableBytes < ConnectionReplay.batchBytes, !finished {
             let entry: RDBEntry?
             do { entry = try reader.next() } catch {
+                if let mismatch = reread?.mismatch { throw RestoreError(mismatch) }
                 throw RestoreError(.damagedArchive, "the base \(name) does not read at byte \(error.offset): \(error.reason)", underlying: error)
             }
-            guard let entry else { finished = true; break }
+            guard let entry else {
+                do { try reread?.checkRest() } catch {
+                    throw RestoreError(reread?.mismatch ?? ArchiveError(.io, "\(error.reason)", object: name))
+                }
+                finished = true
+                break
+            }
             switch entry {
             case .resizeDB(let keys, _):
                 keysHinted &+= keys

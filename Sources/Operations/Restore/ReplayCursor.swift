@@ -64,8 +64,6 @@ public final class ReplayCursor {
     var passedExpiries: PassedExpiryWindow?
     /// Reads and checks the plan's chunks ahead, on its own thread.
     private let prefetcher: ChunkPrefetcher
-    /// How much of a spooled chunk is read at once.
-    static let spoolBlockSize = 1 << 20
 
     /// Starts before the first entry of the plan's first stream.
     public convenience init(_ plan: RestorePlan, prefetch ahead: Int = 2) {
@@ -155,12 +153,15 @@ public final class ReplayCursor {
 
     /// The fast path of a replay into a connection: appends the bytes of the next plain
     /// commands of the chunk being read (annotations are skipped, not copied) to `out`, up
-    /// to `max` commands, and returns how many. It stops at the chunk's end, at the cut,
+    /// to `max` commands of the archive, and returns how many commands it wrote. It stops at the chunk's end, at the cut,
     /// and before MULTI, EXEC or DISCARD, which go through ``next()``; 0 means: call
     /// ``next()``. Only for targets that are a time or everything; the outcome counts the
     /// same as entry by entry. It also stops once `out` holds `bytesUpTo` bytes.
-    public func appendPlainCommands(to out: inout ByteBuffer, positions: inout [ReplayOutcome.Position], max: Int,
-                                    bytesUpTo: Int = .max) throws(RestoreError) -> Int {
+    /// With a `merger`, runs of plain SETs go out as MSETs (see ``SetRunMerger``): the
+    /// count returned and `positions` are then the commands written, one per MSET, while
+    /// `max` and the outcome count the archive's commands.
+    func appendPlainCommands(to out: inout ByteBuffer, positions: inout [ReplayOutcome.Position], max: Int,
+                             bytesUpTo: Int = .max, merger: SetRunMerger? = nil) throws(RestoreError) -> Int {
         guard kind == .latest || kind == .time, max > 0, !finished, released.isEmpty, held.isEmpty, tracker.open == nil,
               pushedBack == nil, let reader else { return 0 }
         let stream = chunkStream, base = chunkOffset, limit = self.limit, lastSecond = self.lastSecond
@@ -177,23 +178,24 @@ public final class ReplayCursor {
             outcome.firstTimestamp = firstTimestamp
             outcome.lastTimestamp = lastTimestamp
         }
-        while appended < max && out.readableBytes < bytesUpTo {
+        // Whatever ends the loop, the merger's run is written before returning.
+        reading: while commands < max && out.readableBytes < bytesUpTo {
             let next: AOFEntry?
             do { next = try reader.next() } catch {
                 let chunk = self.chunk!
                 throw RestoreError("chunk \(name(chunk)) (stream \(chunk.stream) bytes \(chunk.offset)..<\(chunk.end)) does not parse: \(error); nothing past it applied", progress: outcome)
             }
-            guard let entry = next else { break }  // the chunk's end: next() handles it
+            guard let entry = next else { break reading }  // the chunk's end: next() handles it
             let offset = base + entry.offset
             if offset >= limit {
                 stop(at: ReplayEntry(entry: entry, stream: stream, offset: offset), reason: "the last size sample at or before the target")
-                break
+                break reading
             }
             switch entry.kind {
             case .timestamp(let t):
                 if t > lastSecond {
                     stop(at: ReplayEntry(entry: entry, stream: stream, offset: offset), reason: "first #TS after the target (\(t))")
-                    return appended
+                    break reading
                 }
                 ts = t
                 bytes += entry.length
@@ -202,19 +204,25 @@ public final class ReplayCursor {
             case .command:
                 if entry.hasName("MULTI") || entry.hasName("EXEC") || entry.hasName("DISCARD") {
                     pushedBack = ReplayEntry(entry: entry, stream: stream, offset: offset)
-                    return appended
+                    break reading
                 }
-                var copy = entry.bytes
-                out.writeBuffer(&copy)
+                if let merger, SetRunMerger.takes(entry) {
+                    appended += merger.add(entry, at: .init(stream: stream, offset: offset), to: &out, positions: &positions)
+                } else {
+                    if let merger { appended += merger.flush(to: &out, positions: &positions) }
+                    var copy = entry.bytes
+                    out.writeBuffer(&copy)
+                    positions.append(.init(stream: stream, offset: offset))
+                    appended += 1
+                }
                 if let passedExpiries, passedExpiries.passed(entry) { passed += 1 }
-                positions.append(.init(stream: stream, offset: offset))
-                appended += 1
                 commands += 1
                 bytes += entry.length
                 if firstTimestamp == nil { firstTimestamp = ts }
                 lastTimestamp = ts
             }
         }
+        if let merger { appended += merger.flush(to: &out, positions: &positions) }
         return appended
     }
 
@@ -356,9 +364,7 @@ public final class ReplayCursor {
                 bytes = b
             case .spooled(let region):
                 // Checked on its way into the spool: read back a block at a time.
-                reader = AOFFileReader(descriptor: region.spool.descriptor,
-                                       name: "\(name(next)) (checked copy in the restore spool, from byte \(region.offset))",
-                                       from: region.offset, to: region.offset + region.length, blockSize: Self.spoolBlockSize)
+                reader = region.aofReader(name: name(next))
                 spooled = region
                 chunk = next
                 chunkStream = next.stream

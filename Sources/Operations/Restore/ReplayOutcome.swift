@@ -65,8 +65,12 @@ public struct ReplayOutcome: Sendable {
     public var stoppedAt: Position?
     /// Why it stopped.
     public var stopReason = "end of the archive"
-    /// Error replies from the target (the commands stay applied, as Redis's loader would).
+    /// Error replies from the target (the commands stay applied, as Redis's loader would),
+    /// counted in the archive's commands: an error reply to an MSET that carried 500 SETs
+    /// counts 500.
     public var errorReplies = 0
+    /// Plain SETs of the stream sent inside MSETs (see ``SetRunMerger``).
+    public var setsSentAsMSET = 0
     /// The first error reply and where its command is.
     public var firstError: String?
     /// True when Ctrl-C stopped the replay.

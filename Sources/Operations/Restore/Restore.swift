@@ -200,23 +200,40 @@ public enum Restore {
     /// the thread pool, before anything is written. Returns what the write may use
     /// instead of reading the store again (see ``CheckedObjects``): the checked bytes of
     /// the base and the first chunks in memory, `budget` bytes at most, and, from a store
-    /// whose reads are downloads, every other chunk in a private spool file in
+    /// whose reads are downloads, every other chunk, in a private spool file in
     /// `spoolFolder` (the system's temporary folder when nil), as far as its file system
-    /// has room, so each object is downloaded once. Chunks that do not fit are read again
-    /// by the write, and a note says so.
+    /// has room, so each object is downloaded once. A base over the budget goes to the
+    /// spool from a folder too: the write must use bytes that were checked, and a base
+    /// read again from its file could have changed since (a chunk is re-read whole and
+    /// checked before use; a base is too large for that). Objects that do not fit are
+    /// read again by the write (a base hashed as it is read, so a mismatch is found
+    /// only at its end), and a note says so.
     static func checkObjects(_ plan: RestorePlan, keeping budget: Int = 0, spoolFolder: String? = nil, spoolCapacity: Int? = nil,
                              stop: StopFlag, progress: (@Sendable (RestoreProgress) -> Void)?) async throws(RestoreError) -> CheckedObjects {
         let chunks = plan.neededChunks
         let total = plan.generation.size + chunks.reduce(0) { $0 + $1.length }
         let store = plan.index.store
-        let used = plan.generation.size <= max(0, budget) ? plan.generation.size : 0
+        let base = plan.generation
+        let used = base.size <= max(0, budget) ? base.size : 0
+        let spoolsBase = base.size > max(0, budget)
         let keepFirst = CheckedObjects(budget: budget).chunksThatFit(chunks, after: used)
-        let kept = makeCheckedObjects(budget: budget, spooling: store.readsAreDownloads ? chunks[keepFirst...] : [],
+        let kept = makeCheckedObjects(budget: budget, base: spoolsBase ? base.size : 0, spooling: store.readsAreDownloads ? chunks[keepFirst...] : [],
                                       folder: spoolFolder, capacity: spoolCapacity)
-        // Where each chunk's checked bytes go: memory, a region of the spool, or nowhere.
+        // Where the base's and each chunk's checked bytes go: memory, a region of the
+        // spool, or nowhere. The base first: the write needs it first.
+        var baseRegion: SpooledBytes?
         var regions: [Int: Int] = [:]
         if let spool = kept.spool {
-            for at in keepFirst..<chunks.count {
+            if spoolsBase {
+                if let offset = spool.reserve(base.size) {
+                    baseRegion = SpooledBytes(spool: spool, offset: offset, length: base.size)
+                } else {
+                    kept.note("the restore spool in \(spool.folder) has no room for the base (\(Self.megabytes(base.size))): the write reads it again, checking its sha256 as it reads it")
+                }
+            }
+            // Chunks only from a store whose reads are downloads: a folder's chunk is read
+            // again whole (or, over 16 MB, into the spool) and checked before use.
+            for at in keepFirst..<chunks.count where store.readsAreDownloads {
                 guard let offset = spool.reserve(chunks[at].length) else {
                     let left = chunks[at...].reduce(0) { $0 + $1.length }
                     kept.note("the restore spool in \(spool.folder) has room for \(Self.megabytes(spool.bytesReserved)) of the chunks it should hold, not the other \(Self.megabytes(left)) (\(chunks.count - at) chunks): the write downloads those again")
@@ -225,18 +242,23 @@ public enum Restore {
                 regions[at] = offset
             }
         }
-        try await ArchiveIO.run { [regions] () throws(RestoreError) in
+        try await ArchiveIO.run { [regions, baseRegion] () throws(RestoreError) in
             do throws(ArchiveError) {
                 if used > 0 {
-                    kept.keepBase(try ArchiveObjectCheck.base(plan.generation, in: store))
+                    kept.keepBase(.memory(try ArchiveObjectCheck.base(base, in: store)))
                 } else {
-                    let checked = try ArchiveObjectCheck.verifyBase(plan.generation, in: store) { checked in
+                    // Over the budget: streamed through the hash, and into the spool when
+                    // it has a region for it.
+                    let checked = try ArchiveObjectCheck.verifyBase(base, in: store, into: { raw, at throws(ArchiveError) in
+                        if let baseRegion { try baseRegion.spool.write(raw, at: baseRegion.offset + at) }
+                    }) { checked in
                         progress?(RestoreProgress(phase: .checking, done: checked, total: total))
                         return !stop.isSet
                     }
                     if !checked { return }
+                    if let baseRegion { kept.keepBase(.spooled(baseRegion)) }
                 }
-                var done = plan.generation.size
+                var done = base.size
                 progress?(RestoreProgress(phase: .checking, done: done, total: total))
                 // Chunks kept in memory are read whole (their memory is the budget's, so
                 // they do not hold back other reads); the others stream through a piece at
@@ -279,16 +301,18 @@ public enum Restore {
     /// of the round trips.
     static let checkReadersForDownloads = 6
 
-    /// The checked objects of a restore, with a spool for `spooling` when it is not empty
-    /// (or a note saying why there is none).
-    private static func makeCheckedObjects(budget: Int, spooling: ArraySlice<ArchiveRecord.Chunk>, folder: String?, capacity: Int?) -> CheckedObjects {
-        guard !spooling.isEmpty else { return CheckedObjects(budget: budget, spoolFolder: folder) }
+    /// The checked objects of a restore, with a spool for `base` bytes of the base and
+    /// `spooling` when there are any (or a note saying why there is none).
+    private static func makeCheckedObjects(budget: Int, base: Int, spooling: ArraySlice<ArchiveRecord.Chunk>, folder: String?, capacity: Int?) -> CheckedObjects {
+        guard base > 0 || !spooling.isEmpty else { return CheckedObjects(budget: budget, spoolFolder: folder) }
         do throws(ArchiveError) {
             return CheckedObjects(budget: budget, spool: try RestoreSpool(in: folder, capacity: capacity), spoolFolder: folder)
         } catch {
             let kept = CheckedObjects(budget: budget, spoolFolder: folder)
             let bytes = spooling.reduce(0) { $0 + $1.length }
-            kept.note("\(error.message): the write downloads \(spooling.count) chunks (\(megabytes(bytes))) again")
+            let what = [base > 0 ? "the base (\(megabytes(base)), checking its sha256 as it reads it)" : nil,
+                        spooling.isEmpty ? nil : "\(spooling.count) chunks (\(megabytes(bytes)))"].compactMap { $0 }
+            kept.note("\(error.message): the write downloads \(what.joined(separator: " and ")) again")
             return kept
         }
     }

@@ -1,5 +1,7 @@
+import AOF
 import Foundation
 import NIOCore
+import RDB
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -154,6 +156,43 @@ final class SpooledBytes: Sendable {
     func release() {
         guard !released.exchange(true, ordering: .relaxed) else { return }
         spool.release(offset: offset, length: length)
+    }
+}
+
+extension SpooledBytes {
+    /// How much of a spooled object is read at once: memory stays at about a block
+    /// (plus the largest command) whatever the object's size.
+    static let blockSize = 1 << 20
+
+    /// Reads AOF entries (a chunk's, or an AOF base's) back from the spool a block at a
+    /// time; their offsets count from the start of the spool file (less ``offset`` for the
+    /// object's own). `name` names the object.
+    func aofReader(name: String) -> AOFFileReader {
+        AOFFileReader(descriptor: spool.descriptor, name: "\(name) (checked copy in the restore spool, from byte \(offset))",
+                      from: offset, to: offset + length, blockSize: Self.blockSize)
+    }
+}
+
+/// An RDB base's checked bytes in the spool, read by ``RDB/RDBReader`` (which asks for its
+/// blocks in order) straight from the file.
+struct SpooledRDBSource: RDBByteSource {
+    let bytes: SpooledBytes
+    /// How messages name the base.
+    let name: String
+
+    var count: Int { bytes.length }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(RDBError) -> Int {
+        guard offset >= 0, offset < count, buffer.count > 0 else { return 0 }
+        let want = min(buffer.count, count - offset)
+        while true {
+            let n = pread(bytes.spool.descriptor, buffer.baseAddress!, want, off_t(bytes.offset + offset))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw RDBError(.io, at: offset, "cannot read the checked copy of \(name) in the restore spool in \(bytes.spool.folder) at byte \(bytes.offset + offset): \(n < 0 ? String(cString: strerror(errno)) : "it ends early")")
+            }
+            return n
+        }
     }
 }
 

@@ -16,7 +16,9 @@ struct ChunkCommand: ParsableCommand {
         --rewrite-at (local time, daily) or every --rewrite-every. Sizes: 16KB, 4MB, 1GB
         (1KB = 1024 bytes). With --replica it collects as a replica of the server instead:
         no AOF and no file access needed (--rate then caps the archive writes; a slower
-        archive holds the link back). See docs/roll-forward.md and docs/archive.md.
+        archive holds the link back). With an s3:// archive chunks wait in a --spool and are
+        shipped at --upload-priority (low by default: nice 19; copying keeps its priority).
+        See docs/roll-forward.md and docs/archive.md.
         help chunk SUBCOMMAND explains each one.
         """,
         subcommands: [ChunkStart.self, ChunkRun.self, ChunkStatus.self, ChunkStop.self])
@@ -28,6 +30,7 @@ struct CollectorArguments: ParsableArguments {
     @Option(help: "The archive: a folder (created when missing; one per server) or s3://BUCKET/PREFIX.") var archive: String
     @Option(name: .customLong("s3-endpoint"), help: "For an s3:// archive: the endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS).") var s3Endpoint: String?
     @Option(help: "For an s3:// archive: the folder where chunks wait for their upload (default: redkeep-spool-NAME next to the AOF folder).") var spool: String?
+    @Option(name: .customLong("upload-priority"), help: "For an s3:// archive: the CPU priority of the shipping, never of the copying: normal, low (nice 19, the default: a small share of a busy CPU) or idle (SCHED_IDLE: only cycles nothing else wants; on a host never idle the backlog waits in the spool).") var uploadPriority: String?
     @Option(name: .customLong("aof-dir"), help: "The AOF folder (default: CONFIG GET dir + appenddirname).") var aofDir: String?
     @Option(name: .customLong("chunk-size"), help: "The largest chunk (default 4MB; 1KB to 1GB).") var chunkSize = "4MB"
     @Option(help: "The sleep between chunks (default 100ms; at most 1m).") var pause = "100ms"
@@ -57,6 +60,17 @@ struct CollectorArguments: ParsableArguments {
         }
         if let rewriteAt, RewriteSchedule.TimeOfDay(rewriteAt) == nil {
             throw ValidationError("--rewrite-at takes a local time like 03:00, not \"\(rewriteAt.prefix(80))\"")
+        }
+        if let uploadPriority {
+            guard UploadPriority(rawValue: uploadPriority) != nil else {
+                throw ValidationError("--upload-priority takes normal, low or idle, not \"\(uploadPriority.prefix(80))\"")
+            }
+            guard archive.lowercased().hasPrefix("s3://") else {
+                throw ValidationError("--upload-priority is for an s3:// archive, whose chunks are uploaded from a spool; the archive \(archive.prefix(200)) is a folder, written by the copying itself")
+            }
+            guard !replica else {
+                throw ValidationError("--upload-priority is for a collector following the AOF, which uploads from a spool; a --replica collector writes to the archive itself")
+            }
         }
     }
 
@@ -93,6 +107,12 @@ struct CollectorArguments: ParsableArguments {
         options.s3Endpoint = s3Endpoint
         options.spool = spool.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         options.replica = replica
+        if let uploadPriority {
+            guard let priority = UploadPriority(rawValue: uploadPriority) else {
+                throw ShellError(.usage, "--upload-priority takes normal, low or idle, not \"\(uploadPriority)\"", at: location)
+            }
+            options.uploadPriority = priority
+        }
         return options
     }
 }
@@ -289,6 +309,8 @@ extension Interpreter {
                 ("upload_backlog_bytes", .integer(Int64(u.backlogBytes))),
                 ("upload_oldest_age", u.oldestSpooled.map { .text(String(format: "%.1fs", max(0, Date().timeIntervalSince1970 - $0))) } ?? .null),
                 ("uploaded_chunks", .integer(Int64(u.uploadedObjects))),
+                ("upload_priority", .text(u.priority.rawValue)),
+                ("upload_priority_problem", u.priorityProblem.map { .text($0) } ?? .null),
                 ("last_upload_error", u.lastError.map { .text($0) } ?? .null),
             ]
         }

@@ -105,21 +105,36 @@ extension ArchiveStore {
     }
 
     /// Writes `pieces`, one after another, as the object `key`: how both collectors write
-    /// a chunk from the commands they hold, without joining them in memory first.
+    /// a chunk from the commands they hold, without joining them in memory first. Small
+    /// pieces go out gathered in blocks of up to ``pieceBlockBytes``: a chunk is thousands
+    /// of commands, and one write(2) per 90-byte SET cost the Redis host more CPU in the
+    /// kernel than all the collector's hashing (7,800 writes a second at 7 MB/s).
     @discardableResult
     func write<Pieces: Sequence>(_ key: String, pieces: Pieces, replacing: Bool) throws(ArchiveError) -> ArchiveObjectInfo
     where Pieces.Element == ByteBuffer {
         try write(key, replacing: replacing) { writer throws(ArchiveError) in
-            for piece in pieces {
+            func append(_ bytes: ByteBuffer) throws(ArchiveError) {
                 var failure: ArchiveError?
-                piece.withUnsafeReadableBytes { raw in
+                bytes.withUnsafeReadableBytes { raw in
                     do throws(ArchiveError) { try writer.append(raw: raw) } catch { failure = error }
                 }
                 if let failure { throw failure }
             }
+            var block = ByteBufferAllocator().buffer(capacity: pieceBlockBytes)
+            for var piece in pieces {
+                if block.readableBytes + piece.readableBytes > pieceBlockBytes, block.readableBytes > 0 {
+                    try append(block)
+                    block.clear()
+                }
+                if piece.readableBytes >= pieceBlockBytes { try append(piece) } else { block.writeBuffer(&piece) }
+            }
+            if block.readableBytes > 0 { try append(block) }
         }
     }
 }
+
+/// The most bytes ``ArchiveStore/write(_:pieces:replacing:)`` gathers before writing them.
+let pieceBlockBytes = 256 << 10
 
 /// What ``ArchiveStore/write(_:replacing:_:)`` wrote.
 public struct ArchiveObjectInfo: Sendable, Hashable {

@@ -19,18 +19,35 @@ public struct ArchiveUploadStatus: Sendable, Hashable {
     public var lastErrorAt: Double?
     /// Whether the uploader holds the remote's lease and knows its index.
     public var connected = false
+    /// The CPU priority the shipping runs at (`normal` when the one asked for could not
+    /// be set).
+    public var priority = UploadPriority.normal
+    /// Why the priority asked for could not be set (nil: it was).
+    public var priorityProblem: String?
+
+    /// Nothing uploaded yet, from the spool folder `spool`.
+    public init(spool: String) { self.spool = spool }
 }
 
 /// Ships a spool's backlog to the remote store on a thread of its own: in order, objects
 /// first (streamed from the spool, `--rate` capped, `--pause` between them), then one
 /// append of their records, then the spooled objects are deleted. Failures are retried
 /// with a growing wait (up to ``maxBackoff``); nothing is dropped.
+///
+/// The thread, and for an S3 remote the network I/O thread of a client of its own, run at
+/// the ``UploadPriority`` asked for: shipping can wait in the spool, copying cannot.
 final class ArchiveUploader: @unchecked Sendable {
-    // @unchecked: the state below is guarded by `condition`; `remoteWriter`,
-    // `confirmed` and `limiter` are used by the upload thread only.
+    // @unchecked: the state below is guarded by `condition`; `remote` (once started),
+    // `io`, `remoteWriter`, `confirmed` and `limiter` are used by the upload thread only.
     let spool: LocalArchiveStore
-    let remote: any ArchiveStore
+    /// The remote; for an S3 store, once started, the same bucket through the uploader's own client.
+    private var remote: any ArchiveStore
     let pause: Duration
+    let priority: UploadPriority
+    /// The S3 client's own I/O thread (nil: not started, or not an S3 remote).
+    private var io: UploadEventLoop?
+    /// True once the thread has set its priority and its client up.
+    private var prepared = false
     private var limiter: RateLimiter
     private let condition = NSCondition()
     /// Records in the spool not yet published remotely, with when they were spooled.
@@ -49,24 +66,60 @@ final class ArchiveUploader: @unchecked Sendable {
     static let batch = 256
     static let maxBackoff = 5.0
 
-    init(spool: LocalArchiveStore, remote: any ArchiveStore, pause: Duration, rate: Int?) {
+    init(spool: LocalArchiveStore, remote: any ArchiveStore, pause: Duration, rate: Int?, priority: UploadPriority = .normal) {
         self.spool = spool
         self.remote = remote
         self.pause = pause
+        self.priority = priority
         self.limiter = RateLimiter(bytesPerSecond: rate)
         self.state = ArchiveUploadStatus(spool: spool.root)
     }
 
-    /// Starts the upload thread (once).
+    /// Starts the upload thread (once) and waits (a moment) until it is at its priority,
+    /// so the status tells at once whether that priority could be set.
     func start() {
         condition.lock()
         defer { condition.unlock() }
         guard !started else { return }
         started = true
         running = true
-        let thread = Thread { [self] in loop() }
+        let thread = Thread { [self] in
+            ThreadName.setCurrent("redkeep-upload")
+            prepare()
+            loop()
+        }
         thread.name = "redkeep-upload"
         thread.start()
+        // Setting up is a few system calls and one thread start: bounded all the same.
+        let deadline = Date().addingTimeInterval(10)
+        while !prepared && Date() < deadline { _ = condition.wait(until: deadline) }
+    }
+
+    /// On the upload thread: sets its priority and, for an S3 remote, moves the uploads to
+    /// a client of their own on an I/O thread at the same priority. What cannot be set is
+    /// reported in the status; shipping then goes on at normal priority.
+    private func prepare() {
+        var problems: [String] = []
+        if let problem = priority.applyToCurrentThread() { problems.append("the upload thread: \(problem)") }
+        if let s3 = remote as? S3ArchiveStore {
+            let io = UploadEventLoop(priority: priority)
+            if let problem = io.priorityProblem { problems.append("its I/O thread: \(problem)") }
+            do {
+                remote = try s3.onOwnThread(io)
+                self.io = io
+            } catch {
+                io.shutDown(after: nil)
+                problems.append("its own S3 client (the shared one is used): \(error.message)")
+            }
+        }
+        condition.lock()
+        state.priority = problems.isEmpty ? priority : .normal
+        if !problems.isEmpty {
+            state.priorityProblem = "--upload-priority \(priority.rawValue) could not be set for \(problems.joined(separator: "; ")); shipping runs at normal priority"
+        }
+        prepared = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Runs `publishLocally` (the spool's append) and queues its records, atomically with
@@ -281,6 +334,11 @@ final class ArchiveUploader: @unchecked Sendable {
     private func shutDown() {
         remoteWriter?.close()
         remoteWriter = nil
+        // The lease is given back: the uploader's own client and thread can go.
+        if let io {
+            io.shutDown(after: (remote as? S3ArchiveStore)?.client)
+            self.io = nil
+        }
         condition.lock()
         let empty = synced && pending.isEmpty
         running = false

@@ -25,8 +25,10 @@ public final class ForwardingArchiveStore: ArchiveStore, @unchecked Sendable {
     /// Wraps `remote` with the spool folder `spool`. When the spool holds no archive yet
     /// and the remote does, the spool starts as a copy of the remote's index (which needs
     /// the remote reachable); a spool left by an earlier run is resumed as it is, and its
-    /// backlog shipped once the remote answers.
-    public init(remote: any ArchiveStore, spool folder: String, pause: Duration, rate: Int?) throws(ArchiveError) {
+    /// backlog shipped once the remote answers. The uploads run at `priority` (see
+    /// ``UploadPriority``); reads through this store keep to `remote` as given.
+    public init(remote: any ArchiveStore, spool folder: String, pause: Duration, rate: Int?,
+                priority: UploadPriority = .normal) throws(ArchiveError) {
         self.spool = LocalArchiveStore(root: folder)
         self.remote = remote
         if try spool.readIndex() == nil, let index = try remote.readIndex() {
@@ -35,7 +37,7 @@ public final class ForwardingArchiveStore: ArchiveStore, @unchecked Sendable {
             defer { writer.close() }
             try writer.append(parsed.records)
         }
-        self.uploader = ArchiveUploader(spool: spool, remote: remote, pause: pause, rate: rate)
+        self.uploader = ArchiveUploader(spool: spool, remote: remote, pause: pause, rate: rate, priority: priority)
     }
 
     public var location: String { remote.location }

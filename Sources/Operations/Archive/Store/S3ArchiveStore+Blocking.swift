@@ -5,8 +5,10 @@ import S3
 extension S3ArchiveStore {
     /// Runs one async client call and blocks the calling thread until it is done: store
     /// calls are synchronous (see ``ArchiveStore``) and are made from the collector's
-    /// thread or NIO's thread pool. Blocking an event loop here would stall the very
-    /// connections the call waits for, so that is refused outright.
+    /// thread or NIO's thread pool. The call itself runs on the store's `executor` (the
+    /// uploader's I/O thread, at the upload priority) or else on Swift's shared pool.
+    /// Blocking an event loop here would stall the very connections the call waits for,
+    /// so that is refused outright.
     ///
     /// The wait has no timeout of its own: every request the client sends is bounded by
     /// its configuration's connect and request timeouts, so `body` always ends.
@@ -15,7 +17,7 @@ extension S3ArchiveStore {
                      "an S3 archive store was called on an event loop; run archive work through ArchiveIO.run")
         let box = BlockingResult<T, Failure>()
         let done = DispatchSemaphore(value: 0)
-        Task.detached {
+        Task.detached(executorPreference: executor) {
             do throws(Failure) { box.result = .success(try await body()) } catch { box.result = .failure(error) }
             done.signal()
         }

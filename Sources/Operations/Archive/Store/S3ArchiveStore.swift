@@ -23,15 +23,30 @@ public struct S3ArchiveStore: ArchiveStore {
     public let root: S3Location
     /// The client, for this store's bucket.
     let client: S3Client
+    /// Where the client's calls run between their suspensions (nil: the shared pool).
+    let executor: (any TaskExecutor)?
 
-    /// The store at `root`, reached through `client` (whose bucket must be root's).
-    public init(root: S3Location, client: S3Client) {
+    /// The store at `root`, reached through `client` (whose bucket must be root's), its
+    /// calls running on `executor` (nil: Swift's shared pool).
+    public init(root: S3Location, client: S3Client, executor: (any TaskExecutor)? = nil) {
         var prefix = root.prefix
         if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
         // Adding a slash to a valid prefix keeps it valid unless it reaches S3's key limit,
         // where every object key would be refused anyway.
         self.root = (try? S3Location(bucket: root.bucket, prefix: prefix)) ?? root
         self.client = client
+        self.executor = executor
+    }
+
+    /// The same store through a client of its own on `io`'s thread, for the uploader: its
+    /// connections, and the hashing of what it sends, run at the upload priority.
+    func onOwnThread(_ io: UploadEventLoop) throws(ArchiveError) -> S3ArchiveStore {
+        do {
+            let own = try S3Client(configuration: client.configuration, bucket: root.bucket, eventLoopGroup: io.group)
+            return S3ArchiveStore(root: root, client: own, executor: io.executor)
+        } catch {
+            throw archiveError(error, key: nil)
+        }
     }
 
     /// Opens `s3://BUCKET/PREFIX` with the endpoint and credentials found the way S3

@@ -57,6 +57,7 @@ extension S3IndexWriter {
     /// Starts the helper thread renewing the lease until ``close()``.
     func startRenewing() {
         let thread = Thread { [weak self] in
+            ThreadName.setCurrent("redkeep-s3-lease")
             while let self, self.renewOnce() {}
         }
         thread.name = "redkeep-s3-lease"
