@@ -83,6 +83,18 @@ struct S3ArchiveBenchmark: AsyncParsableCommand {
                 let phases = try await Self.phases(store, into: c, lab: lab)
                 print("      phases from the \(label): check \(fixed(phases.check))s, write \(fixed(phases.write))s")
             }
+            let floor = try await Self.downloadFloor(endpoint: endpoint, bucket: "bench", prefix: "archive/", chunks: chunks, store: bucket, rounds: rounds)
+            print("      the store's floor for the \(chunks.count) chunks, all at once: our GETs, nothing checked \(fixed(floor.client * 1000, 1)) ms; curl -Z \(floor.curl.map { fixed($0 * 1000, 1) + " ms" } ?? "(no curl)"); read and checked as the restore does (sha256) \(fixed(floor.checked * 1000, 1)) ms")
+            // The part of the check that is reading the index (the rest is the objects).
+            for (label, store) in [("bucket", bucket), ("folder", local as any ArchiveStore)] {
+                var reads: [Double] = []
+                for _ in 0..<rounds {
+                    let start = ContinuousClock.now
+                    _ = try await ArchiveIO.run { try ArchiveIndex.read(store) }
+                    reads.append((ContinuousClock.now - start).inSeconds)
+                }
+                print("      reading the index from the \(label): \(fixed(median(reads) * 1000, 1)) ms")
+            }
             await c.close()
             peaks.append(("the restores", RestoreBenchmark.peakMemoryMB()))
             // The whole command as a user runs it, from the bucket: its own peak memory.

@@ -128,3 +128,35 @@ import Testing
         }
     }
 }
+
+/// How the index is read from a bucket: all of its segments, in order, in batches that
+/// grow, and its failures named by the first key asked for.
+@Suite struct S3IndexReadTests {
+    @Test func anIndexOfManySegmentsIsReadWholeAndInOrder() async throws {
+        try await S3ArchiveStoreTests().withArchive { _, store in
+            let writer = try store.openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "many"))
+            // 8, then 16, then 32 at once: 61 segments cross both growth steps and end
+            // inside the third batch.
+            for n in 0..<61 { try writer.append(.mark(.init(name: "m\(n)", key: "k", at: Double(n), stream: nil))) }
+            writer.close()
+            #expect(try store.list(prefix: "index/000001/").count == 61)
+            #expect(try ArchiveIndex.read(store).marks.map(\.name) == (0..<61).map { "m\($0)" })
+        }
+    }
+
+    @Test func anIndexOfExactlyOneBatchEndsAtTheFirstMissingSegment() async throws {
+        try await S3ArchiveStoreTests().withArchive { _, store in
+            let writer = try store.openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "eight"))
+            for n in 0..<8 { try writer.append(.mark(.init(name: "m\(n)", key: "k", at: Double(n), stream: nil))) }
+            writer.close()
+            #expect(try ArchiveIndex.read(store).marks.map(\.name) == (0..<8).map { "m\($0)" })
+        }
+    }
+
+    @Test func aLocationWithoutAnArchiveReadsAsNone() async throws {
+        try await S3ArchiveStoreTests().withArchive(prefix: "empty/") { _, store in
+            let index = try store.readIndex()
+            #expect(index == nil)
+        }
+    }
+}

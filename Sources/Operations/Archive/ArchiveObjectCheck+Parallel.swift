@@ -16,19 +16,20 @@ extension ArchiveObjectCheck {
                               keep: ((Int, ByteBuffer) -> Void)? = nil,
                               checked: ((Int) -> Void)? = nil) throws(ArchiveError) {
         let lock = NSLock()
-        try forEach(chunks, in: store, bytesInFlight: bytesInFlight, stop: stop, held: { chunks[$0].length }, check: { at throws(ArchiveError) in
+        try forEach(count: chunks.count, in: store, bytesInFlight: bytesInFlight, stop: stop, held: { chunks[$0].length }, check: { at throws(ArchiveError) in
             let bytes = try chunk(chunks[at], in: store)
             if let keep { lock.withLock { keep(at, bytes) } }
-        }, checked: checked)
+        }, checked: { at in checked?(chunks[at].length) })
     }
 
-    /// Runs `check` (which reads and checks chunk `at`, throwing when it fails) for every
-    /// chunk, with `width` readers (by default as ``chunks(_:in:bytesInFlight:stop:keep:checked:)``
+    /// Runs `check` (which reads and checks object `at`, throwing when it fails) for each
+    /// of `count` objects, with `width` readers (by default as ``chunks(_:in:bytesInFlight:stop:keep:checked:)``
     /// chooses) and no more than `bytesInFlight` bytes held by the checks running at once
-    /// (`held(at)`: the chunk's length when it is read whole, a piece when it is
-    /// streamed). Throws the earliest failure; once `stop` says so, nothing more starts
-    /// and the failures of the checks it cut short are not errors.
-    static func forEach(_ chunks: [ArchiveRecord.Chunk], in store: any ArchiveStore, width: Int? = nil,
+    /// (`held(at)`: the object's length when it is read whole, a piece when it is
+    /// streamed). Throws the failure of the lowest `at`; once `stop` says so, nothing more
+    /// starts and the failures of the checks it cut short are not errors. `checked` hears
+    /// each `at` that passed (one at a time).
+    static func forEach(count: Int, in store: any ArchiveStore, width: Int? = nil,
                         bytesInFlight: Int = 16 << 20,
                         stop: @escaping @Sendable () -> Bool = { false },
                         held: (Int) -> Int,
@@ -36,9 +37,9 @@ extension ArchiveObjectCheck {
                         checked: ((Int) -> Void)? = nil) throws(ArchiveError) {
         // Checking is hashing as much as reading: even a folder gets a reader per core
         // (up to 4), so the check that holds back every write ends sooner.
-        let width = min(16, max(1, width ?? max(store.parallelReads, min(4, ProcessInfo.processInfo.activeProcessorCount))), max(1, chunks.count))
-        let work = ParallelCheck(costs: chunks.indices.map(held), bytesInFlight: bytesInFlight,
-                                 checked: { at in checked?(chunks[at].length) })
+        let width = min(16, max(1, width ?? max(store.parallelReads, min(4, ProcessInfo.processInfo.activeProcessorCount))), max(1, count))
+        let work = ParallelCheck(costs: (0..<count).map(held), bytesInFlight: bytesInFlight,
+                                 checked: { at in checked?(at) })
         withoutActuallyEscaping(check) { check in
             let readers = Readers(check)
             // Threads may outlive the wait by a moment: they must not hold `check` then.
@@ -72,14 +73,14 @@ extension ArchiveObjectCheck {
     }
 }
 
-/// The caller's check, shared by the readers of ``ArchiveObjectCheck/forEach(_:in:width:bytesInFlight:stop:held:check:checked:)``,
+/// The caller's check, shared by the readers of ``ArchiveObjectCheck/forEach(count:in:width:bytesInFlight:stop:held:check:checked:)``,
 /// which returns only once they are all done (and clears it then).
 private final class Readers: @unchecked Sendable {
     var check: ((Int) throws(ArchiveError) -> Void)?
     init(_ check: @escaping (Int) throws(ArchiveError) -> Void) { self.check = check }
 }
 
-/// The shared state of ``ArchiveObjectCheck/forEach(_:in:width:bytesInFlight:stop:held:check:checked:)``'s readers.
+/// The shared state of ``ArchiveObjectCheck/forEach(count:in:width:bytesInFlight:stop:held:check:checked:)``'s readers.
 private final class ParallelCheck: @unchecked Sendable {
     // @unchecked: every field is used under `condition`.
     private let condition = NSCondition()

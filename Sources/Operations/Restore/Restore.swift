@@ -244,11 +244,12 @@ public enum Restore {
         }
         try await ArchiveIO.run { [regions, baseRegion] () throws(RestoreError) in
             do throws(ArchiveError) {
-                if used > 0 {
-                    kept.keepBase(.memory(try ArchiveObjectCheck.base(base, in: store)))
-                } else {
-                    // Over the budget: streamed through the hash, and into the spool when
-                    // it has a region for it.
+                // A base kept in memory is checked beside the chunks, as one more object
+                // (its round trip is not waited for on its own); one over the budget is
+                // streamed through the hash first, into the spool when it has a region
+                // for it, with its own progress (it may be gigabytes).
+                let baseBeside = used > 0
+                if !baseBeside {
                     let checked = try ArchiveObjectCheck.verifyBase(base, in: store, into: { raw, at throws(ArchiveError) in
                         if let baseRegion { try baseRegion.spool.write(raw, at: baseRegion.offset + at) }
                     }) { checked in
@@ -258,16 +259,23 @@ public enum Restore {
                     if !checked { return }
                     if let baseRegion { kept.keepBase(.spooled(baseRegion)) }
                 }
-                var done = base.size
+                var done = baseBeside ? 0 : base.size
                 progress?(RestoreProgress(phase: .checking, done: done, total: total))
-                // Chunks kept in memory are read whole (their memory is the budget's, so
-                // they do not hold back other reads); the others stream through a piece at
-                // a time, into the spool or only through the hash.
+                // Objects: the base (when beside), then the chunks. Those kept in memory
+                // are read whole (their memory is the budget's, so they do not hold back
+                // other reads); the others stream through a piece at a time, into the
+                // spool or only through the hash.
+                let first = baseBeside ? 1 : 0
                 let streamed = LocalArchiveStore.pieceSize
                 let width = store.readsAreDownloads ? checkReadersForDownloads : nil
-                try ArchiveObjectCheck.forEach(chunks, in: store, width: width, stop: { stop.isSet },
-                                               held: { at in at < keepFirst ? 0 : min(chunks[at].length, streamed) },
-                                               check: { at throws(ArchiveError) in
+                try ArchiveObjectCheck.forEach(count: first + chunks.count, in: store, width: width, stop: { stop.isSet },
+                                               held: { item in item < first || item - first < keepFirst ? 0 : min(chunks[item - first].length, streamed) },
+                                               check: { item throws(ArchiveError) in
+                    guard item >= first else {
+                        kept.keepBase(.memory(try ArchiveObjectCheck.base(base, in: store)))
+                        return
+                    }
+                    let at = item - first
                     let chunk = chunks[at]
                     if at < keepFirst {
                         kept.keep(chunk, try ArchiveObjectCheck.chunk(chunk, in: store))
@@ -282,8 +290,8 @@ public enum Restore {
                             if stop.isSet { throw ArchiveError(.invalidRequest, "interrupted") }
                         }
                     }
-                }) { length in
-                    done += length
+                }) { item in
+                    done += item < first ? base.size : chunks[item - first].length
                     progress?(RestoreProgress(phase: .checking, done: done, total: total))
                 }
                 if stop.isSet { return }
