@@ -7,6 +7,7 @@ import Testing
 /// `chunk start|run --upload-priority`: refused where there is no upload to lower (a
 /// folder archive, a --replica collector) or for an unknown value, before anything
 /// connects; explained by `help`; and shown by `chunk status` with why it could not be set.
+/// `--spool` and `--s3-endpoint` are refused with a folder archive the same way.
 @Suite struct ChunkUploadPriorityTests {
     @Test func refusedWithoutAnUploadOrWithAnUnknownValue() async {
         for action in ["start", "run"] {
@@ -19,6 +20,17 @@ import Testing
             let unknown = await runScript("chunk \(action) --archive s3://bucket/p/ --upload-priority lowest")
             #expect(unknown.outcome.exitCode == 1)
             #expect(unknown.err.contains("--upload-priority takes normal, low or idle, not \"lowest\""), "\(unknown.err)")
+        }
+    }
+
+    @Test func theS3OnlyOptionsAreRefusedWithAFolderArchive() async {
+        for action in ["start", "run"] {
+            for option in ["--spool /tmp/redkeep-spool-nowhere", "--s3-endpoint http://127.0.0.1:1"] {
+                let folder = await runScript("chunk \(action) --archive /tmp/redkeep-nowhere \(option)")
+                #expect(folder.outcome.exitCode == 1, "\(folder.err)")
+                let name = option.split(separator: " ")[0]
+                #expect(folder.err.contains("\(name) is for an s3:// archive; the archive /tmp/redkeep-nowhere is a folder"), "\(folder.err)")
+            }
         }
     }
 

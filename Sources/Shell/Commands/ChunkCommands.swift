@@ -61,6 +61,13 @@ struct CollectorArguments: ParsableArguments {
         if let rewriteAt, RewriteSchedule.TimeOfDay(rewriteAt) == nil {
             throw ValidationError("--rewrite-at takes a local time like 03:00, not \"\(rewriteAt.prefix(80))\"")
         }
+        // Options that only an s3:// archive uses are refused with a folder, not ignored:
+        // an operator who named a spool should not believe chunks wait in it.
+        if !archive.lowercased().hasPrefix("s3://") {
+            for (option, given) in [("--spool", spool != nil), ("--s3-endpoint", s3Endpoint != nil)] where given {
+                throw ValidationError("\(option) is for an s3:// archive; the archive \(archive.prefix(200)) is a folder, which the collector writes directly (no spool, no endpoint)")
+            }
+        }
         if let uploadPriority {
             guard UploadPriority(rawValue: uploadPriority) != nil else {
                 throw ValidationError("--upload-priority takes normal, low or idle, not \"\(uploadPriority.prefix(80))\"")
