@@ -1,5 +1,5 @@
 import Foundation
-import Operations
+@testable import Operations
 import S3
 import Testing
 
@@ -48,6 +48,24 @@ import Testing
             try second.append(.mark(.init(name: "after-takeover", key: "k", at: Double(5), stream: nil)))
             second.close()
             #expect(try ArchiveIndex.read(store).marks.map(\.name) == ["after-takeover"])
+            #expect(try store.read("lease.json") == nil, "close() gives the lease back")
+        }
+    }
+
+    @Test func aLiveLeaseLeftUnderTheWritersOwnIdIsTakenBackAndNoOneElses() async throws {
+        try await withArchive { _, store in
+            let first = try store.openIndexWriter(creating: ArchiveDescriptor(created: 1, source: "own-lease"))
+            first.close()
+            // An earlier attempt of one uploader took the lease and could not give it back
+            // (the store went away): a live lease under that uploader's id.
+            let live = Date().timeIntervalSince1970 + 600
+            try store.write("lease.json", bytes: Array(#"{"holder":"uploader-7","expires_at":\#(live)}"#.utf8), replacing: true)
+            let other = try #require(throws: ArchiveError.self) { _ = try store.holdingLeases(as: "uploader-8").openIndexWriter(creating: nil) }
+            #expect(other.kind == .locked && other.message.contains("uploader-7"), "\(other)")
+            let same = try store.holdingLeases(as: "uploader-7").openIndexWriter(creating: nil)
+            try same.append(.mark(.init(name: "taken-back", key: "k", at: Double(1), stream: nil)))
+            same.close()
+            #expect(try ArchiveIndex.read(store).marks.map(\.name) == ["taken-back"])
             #expect(try store.read("lease.json") == nil, "close() gives the lease back")
         }
     }

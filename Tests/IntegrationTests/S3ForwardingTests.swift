@@ -37,8 +37,14 @@ import Testing
                 await c.close()
                 return n
             }
+            // Connected before the outage (a bounded wait: a loaded machine may take more
+            // than a second to open the bucket's index).
+            let opening = ContinuousClock.now
+            while collector.status().upload?.connected != true && ContinuousClock.now - opening < .seconds(30) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(collector.status().upload?.connected == true, "\(String(describing: collector.status().upload))")
             try await Task.sleep(for: .seconds(1))
-            #expect(collector.status().upload?.connected == true)
 
             // The store goes away for 10 seconds while the writes go on.
             try await lab.stopObjectStore("objects")

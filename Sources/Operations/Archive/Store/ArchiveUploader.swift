@@ -68,7 +68,8 @@ final class ArchiveUploader: @unchecked Sendable {
 
     init(spool: LocalArchiveStore, remote: any ArchiveStore, pause: Duration, rate: Int?, priority: UploadPriority = .normal) {
         self.spool = spool
-        self.remote = remote
+        // One lease id for the uploader's whole run (see S3ArchiveStore.leaseHolder).
+        self.remote = (remote as? S3ArchiveStore)?.holdingLeases(as: S3IndexWriter.newHolder()) ?? remote
         self.pause = pause
         self.priority = priority
         self.limiter = RateLimiter(bytesPerSecond: rate)

@@ -25,6 +25,11 @@ public struct S3ArchiveStore: ArchiveStore {
     let client: S3Client
     /// Where the client's calls run between their suspensions (nil: the shared pool).
     let executor: (any TaskExecutor)?
+    /// The id the index writers of this store put in the lease (nil: a new one for each
+    /// writer). A collector's uploader keeps one for its whole run, so a lease one of its
+    /// attempts left behind (its release failed: the store went away) is known as its own
+    /// and taken back, rather than refusing the same collector until it expires.
+    var leaseHolder: String?
 
     /// The store at `root`, reached through `client` (whose bucket must be root's), its
     /// calls running on `executor` (nil: Swift's shared pool).
@@ -43,10 +48,19 @@ public struct S3ArchiveStore: ArchiveStore {
     func onOwnThread(_ io: UploadEventLoop) throws(ArchiveError) -> S3ArchiveStore {
         do {
             let own = try S3Client(configuration: client.configuration, bucket: root.bucket, eventLoopGroup: io.group)
-            return S3ArchiveStore(root: root, client: own, executor: io.executor)
+            var store = S3ArchiveStore(root: root, client: own, executor: io.executor)
+            store.leaseHolder = leaseHolder
+            return store
         } catch {
             throw archiveError(error, key: nil)
         }
+    }
+
+    /// The same store, its index writers holding the lease as `holder` (see ``leaseHolder``).
+    func holdingLeases(as holder: String) -> S3ArchiveStore {
+        var store = self
+        store.leaseHolder = holder
+        return store
     }
 
     /// Opens `s3://BUCKET/PREFIX` with the endpoint and credentials found the way S3

@@ -15,7 +15,9 @@ struct S3Lease: Codable {
 }
 
 extension S3IndexWriter {
-    /// Creates the lease (`If-None-Match: *`); takes over an expired one; refuses a live one.
+    /// Creates the lease (`If-None-Match: *`); takes over an expired one, or a live one
+    /// held under this writer's own id (left by an earlier attempt of the same collector
+    /// whose release failed); refuses any other live one.
     func acquireLease() throws(ArchiveError) {
         let name = s3.describe(S3IndexReader.leaseKey)
         for _ in 0..<3 {
@@ -26,6 +28,11 @@ extension S3IndexWriter {
                 guard error.kind == .invalidRequest else { throw error }
                 guard let lease = try readLease() else { continue }
                 let now = Date().timeIntervalSince1970
+                if lease.holder == holder {
+                    // Ours: the id is one uploader's, which runs one writer at a time.
+                    try s3.write(S3IndexReader.leaseKey, bytes: try leaseBytes(), replacing: true)
+                    return
+                }
                 guard lease.expiresAt < now else {
                     let until = Date(timeIntervalSince1970: lease.expiresAt).formatted(.iso8601)
                     throw ArchiveError(.locked, "the archive \(s3.location) is in use by another writer: \(lease.holder) holds its lease (\(name)) until \(until), renewing it while it runs; stop that collector (or prune or mark) first", object: name)

@@ -35,12 +35,17 @@ final class S3IndexWriter: ArchiveIndexWriting, @unchecked Sendable {
 
     var renewInterval: TimeInterval { leaseDuration / 3 }
 
+    /// A new writer id: host, pid and a random part.
+    static func newHolder() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
     /// Takes the lease (creating the archive from `descriptor` when the location is
     /// empty) and finds where the index ends.
     init(store: S3ArchiveStore, creating descriptor: ArchiveDescriptor?, leaseDuration: TimeInterval = 60) throws(ArchiveError) {
         self.s3 = store
         self.leaseDuration = leaseDuration
-        self.holder = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+        self.holder = store.leaseHolder ?? Self.newHolder()
         self.epoch = 1
         self.nextSegment = 1
         let existing = try store.size(of: ArchiveLayout.descriptorKey)
