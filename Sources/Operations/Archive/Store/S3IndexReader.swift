@@ -15,7 +15,7 @@ import S3
 /// (every archive's epoch until its first prune or compaction) together; then, when more
 /// segments follow, batches that double up to ``maximumSegmentsInFlight`` (an index has up
 /// to ``S3IndexWriter/compactAfter`` segments before compaction: about 20 round trips
-/// rather than 128); then the epoch pointer once more.
+/// rather than about 130); then the epoch pointer once more.
 struct S3IndexReader {
     let store: S3ArchiveStore
 
