@@ -125,6 +125,44 @@ import Testing
 
     /// A plain BGREWRITEAOF under writes opens a regular incr file, not the temporary one
     /// of a switch back on: the folder watch records no gap for it.
+    @Test func aRestartWhileTheServerLoadsIsNoToggle() async throws {
+        try await withLab { lab in
+            // key-load-delay (µs per key, Redis's own testing knob) makes the load after
+            // the restart last about two seconds, so the collector looks during it, when
+            // Redis reports aof_enabled:0.
+            let server = try await lab.start("source", LocalServerOptions(aofTimestamps: true, config: [
+                ("auto-aof-rewrite-percentage", "0"), ("key-load-delay", "100"),
+            ]))
+            let archive = try restoreTemporaryFolder("archive", in: lab)
+            let collector = try await Collector.open(name: "c", source: server.connectionConfiguration,
+                                                     options: CollectorOptions(archive: archive, pause: .zero, interval: .milliseconds(100)))
+            let running = Task { await collector.run() }
+            let c = try await RedisConnection.connect(server.connectionConfiguration)
+            for batch in 0..<20 {
+                var arguments: [RESPArgument] = ["MSET"]
+                for n in 0..<1000 { arguments += [.string("k\(batch * 1000 + n)"), "v"] }
+                _ = try await c.send(RESPCommand(arguments))
+            }
+            // Into the base, as RDB (the delay applies to loading RDB, not AOF commands).
+            try await CollectorTests.rewrite(c)
+            await c.close()
+            try await Task.sleep(for: .milliseconds(500))
+            try await lab.restart("source")
+            // Loaded and looked at again (bounded wait).
+            let restarted = try await RedisConnection.connect(server.connectionConfiguration)
+            let start = ContinuousClock.now
+            while (try? await restarted.info("persistence").int("loading")) != 0 && ContinuousClock.now - start < .seconds(30) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            collector.requestStop()
+            await running.value
+            await restarted.close()
+            let index = try ArchiveIndex.read(archive)
+            #expect(index.gaps.isEmpty, "\(index.gaps)")
+        }
+    }
+
     @Test func aRewriteUnderWritesIsNoToggle() async throws {
         try await withLab { lab in
             let (archive, collector, running, c) = try await Self.start(in: lab, interval: .milliseconds(200))

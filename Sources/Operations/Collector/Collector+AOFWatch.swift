@@ -42,7 +42,9 @@ extension Collector {
         var state: (enabled: Bool, rewriting: Bool)?
         do {
             let info = try await redis().info("persistence")
-            if let enabled = info.int("aof_enabled") {
+            // While a (re)started server loads its data it reports aof_enabled:0 (Redis
+            // 7.0 sets its AOF state only after loading): a crash and restart is no switch.
+            if let enabled = info.int("aof_enabled"), info.int("loading") != 1 {
                 state = (enabled == 1, info.int("aof_rewrite_in_progress") == 1 || info.int("aof_rewrite_scheduled") == 1)
             }
         } catch {}
